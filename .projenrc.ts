@@ -1,0 +1,135 @@
+import { awscdk, javascript, typescript } from 'projen';
+
+// Versions are pinned exactly where a drift would change synthesized output
+// (aws-cdk-lib feature flags, the CDK CLI's assembly format) or break the
+// toolchain (TypeScript 7 is excluded by typescript-eslint).
+const CDK_VERSION = '2.276.0';
+const CDK_CLI_VERSION = '2.1148.1';
+
+const project = new awscdk.AwsCdkTypeScriptApp({
+  name: 'aws-landing-zone-pipeline',
+  description: 'Multi-account AWS landing zone plus a self-mutating delivery pipeline for serverless microservices',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  // tsx (esbuild) runs .projenrc.ts and the CDK app without type-checking
+  // them on every run; the type check is a separate step of `test`.
+  runner: typescript.TypeScriptRunner.tsx(),
+
+  cdkVersion: CDK_VERSION,
+  cdkCliVersion: CDK_CLI_VERSION,
+  cdkVersionPinning: true,
+  constructsVersion: '10.8.1',
+  typescriptVersion: '~6.0.3',
+  // The CDK app lives at the repository root: accounts/, governance/,
+  // services/ and pipeline/ are top-level folders, so there is no src/.
+  srcdir: '.',
+  testdir: 'test',
+  libdir: 'lib',
+  app: 'npx tsx main.ts',
+  sampleCode: false,
+  lambdaAutoDiscover: false,
+  edgeLambdaAutoDiscover: false,
+  lambdaExtensionAutoDiscover: false,
+  integrationTestAutoDiscover: false,
+  featureFlags: awscdk.CdkFeatureFlags.V2.fromLocalAwsCdkLib(),
+  context: {
+    // CloudFormation schema errors fail synth instead of the deployment.
+    '@aws-cdk/core:validateAgainstDefaultRules': true,
+  },
+  requireApproval: awscdk.ApprovalLevel.BROADENING,
+
+  deps: [
+    'zod@^4.6.7',
+    'cdk-nag@^3.0.2',
+  ],
+  devDeps: [
+    'tsx@^4.23.15',
+    // esbuild bundles Lambda code locally; without it CDK falls back to Docker.
+    'esbuild@0.28.2',
+    '@swc/core@^1.16.22',
+    '@swc/jest@^0.2.39',
+    '@types/node@^20',
+  ],
+
+  // CI is .ci/run on a clean clone; no GitHub workflows from projen (the
+  // github pipeline engine writes its own deploy workflow).
+  github: false,
+  buildWorkflow: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  licensed: true,
+  license: 'Apache-2.0',
+
+  tsconfig: {
+    compilerOptions: {
+      rootDir: '.',
+      lib: ['es2022'],
+      target: 'ES2022',
+      noEmit: true,
+      skipLibCheck: true,
+      esModuleInterop: true,
+      resolveJsonModule: true,
+    },
+    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv'],
+  },
+  tsconfigDev: {
+    compilerOptions: {},
+    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv'],
+  },
+  tsconfigDevFile: 'tsconfig.dev.json',
+  typecheckTests: true,
+
+  jestOptions: {
+    jestVersion: '^30',
+    // `projen test` must never rewrite snapshots silently.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      collectCoverage: false,
+    },
+  },
+  eslintOptions: {
+    dirs: ['accounts', 'governance', 'services', 'pipeline', 'main.ts'],
+    devdirs: ['test'],
+    ignorePatterns: ['cdk.out/', 'lib/', 'coverage/', '*.d.ts', '.venv/'],
+  },
+});
+
+// Jest: swc strips types (~10x faster than ts-jest); the type check runs as
+// its own step of the test task (typecheckTests).
+project.jest!.config.transform = {
+  '^.+\\.tsx?$': new javascript.Transform('@swc/jest', {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  }),
+};
+// Tests live only under test/ (projen would also scan the root srcdir).
+project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
+project.deps.removeDependency('ts-jest');
+project.deps.removeDependency('ts-node');
+
+// With noEmit, `compile` is a type check of the app code (tests are checked
+// by the test task); nothing is emitted to lib/.
+project.compileTask.reset('tsc --noEmit -p tsconfig.json');
+
+// npm 11 blocks dependency install scripts unless allowed. None is needed:
+// esbuild and swc ship their binaries as optional platform packages (their
+// postinstall only verifies them), and @parcel/watcher is a file watcher used
+// by nothing we run. Denying explicitly keeps installs quiet and reviewed.
+project.package.addField('allowScripts', {
+  'esbuild': false,
+  '@swc/core': false,
+  '@parcel/watcher': false,
+});
+
+project.addTask('bench', {
+  description: 'Time synth, unit tests and the type check on this machine (BENCH_RUNS=3)',
+  exec: 'tsx test/bench/bench.ts',
+});
+
+project.gitignore.exclude('cdk.out/', '.venv/', 'coverage/', 'test-reports/');
+
+project.synth();

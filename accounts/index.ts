@@ -1,0 +1,5 @@
+export * from './config-error';
+export * from './regions';
+export * from './organization-model';
+export * from './lock-model';
+export * from './load-organization';

@@ -1,0 +1,50 @@
+import { defineOrganization } from './organization-model';
+
+/**
+ * The organization of Acme Pay, as the platform team declares it.
+ *
+ * Edit this file to add an OU, an account or an environment, then run the
+ * bootstrap tool so the real organization and `accounts.lock.json` follow.
+ * Everything here is validated when the app loads (see organization-model.ts).
+ */
+export default defineOrganization({
+  name: 'acme-pay',
+  homeRegion: 'eu-west-1',
+  // Data residency: EU regions only, plus us-east-1 where global services
+  // (IAM, CloudFront, Organizations) are managed from.
+  allowedRegions: ['eu-west-1', 'eu-central-1', 'us-east-1'],
+
+  managementAccount: { name: 'management', email: 'aws-management@acme-pay.example' },
+
+  organizationalUnits: [
+    { name: 'Security' },
+    { name: 'Infrastructure' },
+    {
+      name: 'Workloads',
+      children: [{ name: 'Dev' }, { name: 'Staging' }, { name: 'Prod' }],
+    },
+    { name: 'Sandbox' },
+    // Accounts awaiting closure: everything denied by guardrails.
+    { name: 'Suspended' },
+  ],
+
+  accounts: [
+    { name: 'log-archive', email: 'aws-log-archive@acme-pay.example', ou: 'Security', role: 'log-archive' },
+    { name: 'audit', email: 'aws-audit@acme-pay.example', ou: 'Security', role: 'security' },
+    { name: 'tooling', email: 'aws-tooling@acme-pay.example', ou: 'Infrastructure', role: 'tooling' },
+    { name: 'shared-services', email: 'aws-shared-services@acme-pay.example', ou: 'Infrastructure', role: 'shared-services' },
+    { name: 'workload-dev', email: 'aws-workload-dev@acme-pay.example', ou: 'Workloads/Dev', role: 'workload' },
+    { name: 'workload-staging', email: 'aws-workload-staging@acme-pay.example', ou: 'Workloads/Staging', role: 'workload' },
+    { name: 'workload-prod', email: 'aws-workload-prod@acme-pay.example', ou: 'Workloads/Prod', role: 'workload' },
+    { name: 'sandbox', email: 'aws-sandbox@acme-pay.example', ou: 'Sandbox', role: 'sandbox' },
+  ],
+
+  // Promotion order: a change reaches prod only after dev and staging.
+  environments: [
+    { name: 'dev', account: 'workload-dev', regions: ['eu-west-1'] },
+    { name: 'staging', account: 'workload-staging', regions: ['eu-west-1'] },
+    { name: 'prod', account: 'workload-prod', regions: ['eu-west-1', 'eu-central-1'], manualApproval: true },
+  ],
+
+  pipeline: { engine: 'codepipeline', toolingAccount: 'tooling' },
+});

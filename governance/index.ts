@@ -1,0 +1,2 @@
+export * from './guardrails';
+export * from './guardrails-stack';
