@@ -1,7 +1,7 @@
 /** Synthesizes the shipped app once in process; timed by bench.ts. */
-import * as cdk from 'aws-cdk-lib';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as cdk from 'aws-cdk-lib';
 import { buildPlatform } from '../../main';
 import { loadShippedOrganization } from '../fixtures/organization';
 
