@@ -117,6 +117,7 @@ export function resolveOrganization(
     pipeline: {
       engine: declaration.pipeline.engine,
       toolingAccount: accountByName.get(declaration.pipeline.toolingAccount)!,
+      waves: declaration.pipeline.waves,
     },
   };
 }

@@ -77,6 +77,13 @@ const PipelineSchema = z.strictObject({
   engine: z.enum(PIPELINE_ENGINES).default('codepipeline'),
   /** Name of the account (role `tooling`) the pipeline runs in. */
   toolingAccount: z.string(),
+  /**
+   * Service waves in deployment order: inside an environment, every service
+   * of a wave deploys (in parallel) before the next wave starts.
+   */
+  waves: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,29}$/, {
+    error: 'is not a valid wave name; allowed: 1-30 lowercase letters, digits or hyphens, starting with a letter',
+  })).min(1).default(['default']),
 });
 
 /** Schema of `accounts/organization.ts`: the organization as the platform team declares it. */
@@ -215,6 +222,7 @@ function checkReferences(decl: OrganizationDeclaration, ctx: z.RefinementCtx): v
   });
 
   // Pipeline.
+  reportDuplicates(decl.pipeline.waves, i => issue(['pipeline', 'waves', i], 'is listed twice'));
   const tooling = accountByName.get(decl.pipeline.toolingAccount);
   if (tooling?.role !== 'tooling') {
     issue(['pipeline', 'toolingAccount'], `is not a declared account with role "tooling"; allowed: ${namesWithRole('tooling')}`);
@@ -280,7 +288,12 @@ export interface Organization {
   readonly accounts: readonly Account[];
   /** In promotion order. */
   readonly environments: readonly Environment[];
-  readonly pipeline: { readonly engine: PipelineEngine; readonly toolingAccount: Account };
+  readonly pipeline: {
+    readonly engine: PipelineEngine;
+    readonly toolingAccount: Account;
+    /** Service waves in deployment order. */
+    readonly waves: readonly string[];
+  };
 }
 
 /** The one account with `role` (log-archive, security or tooling). */

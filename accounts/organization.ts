@@ -46,5 +46,10 @@ export default defineOrganization({
     { name: 'prod', account: 'workload-prod', regions: ['eu-west-1', 'eu-central-1'], manualApproval: true },
   ],
 
-  pipeline: { engine: 'codepipeline', toolingAccount: 'tooling' },
+  pipeline: {
+    engine: 'codepipeline',
+    toolingAccount: 'tooling',
+    // Systems of record first, then what builds on them.
+    waves: ['foundation', 'core'],
+  },
 });

@@ -50,6 +50,7 @@ describe('loading a valid organization', () => {
       ['prod', 1, '100000000005', true],
     ]);
     expect(org.pipeline.engine).toBe('codepipeline');
+    expect(org.pipeline.waves).toEqual(['default']);
     expect(org.organizationalUnits.find(u => u.path === 'Workloads/Prod')).toEqual({
       path: 'Workloads/Prod', name: 'Prod', parentPath: 'Workloads', depth: 2, id: 'ou-test-wrkldprd',
     });
@@ -177,6 +178,12 @@ describe('the declaration refuses', () => {
   test('an unknown pipeline engine', () => {
     expect(problemsOf(() => loadSample(d => { (d.pipeline as { engine: string }).engine = 'jenkins'; }))).toEqual([
       `${DECL}: pipeline.engine "jenkins" is not allowed; allowed: "codepipeline", "github"`,
+    ]);
+  });
+
+  test('a wave listed twice', () => {
+    expect(problemsOf(() => loadSample(d => { d.pipeline.waves = ['core', 'edge', 'core']; }))).toEqual([
+      `${DECL}: pipeline.waves[2] "core" is listed twice`,
     ]);
   });
 
