@@ -1,4 +1,4 @@
-import { awscdk, javascript, typescript } from 'projen';
+import { awscdk, DependencyType, javascript, typescript } from 'projen';
 
 // Versions are pinned exactly where a drift would change synthesized output
 // (aws-cdk-lib feature flags, the CDK CLI's assembly format) or break the
@@ -42,14 +42,36 @@ const project = new awscdk.AwsCdkTypeScriptApp({
   deps: [
     'zod@^4.6.7',
     'cdk-nag@^3.0.2',
+    // The app bundles Lambda code at synth (services/bundle.ts); without
+    // esbuild, CDK would fall back to Docker.
+    'esbuild@0.28.2',
+    // Lambda runtime code (Powertools pinned to one release so they share one
+    // @aws-lambda-powertools/commons; bundled by esbuild; the AWS SDK v3 comes with the
+    // Node.js runtime and is left out of bundles).
+    '@aws-lambda-powertools/logger@2.35.0',
+    '@aws-lambda-powertools/tracer@2.35.0',
+    '@aws-lambda-powertools/metrics@2.35.0',
+    '@aws-lambda-powertools/batch@2.35.0',
+    '@aws-lambda-powertools/idempotency@2.35.0',
+    '@aws-lambda-powertools/parameters@2.35.0',
+    '@aws-sdk/client-dynamodb@^3.1100.0',
+    '@aws-sdk/lib-dynamodb@^3.1100.0',
+    '@aws-sdk/client-sqs@^3.1100.0',
+    '@aws-sdk/client-secrets-manager@^3.1100.0',
+    '@aws-sdk/client-lambda@^3.1100.0',
+    '@aws-sdk/client-codedeploy@^3.1100.0',
+    '@smithy/signature-v4@^5',
+    '@aws-crypto/sha256-js@^5',
+    'yaml@^2.9.1',
   ],
   devDeps: [
     'tsx@^4.23.15',
-    // esbuild bundles Lambda code locally; without it CDK falls back to Docker.
-    'esbuild@0.28.2',
     '@swc/core@^1.16.22',
     '@swc/jest@^0.2.39',
     '@types/node@^20',
+    '@types/aws-lambda@^8.10.164',
+    'aws-sdk-client-mock@^4.1.0',
+    'aws-sdk-client-mock-jest@^4.1.0',
   ],
 
   // CI is .ci/run on a clean clone; no GitHub workflows from projen (the
@@ -72,11 +94,11 @@ const project = new awscdk.AwsCdkTypeScriptApp({
       esModuleInterop: true,
       resolveJsonModule: true,
     },
-    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv'],
+    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv', '.build'],
   },
   tsconfigDev: {
     compilerOptions: {},
-    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv'],
+    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv', '.build'],
   },
   tsconfigDevFile: 'tsconfig.dev.json',
   typecheckTests: true,
@@ -106,10 +128,18 @@ project.jest!.config.transform = {
     module: { type: 'commonjs' },
   }),
 };
-// Tests live only under test/ (projen would also scan the root srcdir).
-project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
+// Tests live under test/ and in each service folder (projen would also scan
+// the whole root srcdir).
+project.package.file.addOverride('jest.testMatch', [
+  '<rootDir>/test/**/*.test.ts',
+  // Each service folder carries its own handler tests.
+  '<rootDir>/services/*/test/**/*.test.ts',
+]);
 project.deps.removeDependency('ts-jest');
 project.deps.removeDependency('ts-node');
+// esbuild is a runtime dependency of the app (see deps); projen's CDK app
+// type also lists it as a dev dependency.
+project.deps.removeDependency('esbuild', DependencyType.BUILD);
 
 // With noEmit, `compile` is a type check of the app code (tests are checked
 // by the test task); nothing is emitted to lib/.
@@ -125,11 +155,18 @@ project.package.addField('allowScripts', {
   '@parcel/watcher': false,
 });
 
+project.addTask('new-service', {
+  description: 'Create services/<name>/ (manifest, handler, test, contract): npx projen new-service <name> [--wave <wave>]',
+  exec: 'tsx services/scaffold/new-service.ts',
+  receiveArgs: true,
+});
+
 project.addTask('bench', {
   description: 'Time synth, unit tests and the type check on this machine (BENCH_RUNS=3)',
   exec: 'tsx test/bench/bench.ts',
 });
+project.tasks.tryFind('bench')!.exec('tsx test/bench/nag-report.ts');
 
-project.gitignore.exclude('cdk.out/', '.venv/', 'coverage/', 'test-reports/');
+project.gitignore.exclude('cdk.out/', '.build/', '.venv/', 'coverage/', 'test-reports/');
 
 project.synth();

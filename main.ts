@@ -2,19 +2,69 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
+import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { ConfigError, LOCK_FILE, loadOrganization, Organization } from './accounts';
 import declaration from './accounts/organization';
 import { GuardrailsStack } from './governance';
+import {
+  bundleEntries,
+  bundleServices,
+  FunctionBundle,
+  loadServices,
+  Service,
+  ServiceBundles,
+  ServiceStack,
+} from './services';
+
+/** What {@link buildPlatform} builds from: validated models and built bundles. */
+export interface PlatformInputs {
+  readonly organization: Organization;
+  /** Discovered services, sorted by name. @default - none */
+  readonly services?: readonly Service[];
+  /** Bundles of every service's functions (built once, deployed in every environment). */
+  readonly bundles?: ServiceBundles;
+  /** The pre-traffic hook's bundle; required when there are services. */
+  readonly hookBundle?: FunctionBundle;
+}
 
 /**
- * Builds every stack of the platform into `app` from the organization model,
- * with cdk-nag (AWS Solutions and PCI DSS 3.2.1) validating them at synth.
+ * Builds every stack of the platform into `app`: governance, then one stack
+ * per (service, environment, region), with cdk-nag (AWS Solutions, PCI DSS
+ * 3.2.1 and Serverless packs) validating them at synth.
  */
-export function buildPlatform(app: cdk.App, organization: Organization): cdk.Stack[] {
-  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new PCIDSS321Checks(app));
-  const guardrails = new GuardrailsStack(app, 'Governance-Guardrails', { organization });
-  return [guardrails];
+export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
+  const { organization } = inputs;
+  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new PCIDSS321Checks(app), new ServerlessChecks(app));
+  const stacks: cdk.Stack[] = [new GuardrailsStack(app, 'Governance-Guardrails', { organization })];
+  const services = inputs.services ?? [];
+  const byName = new Map(services.map(s => [s.manifest.name, s.manifest]));
+  for (const env of organization.environments) {
+    for (const region of env.regions) {
+      for (const service of services) {
+        const name = service.manifest.name;
+        stacks.push(new ServiceStack(app, `${name}-${env.name}-${region}`, {
+          service,
+          organization,
+          environment: env,
+          region,
+          bundles: inputs.bundles![name],
+          hookBundle: inputs.hookBundle!,
+          dependencies: service.manifest.dependsOn.map(d => byName.get(d)!),
+        }));
+      }
+    }
+  }
+  return stacks;
+}
+
+/** Where bundles are built: a fixed place in the repository, so asset hashes are stable. */
+export const BUNDLE_DIR = path.join(__dirname, '.build', 'bundles');
+
+/** Bundles every service and the framework's hook once, into `outdir`. */
+export function buildBundles(services: readonly Service[], outdir: string = BUNDLE_DIR): { bundles: ServiceBundles; hookBundle: FunctionBundle } {
+  const hook = bundleEntries({ 'pre-traffic-hook': path.join(__dirname, 'services', 'hooks', 'pre-traffic-hook.ts') },
+    path.join(outdir, '_framework'));
+  return { bundles: bundleServices(services, outdir), hookBundle: hook['pre-traffic-hook'] };
 }
 
 /** A short, human summary of what a synth produced. */
@@ -23,6 +73,7 @@ export function summarize(organization: Organization, assembly: CloudAssembly): 
   const envs = org.environments
     .map(e => `${e.name} (${e.account.name} ${e.account.id}; ${e.regions.join(', ')}${e.manualApproval ? '; manual approval' : ''})`);
   const stacks = assembly.stacks.map(s => `${s.stackName} (${s.environment.account}/${s.environment.region})`);
+  const services = [...new Set(assembly.stacks.map(s => s.tags.service).filter(Boolean))];
   return [
     `Synthesized organization ${org.name} (${org.id}, root ${org.rootId}) into ${assembly.directory}`,
     `  OUs (${org.organizationalUnits.length}): ${org.organizationalUnits.map(u => u.path).join(', ')}`,
@@ -30,6 +81,7 @@ export function summarize(organization: Organization, assembly: CloudAssembly): 
       + org.accounts.map(a => `${a.name} ${a.id}`).join(', '),
     `  Environments in promotion order: ${envs.join(' -> ')}`,
     `  Pipeline: ${org.pipeline.engine} in ${org.pipeline.toolingAccount.name} (${org.pipeline.toolingAccount.id})`,
+    `  Services (${services.length}): ${services.join(', ') || '(none)'}`,
     `  Stacks (${stacks.length}): ${stacks.join(', ')}`,
   ].join('\n');
 }
@@ -40,8 +92,9 @@ function main(): void {
     declaration,
     lockText: fs.readFileSync(path.join(__dirname, LOCK_FILE), 'utf8'),
   });
+  const services = loadServices({ servicesDir: path.join(__dirname, 'services'), organization });
   const app = new cdk.App();
-  buildPlatform(app, organization);
+  buildPlatform(app, { organization, services, ...buildBundles(services) });
   const assembly = app.synth();
   // stderr: the CDK CLI shows it, and stdout stays free for templates.
   console.error(summarize(organization, assembly));

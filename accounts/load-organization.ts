@@ -113,6 +113,7 @@ export function resolveOrganization(
       account: accountByName.get(env.account)!,
       regions: env.regions,
       manualApproval: env.manualApproval,
+      production: order === declaration.environments.length - 1,
     })),
     pipeline: {
       engine: declaration.pipeline.engine,

@@ -271,6 +271,11 @@ export interface Environment {
   readonly regions: readonly string[];
   /** Whether promotion into this environment waits for a human approval. */
   readonly manualApproval: boolean;
+  /**
+   * True for the last environment in promotion order: data is retained,
+   * deletion-protected and fronted by WAF there.
+   */
+  readonly production: boolean;
 }
 
 /** The organization: the validated declaration resolved against the lock file. */

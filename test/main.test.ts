@@ -6,7 +6,7 @@ import { loadSample, loadShippedOrganization } from './fixtures/organization';
 describe('the CDK app', () => {
   test('synthesizes the shipped organization offline with no cdk-nag errors', () => {
     const app = new cdk.App();
-    const stacks = buildPlatform(app, loadShippedOrganization());
+    const stacks = buildPlatform(app, { organization: loadShippedOrganization() });
     // Validation plugins (cdk-nag) run inside synth and throw on any error.
     const assembly = app.synth();
     expect(stacks.map(s => s.stackName)).toEqual(['Governance-Guardrails']);
@@ -17,7 +17,7 @@ describe('the CDK app', () => {
 
   test('fails synth when a stack breaks an AWS Solutions or a PCI DSS rule', () => {
     const app = new cdk.App();
-    const [stack] = buildPlatform(app, loadSample());
+    const [stack] = buildPlatform(app, { organization: loadSample() });
     new s3.Bucket(stack, 'UnencryptedLoglessBucket');
     let message = '';
     try {
@@ -32,7 +32,7 @@ describe('the CDK app', () => {
   test('summarizes OUs, accounts, environments in promotion order and stacks', () => {
     const organization = loadSample();
     const app = new cdk.App();
-    buildPlatform(app, organization);
+    buildPlatform(app, { organization });
     const summary = summarize(organization, app.synth());
     expect(summary).toContain('Synthesized organization testorg (o-testorg123, root r-test)');
     expect(summary).toContain('OUs (5): Security, Infrastructure, Workloads, Workloads/Dev, Workloads/Prod');

@@ -45,9 +45,9 @@ describe('the shipped organization', () => {
 describe('loading a valid organization', () => {
   test('keeps promotion order, applies defaults and resolves ids', () => {
     const org = loadSample();
-    expect(org.environments.map(e => [e.name, e.order, e.account.id, e.manualApproval])).toEqual([
-      ['dev', 0, '100000000004', false],
-      ['prod', 1, '100000000005', true],
+    expect(org.environments.map(e => [e.name, e.order, e.account.id, e.manualApproval, e.production])).toEqual([
+      ['dev', 0, '100000000004', false, false],
+      ['prod', 1, '100000000005', true, true],
     ]);
     expect(org.pipeline.engine).toBe('codepipeline');
     expect(org.pipeline.waves).toEqual(['default']);

@@ -1,0 +1,108 @@
+import { parse as parseYaml } from 'yaml';
+import { problem } from '../accounts';
+import { HTTP_METHODS, ServiceManifest } from './service-model';
+
+/** A JSON Schema (draft 4, what API Gateway models accept). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** What the loader learns from a service's `api.yaml`. */
+export interface ApiContract {
+  /** Request body schema of each function whose route takes a JSON body, by function id. */
+  readonly requestSchemas: Readonly<Record<string, JsonSchema>>;
+  readonly problems: readonly string[];
+}
+
+// OpenAPI-only keywords that draft-4 JSON Schema (API Gateway models) rejects or ignores.
+const OPENAPI_ONLY = new Set(['example', 'examples', 'nullable', 'readOnly', 'writeOnly', 'deprecated', 'discriminator', 'xml', 'externalDocs']);
+
+/**
+ * Checks `api.yaml` (OpenAPI 3.0) against the manifest: every route is
+ * described and every described operation is a route. Extracts request body
+ * schemas, with local `$ref`s inlined, for API Gateway request validation.
+ */
+export function readApiContract(text: string | undefined, file: string, manifest: ServiceManifest): ApiContract {
+  const routes = Object.entries(manifest.functions).filter(([, fn]) => fn.route);
+  if (text === undefined) {
+    return {
+      requestSchemas: {},
+      problems: routes.length === 0 ? [] : [`${file}: is missing; a service with routes publishes its OpenAPI 3.0 contract there`],
+    };
+  }
+  let doc: { openapi?: unknown; paths?: Record<string, Record<string, { requestBody?: unknown }>> };
+  try {
+    doc = parseYaml(text) as typeof doc;
+  } catch (e) {
+    return { requestSchemas: {}, problems: [`${file}: is not valid YAML (${(e as Error).message.split('\n')[0]})`] };
+  }
+  if (typeof doc?.openapi !== 'string' || !doc.openapi.startsWith('3.0.')) {
+    return { requestSchemas: {}, problems: [problem(file, ['openapi'], doc?.openapi, 'is not supported; allowed: 3.0.x (API Gateway validates with JSON Schema draft 4)')] };
+  }
+  const problems: string[] = [];
+  const paths = doc.paths ?? {};
+  const requestSchemas: Record<string, JsonSchema> = {};
+  const declared = new Set<string>();
+  for (const [id, fn] of routes) {
+    const { method, path } = fn.route!;
+    declared.add(`${method.toLowerCase()} ${path}`);
+    const operation = paths[path]?.[method.toLowerCase()];
+    if (!operation) {
+      problems.push(problem(file, ['paths', path, method.toLowerCase()], undefined,
+        `is missing; functions.${id} serves ${method} ${path} and the contract must describe it`));
+      continue;
+    }
+    try {
+      // The request body itself may be a $ref (#/components/requestBodies/...).
+      const body = resolveRef(operation.requestBody, doc, []) as { content?: Record<string, { schema?: unknown }> } | undefined;
+      const schema = body?.content?.['application/json']?.schema;
+      if (schema !== undefined) {
+        requestSchemas[id] = { $schema: 'http://json-schema.org/draft-04/schema#', ...toDraft4(schema, doc, []) as object };
+      }
+    } catch (e) {
+      problems.push(problem(file, ['paths', path, method.toLowerCase(), 'requestBody'], undefined, (e as Error).message));
+    }
+  }
+  const methods = new Set(HTTP_METHODS.map(m => m.toLowerCase()));
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of Object.keys(item ?? {}).filter(m => methods.has(m))) {
+      if (!declared.has(`${method} ${path}`)) {
+        problems.push(problem(file, ['paths', path, method], undefined,
+          `is not a route of ${manifest.name}; the manifest must declare every operation the contract offers`));
+      }
+    }
+  }
+  return { requestSchemas, problems };
+}
+
+// Keywords whose values are data, not schemas: copied as they are.
+const LITERAL_VALUES = new Set(['default', 'enum', 'const', 'required']);
+
+/** Follows a local `$ref` (repeatedly); returns other nodes as they are. */
+function resolveRef(node: unknown, doc: unknown, seen: readonly string[]): unknown {
+  const ref = (node as { $ref?: unknown } | null)?.$ref;
+  if (typeof ref !== 'string') return node;
+  if (!ref.startsWith('#/')) throw new Error(`has $ref "${ref}"; only local references (#/...) are supported`);
+  if (seen.includes(ref)) throw new Error(`has a recursive $ref "${ref}"; API Gateway models cannot express it`);
+  const target = ref.slice(2).split('/').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+  if (target === undefined) throw new Error(`has $ref "${ref}" that points nowhere`);
+  return resolveRef(target, doc, [...seen, ref]);
+}
+
+/** Inlines local `$ref`s and drops OpenAPI-only keywords; `nullable` becomes a type union. */
+function toDraft4(node: unknown, doc: unknown, seen: readonly string[]): unknown {
+  if (Array.isArray(node)) return node.map(n => toDraft4(n, doc, seen));
+  if (node === null || typeof node !== 'object') return node;
+  const ref = (node as { $ref?: unknown }).$ref;
+  if (typeof ref === 'string') {
+    return toDraft4(resolveRef(node, doc, seen), doc, [...seen, ref]);
+  }
+  const obj = node as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(obj)) {
+    if (OPENAPI_ONLY.has(key)) continue;
+    if (LITERAL_VALUES.has(key)) {out[key] = value;} else if (key === 'properties' && value && typeof value === 'object') {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toDraft4(v, doc, seen)]));
+    } else {out[key] = toDraft4(value, doc, seen);}
+  }
+  if (obj.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+  return out;
+}

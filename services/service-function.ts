@@ -1,0 +1,184 @@
+import * as cdk from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { FunctionBundle } from './bundle';
+import { DeploymentStrategy } from './service-model';
+
+/** Properties of a {@link ServiceFunction}. */
+export interface ServiceFunctionProps {
+  /** The bundled code (the same folder in every environment). */
+  readonly bundle: FunctionBundle;
+  readonly description?: string;
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+  readonly architecture: 'arm64' | 'x86_64';
+  /** @default - unreserved */
+  readonly reservedConcurrency?: number;
+  /** Environment variables (never secret values: secret ARNs only). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Key that encrypts the log group. */
+  readonly encryptionKey: kms.IKey;
+  readonly logRetentionDays: number;
+  /** Receives events of failed asynchronous invocations. */
+  readonly deadLetterQueue: sqs.IQueue;
+  /** CodeDeploy application of the stack. */
+  readonly application: codedeploy.ILambdaApplication;
+  /** CodeDeploy's service role, shared by the stack's deployment groups. */
+  readonly deploymentRole: iam.IRole;
+  readonly deploymentStrategy: DeploymentStrategy;
+  /** Alarm thresholds that stop and roll back a deployment. */
+  readonly alarms: { readonly errors: number; readonly p99LatencyMs: number; readonly throttles: number };
+  /**
+   * Removal policy of the log group.
+   * @default RETAIN
+   */
+  readonly removalPolicy?: cdk.RemovalPolicy;
+}
+
+const STRATEGY_CONFIGS: Record<DeploymentStrategy, codedeploy.ILambdaDeploymentConfig> = {
+  'all-at-once': codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+  'linear-10-percent-every-1-minute': codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_1MINUTE,
+  'linear-10-percent-every-2-minutes': codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_2MINUTES,
+  'linear-10-percent-every-3-minutes': codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_3MINUTES,
+  'linear-10-percent-every-10-minutes': codedeploy.LambdaDeploymentConfig.LINEAR_10PERCENT_EVERY_10MINUTES,
+  'canary-10-percent-5-minutes': codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+  'canary-10-percent-10-minutes': codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_10MINUTES,
+  'canary-10-percent-15-minutes': codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_15MINUTES,
+  'canary-10-percent-30-minutes': codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_30MINUTES,
+};
+
+/** The Lambda runtime of every service function: the newest Node.js the pinned CDK knows. */
+export const SERVICE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** The CodeDeploy configuration of a strategy. */
+export function deploymentConfigFor(strategy: DeploymentStrategy): codedeploy.ILambdaDeploymentConfig {
+  return STRATEGY_CONFIGS[strategy];
+}
+
+/**
+ * One Lambda function of a service, deployed safely: a `live` alias that
+ * CodeDeploy shifts to each new version by the given strategy, rolled back
+ * automatically when the version's errors, p99 latency or throttles alarm.
+ *
+ * Construct ids are stable: renaming one replaces the function (and its
+ * log group, whose logs are retained).
+ */
+export class ServiceFunction extends Construct {
+  /** The function. */
+  public readonly function: lambda.Function;
+  /** The `live` alias: triggers and callers use it, never `$LATEST`. */
+  public readonly alias: lambda.Alias;
+  /** Traffic shifting for the alias. */
+  public readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
+  /** Alarms that roll a deployment back. */
+  public readonly alarms: readonly cloudwatch.Alarm[];
+  /** The execution role (least privilege: only what is granted). */
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    super(scope, id);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: props.removalPolicy ?? cdk.RemovalPolicy.RETAIN,
+    });
+
+    // An explicit role instead of AWSLambdaBasicExecutionRole, which may
+    // write to every log group of the account.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${this.node.path}`,
+    });
+    logGroup.grantWrite(this.role);
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: props.description,
+      code: lambda.Code.fromAsset(props.bundle.dir),
+      handler: 'index.handler',
+      runtime: SERVICE_RUNTIME,
+      architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      memorySize: props.memoryMiB,
+      timeout: cdk.Duration.seconds(props.timeoutSeconds),
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role: this.role,
+      deadLetterQueue: props.deadLetterQueue,
+      environment: {
+        // Bundles carry source maps: readable stack traces in the logs.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+    });
+
+    this.alias = new lambda.Alias(this, 'LiveAlias', {
+      aliasName: 'live',
+      version: this.function.currentVersion,
+    });
+
+    const minute = cdk.Duration.minutes(1);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // No invocations is not a failure: canaries may see little traffic.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+    this.alarms = [
+      alarm('ErrorsAlarm', this.alias.metricErrors({ period: minute, statistic: 'Sum' }), props.alarms.errors,
+        `${props.alarms.errors}+ errors in a minute on ${this.node.path} (live alias)`),
+      alarm('LatencyAlarm', this.alias.metricDuration({ period: minute, statistic: 'p99' }), props.alarms.p99LatencyMs,
+        `p99 duration at or above ${props.alarms.p99LatencyMs} ms on ${this.node.path} (live alias)`),
+      alarm('ThrottlesAlarm', this.alias.metricThrottles({ period: minute, statistic: 'Sum' }), props.alarms.throttles,
+        `${props.alarms.throttles}+ throttles in a minute on ${this.node.path} (live alias)`),
+    ];
+
+    this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
+      application: props.application,
+      role: props.deploymentRole,
+      alias: this.alias,
+      deploymentConfig: deploymentConfigFor(props.deploymentStrategy),
+      alarms: [...this.alarms],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
+
+    cdk.Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no resource-level permissions',
+    });
+    acknowledgeNoVpc(this.function);
+    acknowledgeInlinePolicies(this.role);
+  }
+}
+
+/**
+ * PCI DSS LambdaInsideVPC: service functions reach only AWS APIs (DynamoDB,
+ * SQS, Secrets Manager, KMS, X-Ray, API Gateway) over TLS with IAM; there is
+ * no VPC resource to reach, so a VPC would add NAT or endpoints and cold
+ * start time without narrowing exposure. Data perimeter policies restrict
+ * who may reach the data instead.
+ */
+export function acknowledgeNoVpc(fn: lambda.IFunction): void {
+  cdk.Validations.of(fn).acknowledge({
+    id: 'PCI.DSS.321-LambdaInsideVPC',
+    reason: 'Reaches only AWS APIs over TLS with IAM and no VPC resource; a VPC adds NAT/endpoint cost and cold start without narrowing exposure',
+  });
+}
+
+/** PCI DSS IAMNoInlinePolicy: CDK grants write one policy per role, created and deleted with it. */
+export function acknowledgeInlinePolicies(role: iam.IRole): void {
+  cdk.Validations.of(role).acknowledge({
+    id: 'PCI.DSS.321-IAMNoInlinePolicy',
+    reason: 'Least-privilege statements generated by CDK grants for this role alone; inline so they cannot be attached elsewhere and die with the role',
+  });
+}
