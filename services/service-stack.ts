@@ -14,8 +14,9 @@ import { Construct } from 'constructs';
 import { Environment, Organization } from '../accounts';
 import { FunctionBundle } from './bundle';
 import { SmokeTest } from './hooks/pre-traffic-hook';
+import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeWildcardResource, acknowledgeXRay } from './nag';
 import { ServiceApi } from './service-api';
-import { acknowledgeInlinePolicies, acknowledgeNoVpc, SERVICE_RUNTIME, ServiceFunction } from './service-function';
+import { SERVICE_RUNTIME, ServiceFunction } from './service-function';
 import {
   defaultDeploymentStrategy,
   DeploymentStrategy,
@@ -266,14 +267,10 @@ export class ServiceStack extends cdk.Stack {
     if (Object.values(dep.functions).some(f => f.route)) {
       sf.function.addEnvironment(runtimeVariables.apiUrl(dep.name), parameter(serviceParameters.apiUrl(org.name, env.name, dep.name)));
       const apiId = parameter(serviceParameters.apiId(org.name, env.name, dep.name));
-      sf.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['execute-api:Invoke'],
-        resources: [this.formatArn({ service: 'execute-api', resource: apiId, resourceName: `${env.name}/*` })],
-      }));
-      cdk.Validations.of(sf.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${this.region}:${this.account}:<${(this.resolve(apiId) as { Ref: string }).Ref}>/${env.name}/*]`,
-        reason: `May call every route of ${dep.name}'s ${env.name} stage: the provider's contract (api.yaml) defines them`,
-      });
+      const stageRoutes = this.formatArn({ service: 'execute-api', resource: apiId, resourceName: `${env.name}/*` });
+      sf.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: [stageRoutes] }));
+      acknowledgeWildcardResource(sf.role, stageRoutes,
+        `May call every route of ${dep.name}'s ${env.name} stage: the provider's contract (api.yaml) defines them`);
     }
     const queueNames = Object.keys(dep.queues);
     for (const q of queueNames) {
@@ -309,16 +306,21 @@ export class ServiceStack extends cdk.Stack {
     for (const [fnId, fn] of Object.entries(m.functions)) {
       const target = this.functions[fnId].function;
       smokeTests[target.functionName] = smokeTestFor(fn, env.name);
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        // Versions only (qualified ARNs): the hook tests what is about to go live.
-        resources: [`${target.functionArn}:*`],
-      }));
+      // Versions only (qualified ARNs): the hook tests what is about to go live.
+      const versions = `${target.functionArn}:*`;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [versions] }));
+      acknowledgeWildcardResource(role, versions,
+        'Invokes whichever version a deployment is about to shift traffic to; versions are only known at deploy time');
     }
-    role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['codedeploy:GetDeployment'],
-      resources: [this.formatArn({ service: 'codedeploy', resource: 'deploymentgroup', resourceName: `${application.applicationName}/*`, arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME })],
-    }));
+    const deploymentGroups = this.formatArn({
+      service: 'codedeploy',
+      resource: 'deploymentgroup',
+      resourceName: `${application.applicationName}/*`,
+      arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codedeploy:GetDeployment'], resources: [deploymentGroups] }));
+    acknowledgeWildcardResource(role, deploymentGroups,
+      'Reads the deployments of this stack\'s own CodeDeploy application to learn the target version');
     const hook = new lambda.Function(this, 'PreTrafficHook', {
       description: `Smoke-tests new versions of ${m.name} before traffic shifts`,
       code: lambda.Code.fromAsset(bundle.dir),
@@ -335,25 +337,9 @@ export class ServiceStack extends cdk.Stack {
     });
     for (const sf of Object.values(this.functions)) sf.deploymentGroup.addPreHook(hook);
 
-    const logicalId = (construct: Construct) => this.resolve(this.getLogicalId(construct.node.defaultChild as cdk.CfnElement));
-    for (const sf of Object.values(this.functions)) {
-      cdk.Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${logicalId(sf.function)}.Arn>:*]`,
-        reason: 'Invokes whichever version a deployment is about to shift traffic to; versions are only known at deploy time',
-      });
-    }
-    cdk.Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codedeploy:${this.region}:${this.account}:deploymentgroup:<${logicalId(application)}>/*]`,
-      reason: 'Reads the deployments of this stack\'s own CodeDeploy application to learn the target version',
-    });
-    cdk.Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no resource-level permissions',
-    });
-    cdk.Validations.of(this).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logicalId(hook)}.Arn>:*]`,
-      reason: 'CDK grants CodeDeploy invoke on the pre-traffic hook and its versions',
-    });
+    acknowledgeXRay(role);
+    // addPreHook lets CodeDeploy's role invoke the hook and its versions.
+    acknowledgeWildcardResource(this, `${hook.functionArn}:*`, 'CDK grants CodeDeploy invoke on the pre-traffic hook and its versions');
     acknowledgeInlinePolicies(role);
     acknowledgeNoVpc(hook);
   }
