@@ -68,12 +68,11 @@ export function buildBundles(services: readonly Service[], outdir: string = BUND
 }
 
 /** A short, human summary of what a synth produced. */
-export function summarize(organization: Organization, assembly: CloudAssembly): string {
+export function summarize(organization: Organization, assembly: CloudAssembly, services: readonly Service[] = []): string {
   const org = organization;
   const envs = org.environments
     .map(e => `${e.name} (${e.account.name} ${e.account.id}; ${e.regions.join(', ')}${e.manualApproval ? '; manual approval' : ''})`);
   const stacks = assembly.stacks.map(s => `${s.stackName} (${s.environment.account}/${s.environment.region})`);
-  const services = [...new Set(assembly.stacks.map(s => s.tags.service).filter(Boolean))];
   return [
     `Synthesized organization ${org.name} (${org.id}, root ${org.rootId}) into ${assembly.directory}`,
     `  OUs (${org.organizationalUnits.length}): ${org.organizationalUnits.map(u => u.path).join(', ')}`,
@@ -81,7 +80,7 @@ export function summarize(organization: Organization, assembly: CloudAssembly): 
       + org.accounts.map(a => `${a.name} ${a.id}`).join(', '),
     `  Environments in promotion order: ${envs.join(' -> ')}`,
     `  Pipeline: ${org.pipeline.engine} in ${org.pipeline.toolingAccount.name} (${org.pipeline.toolingAccount.id})`,
-    `  Services (${services.length}): ${services.join(', ') || '(none)'}`,
+    `  Services (${services.length}): ${services.map(s => `${s.manifest.name} (wave ${s.manifest.wave})`).join(', ') || '(none)'}`,
     `  Stacks (${stacks.length}): ${stacks.join(', ')}`,
   ].join('\n');
 }
@@ -97,7 +96,7 @@ function main(): void {
   buildPlatform(app, { organization, services, ...buildBundles(services) });
   const assembly = app.synth();
   // stderr: the CDK CLI shows it, and stdout stays free for templates.
-  console.error(summarize(organization, assembly));
+  console.error(summarize(organization, assembly, services));
 }
 
 if (require.main === module) {

@@ -1,20 +1,65 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { buildPlatform, summarize } from '../main';
-import { loadSample, loadShippedOrganization } from './fixtures/organization';
+import { buildBundles, buildPlatform, summarize } from '../main';
+import { loadServices } from '../services';
+import { loadSample, loadShippedOrganization, REPO_ROOT } from './fixtures/organization';
 
-describe('the CDK app', () => {
-  test('synthesizes the shipped organization offline with no cdk-nag errors', () => {
-    const app = new cdk.App();
-    const stacks = buildPlatform(app, { organization: loadShippedOrganization() });
-    // Validation plugins (cdk-nag) run inside synth and throw on any error.
+describe('the shipped app', () => {
+  const organization = loadShippedOrganization();
+  const services = loadServices({ servicesDir: path.join(REPO_ROOT, 'services'), organization });
+  const app = new cdk.App();
+  const stacks = buildPlatform(app, { organization, services, ...buildBundles(services, path.join(os.tmpdir(), `lz-main-bundles-${process.pid}`)) });
+
+  test('discovers the sample services with their waves', () => {
+    expect(services.map(s => [s.manifest.name, s.manifest.wave])).toEqual([
+      ['ledger', 'foundation'], ['notifications', 'foundation'], ['payments', 'core'],
+    ]);
+  });
+
+  test('has governance plus one stack per service, environment and region', () => {
+    expect(stacks.map(s => s.node.id)).toEqual([
+      'Governance-Guardrails',
+      ...['ledger', 'notifications', 'payments'].map(s => `${s}-dev-eu-west-1`),
+      ...['ledger', 'notifications', 'payments'].map(s => `${s}-staging-eu-west-1`),
+      ...['eu-west-1', 'eu-central-1'].flatMap(r => ['ledger', 'notifications', 'payments'].map(s => `${s}-prod-${r}`)),
+    ]);
+  });
+
+  test('synthesizes offline with every cdk-nag finding fixed or acknowledged', () => {
+    // Validation plugins (cdk-nag) run inside synth and throw on any unacknowledged error.
     const assembly = app.synth();
-    expect(stacks.map(s => s.stackName)).toEqual(['Governance-Guardrails']);
-    expect(assembly.getStackByName('Governance-Guardrails').environment).toMatchObject({
-      account: '111111111111', region: 'eu-west-1',
+    expect(assembly.getStackByName('Governance-Guardrails').environment).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
+    expect(assembly.getStackByName('payments-prod-eu-central-1').environment).toMatchObject({ account: '888888888888', region: 'eu-central-1' });
+  });
+
+  test('promotes one payments bundle through dev, staging and prod', () => {
+    const keys = ['dev-eu-west-1', 'staging-eu-west-1', 'prod-eu-west-1', 'prod-eu-central-1'].map(suffix => {
+      const stack = stacks.find(s => s.node.id === `payments-${suffix}`)!;
+      return Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+        .map(r => (r as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key).sort();
+    });
+    expect(new Set(keys.map(k => k.join()))).toEqual(new Set([keys[0].join()]));
+  });
+
+  test('staging shifts traffic linearly by default', () => {
+    const stack = stacks.find(s => s.node.id === 'ledger-staging-eu-west-1')!;
+    Template.fromStack(stack).hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
     });
   });
 
+  test('summarizes OUs, accounts, environments in promotion order, services and stacks', () => {
+    const summary = summarize(organization, app.synth(), services);
+    expect(summary).toContain('Services (3): ledger (wave foundation), notifications (wave foundation), payments (wave core)');
+    expect(summary).toMatch(/Environments in promotion order: dev \(workload-dev 666666666666; eu-west-1\) -> staging .* -> prod \(.*manual approval\)/);
+    expect(summary).toContain('Stacks (13): Governance-Guardrails (111111111111/eu-west-1)');
+  });
+});
+
+describe('cdk-nag in the app', () => {
   test('fails synth when a stack breaks an AWS Solutions or a PCI DSS rule', () => {
     const app = new cdk.App();
     const [stack] = buildPlatform(app, { organization: loadSample() });
@@ -29,15 +74,14 @@ describe('the CDK app', () => {
     expect(message).toContain('PCI.DSS.321-S3DefaultEncryptionKMS');
   });
 
-  test('summarizes OUs, accounts, environments in promotion order and stacks', () => {
+  test('an organization without services synthesizes its governance alone', () => {
     const organization = loadSample();
     const app = new cdk.App();
     buildPlatform(app, { organization });
     const summary = summarize(organization, app.synth());
-    expect(summary).toContain('Synthesized organization testorg (o-testorg123, root r-test)');
     expect(summary).toContain('OUs (5): Security, Infrastructure, Workloads, Workloads/Dev, Workloads/Prod');
     expect(summary).toContain('Accounts (6): management 100000000000, log-archive 100000000001');
-    expect(summary).toMatch(/Environments in promotion order: dev \(dev 100000000004; eu-west-1\) -> prod \(.*manual approval\)/);
+    expect(summary).toContain('Services (0): (none)');
     expect(summary).toContain('Stacks (1): Governance-Guardrails (100000000000/eu-west-1)');
   });
 });

@@ -1,0 +1,32 @@
+import { defineService } from '../service-model';
+
+/** Notifications: turns payment events into merchant notifications. */
+export default defineService({
+  name: 'notifications',
+  description: 'Consumes payment events and keeps each merchant\'s notification inbox',
+  owner: 'team-merchant-experience',
+  costCenter: 'CC-1003',
+  wave: 'foundation',
+  functions: {
+    recordPaymentEvent: {
+      handler: 'src/record-payment-event.ts',
+      description: 'Consumes payment-events; one notification per event, duplicates ignored',
+      queue: 'payment-events',
+      tables: { notifications: 'readwrite' },
+      timeoutSeconds: 30,
+    },
+    listNotifications: {
+      handler: 'src/list-notifications.ts',
+      description: 'GET /merchants/{merchantId}/notifications',
+      route: { method: 'GET', path: '/merchants/{merchantId}/notifications' },
+      tables: { notifications: 'read' },
+      smokeTest: { pathParameters: { merchantId: 'smoke-test' }, expectStatus: [200] },
+    },
+  },
+  queues: {
+    'payment-events': { description: 'Payment lifecycle events sent by the payments service', maxReceiveCount: 5, batchSize: 10 },
+  },
+  tables: {
+    notifications: { partitionKey: 'merchantId', sortKey: 'notificationId' },
+  },
+});

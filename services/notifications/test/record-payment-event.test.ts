@@ -1,0 +1,89 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+// First of our modules: sets the environment the handler reads when it loads.
+import { ENV } from './environment';
+import { metrics, PaymentEvent } from '../../runtime';
+import { lambdaContext, sqsEvent } from '../../runtime/testing';
+import { handler } from '../src/record-payment-event';
+
+const db = mockClient(DynamoDBDocumentClient);
+
+function paymentEvent(n: number, payment: Partial<PaymentEvent['payment']> = {}): PaymentEvent {
+  return {
+    eventId: `evt_${n}`,
+    type: 'payment.created',
+    occurredAt: `2026-01-02T03:04:0${n}.000Z`,
+    payment: { paymentId: `pay_${n}`, merchantId: 'merchant-1', payerAccountId: 'payer-1', amountMinor: 1234, currency: 'EUR', ...payment },
+  };
+}
+
+const putItems = () => db.commandCalls(PutCommand).map(c => c.args[0].input.Item);
+
+beforeEach(() => {
+  db.reset();
+  db.on(PutCommand).resolves({});
+});
+
+test('records one notification per event, written only if new, and reports no failures', async () => {
+  const addMetric = jest.spyOn(metrics, 'addMetric');
+  const response = await handler(sqsEvent([paymentEvent(1), paymentEvent(2, { amountMinor: 500, currency: 'JPY', merchantId: 'merchant-2' })]), lambdaContext());
+
+  expect(response).toEqual({ batchItemFailures: [] });
+  expect(db).toHaveReceivedCommandTimes(PutCommand, 2);
+  expect(db).toHaveReceivedCommandWith(PutCommand, {
+    TableName: ENV.TABLE_NOTIFICATIONS_NAME,
+    Item: {
+      merchantId: 'merchant-1',
+      notificationId: '2026-01-02T03:04:01.000Z#evt_1',
+      eventId: 'evt_1',
+      type: 'payment.created',
+      paymentId: 'pay_1',
+      amountMinor: 1234,
+      currency: 'EUR',
+      message: 'Payment pay_1 of 12.34 EUR received',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    },
+    ConditionExpression: 'attribute_not_exists(notificationId)',
+  });
+  expect(putItems()).toContainEqual(expect.objectContaining({ merchantId: 'merchant-2', message: 'Payment pay_2 of 500 JPY received' }));
+  expect(addMetric).toHaveBeenCalledWith('NotificationRecorded', 'Count', 1);
+});
+
+test('a redelivered event is ignored, not failed', async () => {
+  const addMetric = jest.spyOn(metrics, 'addMetric');
+  db.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+  const response = await handler(sqsEvent([paymentEvent(1)]), lambdaContext());
+  expect(response).toEqual({ batchItemFailures: [] });
+  expect(addMetric).toHaveBeenCalledWith('DuplicateEventIgnored', 'Count', 1);
+});
+
+test('malformed messages are reported as item failures, alone, and never written', async () => {
+  const notAnEvent = { hello: 'world' };
+  const wrongAmount = { ...paymentEvent(3), payment: { ...paymentEvent(3).payment, amountMinor: '12.34' } };
+  const unknownType = { ...paymentEvent(4), type: 'payment.teleported' };
+  const response = await handler(sqsEvent([paymentEvent(1), '{not json', notAnEvent, wrongAmount, unknownType]), lambdaContext());
+
+  expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }, { itemIdentifier: 'm-3' }, { itemIdentifier: 'm-4' }, { itemIdentifier: 'm-5' }] });
+  expect(putItems()).toEqual([expect.objectContaining({ eventId: 'evt_1' })]);
+});
+
+test('a batch of only malformed messages is answered with its failures, not a function error', async () => {
+  const response = await handler(sqsEvent(['{not json']), lambdaContext());
+  expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+});
+
+test('a failed write fails only its message, which SQS then redelivers', async () => {
+  db.on(PutCommand).callsFake(input => {
+    if (input.Item.eventId === 'evt_2') throw new Error('ProvisionedThroughputExceededException');
+    return {};
+  });
+  const response = await handler(sqsEvent([paymentEvent(1), paymentEvent(2)]), lambdaContext());
+  expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-2' }] });
+});
+
+test('an empty batch (the pre-traffic smoke test) succeeds', async () => {
+  await expect(handler({ Records: [] }, lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+  expect(db.calls()).toHaveLength(0);
+});

@@ -1,0 +1,49 @@
+import { defineService } from '../service-model';
+
+/** Payments: merchants create payments (idempotently) and read their status. */
+export default defineService({
+  name: 'payments',
+  description: 'Accepts payments from merchants, books them in the ledger and announces them',
+  owner: 'team-payments',
+  costCenter: 'CC-1001',
+  wave: 'core',
+  memoryMiB: 512,
+  timeoutSeconds: 10,
+  functions: {
+    createPayment: {
+      handler: 'src/create-payment.ts',
+      description: 'POST /payments: validate, book in the ledger, store, announce',
+      route: { method: 'POST', path: '/payments' },
+      tables: { payments: 'readwrite', idempotency: 'readwrite' },
+      secrets: ['receipt-signing-key'],
+      calls: ['ledger', 'notifications'],
+      // An empty body must be refused by validation: proves the new version
+      // loads, routes and validates, without creating a payment.
+      smokeTest: { body: {}, expectStatus: [400] },
+    },
+    getPayment: {
+      handler: 'src/get-payment.ts',
+      description: 'GET /payments/{paymentId}',
+      route: { method: 'GET', path: '/payments/{paymentId}' },
+      tables: { payments: 'read' },
+      memoryMiB: 256,
+      smokeTest: { pathParameters: { paymentId: 'pay_smoke-test' }, expectStatus: [404] },
+    },
+  },
+  tables: {
+    payments: { partitionKey: 'paymentId' },
+    // Powertools idempotency records; expired ones are removed by TTL.
+    idempotency: { partitionKey: 'id', timeToLiveAttribute: 'expiration' },
+  },
+  secrets: {
+    'receipt-signing-key': { description: 'HMAC key that signs payment receipts for merchants' },
+  },
+  environment: {
+    SUPPORTED_CURRENCIES: 'EUR,GBP,USD',
+    // Minor units (cents). Low in prod until the risk team raises it.
+    MAX_PAYMENT_AMOUNT_MINOR: { dev: '100000000', staging: '100000000', prod: '5000000' },
+  },
+  alarms: { p99LatencyMs: 1500 },
+  deployment: { prod: 'canary-10-percent-10-minutes' },
+  dependsOn: ['ledger', 'notifications'],
+});

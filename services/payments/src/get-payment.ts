@@ -1,0 +1,19 @@
+/** GET /payments/{paymentId}: the payment, or 404. */
+import * as z from 'zod';
+import { findPayment, PAYMENT_ID_PATTERN } from './payment';
+import { createDocumentClient, HttpError, httpHandler, instrumented, json, parsePathParameters, requireEnv } from '../../runtime';
+
+const paymentsTable = requireEnv('TABLE_PAYMENTS_NAME');
+const db = createDocumentClient();
+
+const ParametersSchema = z.object({
+  paymentId: z.string().regex(PAYMENT_ID_PATTERN, { error: 'is not a payment id; allowed: pay_ followed by up to 100 letters, digits or hyphens' }),
+});
+
+/** The Lambda entry point. */
+export const handler = instrumented(httpHandler(async event => {
+  const { paymentId } = parsePathParameters(event, ParametersSchema);
+  const payment = await findPayment(db, paymentsTable, paymentId);
+  if (!payment) throw new HttpError(404, `Payment ${paymentId} not found`);
+  return json(200, payment);
+}));
