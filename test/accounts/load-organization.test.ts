@@ -1,23 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  ConfigError, loadOrganization, MAX_OU_DEPTH, OrganizationalUnitDeclaration, parseLockFile, renderLockFile,
+  loadOrganization, MAX_OU_DEPTH, OrganizationalUnitDeclaration, parseLockFile, renderLockFile,
 } from '../../accounts';
 import { loadSample, loadShippedOrganization, REPO_ROOT, sampleDeclaration, sampleLock } from '../fixtures/organization';
+import { problemsOf } from '../fixtures/problems';
 
 const DECL = 'accounts/organization.ts';
 const LOCK = 'accounts/accounts.lock.json';
 
-/** The problems a load reports; fails the test if the load succeeds. */
-function problemsOf(load: () => unknown): readonly string[] {
-  try {
-    load();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError, but the organization loaded');
-}
 
 describe('the shipped organization', () => {
   const org = loadShippedOrganization();

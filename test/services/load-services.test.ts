@@ -5,6 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import { ConfigError, Organization } from '../../accounts';
 import { loadServices, Service, ServiceManifestInput } from '../../services';
 import { loadSample } from '../fixtures/organization';
+import { problemsOf as problemsFrom } from '../fixtures/problems';
 
 // The sample organization declares no waves; services here use these two.
 const organization: Organization = loadSample(d => { d.pipeline.waves = ['foundation', 'core']; });
@@ -78,13 +79,7 @@ function load(folders: Readonly<Record<string, Folder>>, org: Organization = org
 
 /** The problems loading reports; fails the test when the services load. */
 function problemsOf(folders: Readonly<Record<string, Folder>>, org: Organization = organization): readonly string[] {
-  try {
-    load(folders, org);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError, but the services loaded');
+  return problemsFrom(() => load(folders, org));
 }
 
 /** A small valid manifest: one GET route in wave "core", changed by `overrides`. */

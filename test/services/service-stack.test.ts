@@ -230,6 +230,17 @@ describe('prod', () => {
   });
 });
 
+describe('operations', () => {
+  test('each stack has a dashboard of its functions (alias metrics), API and queues', () => {
+    const [dashboard] = Object.values(catalogProd.findResources('AWS::CloudWatch::Dashboard')) as Array<{ Properties: { DashboardBody: unknown; DashboardName: string } }>;
+    expect(dashboard.Properties.DashboardName).toBe('catalog-prod-eu-west-1');
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const title of ['getItem: invocations and errors', 'consumeItemEvents: duration p50 / p99 (ms)', 'API: requests, 4xx, 5xx', 'Queue item-events: backlog and age']) {
+      expect(body).toContain(title);
+    }
+  });
+});
+
 describe('dev', () => {
   test('deploys all at once, without WAF, and lets data go with the stack', () => {
     ordersDev.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' });

@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ConfigError } from '../../../accounts';
 import { buildBundles, buildPlatform } from '../../../main';
 import { loadServices } from '../../../services';
 import { createService, parseArguments } from '../../../services/scaffold/new-service';
 import { loadSample, REPO_ROOT } from '../../fixtures/organization';
+import { problemsOf } from '../../fixtures/problems';
 
 // Inside the repository (gitignored), so the generated code resolves node_modules.
 const servicesDir = path.join(REPO_ROOT, '.build', `scaffold-test-${process.pid}`, 'services');
@@ -20,15 +20,6 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(path.dirname(servicesDir), { recursive: true, force: true }));
 
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('new-service', () => {
   fs.mkdirSync(servicesDir, { recursive: true });
