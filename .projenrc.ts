@@ -45,6 +45,10 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     // The app bundles Lambda code at synth (services/bundle.ts); without
     // esbuild, CDK would fall back to Docker.
     'esbuild@0.28.2',
+    // Pipeline engines and policy validation. cdk-pipelines-github is
+    // pre-1.0: pinned exactly.
+    'cdk-pipelines-github@0.4.139',
+    '@cdklabs/cdk-validator-cfnguard@0.0.62',
     // Lambda runtime code (Powertools pinned to one release so they share one
     // @aws-lambda-powertools/commons; bundled by esbuild; the AWS SDK v3 comes with the
     // Node.js runtime and is left out of bundles).

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { ConfigError, LOCK_FILE, loadOrganization, Organization } from './accounts';
 import declaration from './accounts/organization';
 import { GuardrailsStack } from './governance';
+import { addPolicyValidation } from './pipeline';
 import {
   bundleEntries,
   bundleServices,
@@ -34,7 +34,7 @@ export interface PlatformInputs {
  */
 export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
   const { organization } = inputs;
-  cdk.Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new PCIDSS321Checks(app), new ServerlessChecks(app));
+  addPolicyValidation(app);
   const stacks: cdk.Stack[] = [new GuardrailsStack(app, 'Governance-Guardrails', { organization })];
   const services = inputs.services ?? [];
   const byName = new Map(services.map(s => [s.manifest.name, s.manifest]));
