@@ -48,7 +48,7 @@ export function valueAt(input: unknown, path: FieldPath): unknown {
 export function formatValue(value: unknown): string {
   if (value === undefined) return '(missing)';
   const json = JSON.stringify(value) ?? String(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
+  return json.length > 200 ? `${json.slice(0, 197)}...` : json;
 }
 
 /**

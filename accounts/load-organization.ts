@@ -88,6 +88,17 @@ export function resolveOrganization(
       idOwners.set(id, `accounts.${name}`);
     }
   }
+  // Each connection belongs to the account whose pipeline uses it.
+  const connectionOwners = [
+    ['connectionArn', lock.accounts[declaration.pipeline.toolingAccount], `the tooling account (${declaration.pipeline.toolingAccount})`],
+    ['governanceConnectionArn', lock.managementAccountId, 'the management account'],
+  ] as const;
+  for (const [field, accountId, owner] of connectionOwners) {
+    const arn = declaration.pipeline[field];
+    if (accountId && arn.split(':')[4] !== accountId) {
+      problems.push(problem(declarationFile, ['pipeline', field], arn, `is not in ${owner}, ${accountId}; create the connection there`));
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const accounts: Account[] = declaration.accounts.map(a => ({ ...a, id: lock.accounts[a.name] }));
@@ -119,6 +130,11 @@ export function resolveOrganization(
       engine: declaration.pipeline.engine,
       toolingAccount: accountByName.get(declaration.pipeline.toolingAccount)!,
       waves: declaration.pipeline.waves,
+      repository: declaration.pipeline.repository,
+      connectionArn: declaration.pipeline.connectionArn,
+      governanceConnectionArn: declaration.pipeline.governanceConnectionArn,
+      bakeTimeMinutes: declaration.pipeline.bakeTimeMinutes,
+      notificationEmails: declaration.pipeline.notificationEmails,
     },
   };
 }

@@ -73,6 +73,11 @@ const EnvironmentSchema = z.strictObject({
   manualApproval: z.boolean().default(false),
 });
 
+const ConnectionArnSchema = z.string().regex(
+  /^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/,
+  { error: 'is not a CodeConnections connection ARN; allowed: arn:aws:codeconnections:<region>:<account>:connection/<uuid>' },
+);
+
 const PipelineSchema = z.strictObject({
   engine: z.enum(PIPELINE_ENGINES).default('codepipeline'),
   /** Name of the account (role `tooling`) the pipeline runs in. */
@@ -84,6 +89,23 @@ const PipelineSchema = z.strictObject({
   waves: z.array(z.string().regex(/^[a-z][a-z0-9-]{0,29}$/, {
     error: 'is not a valid wave name; allowed: 1-30 lowercase letters, digits or hyphens, starting with a letter',
   })).min(1).default(['default']),
+  /** The GitHub repository the pipeline builds; pushes to `branch` start it. */
+  repository: z.strictObject({
+    owner: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, { error: 'is not a GitHub owner name' }),
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'is not a GitHub repository name' }),
+    branch: z.string().regex(/^[A-Za-z0-9._/-]{1,100}$/, { error: 'is not a branch name' }).default('main'),
+  }),
+  /**
+   * AWS CodeConnections (formerly CodeStar Connections) connection to GitHub,
+   * one in the tooling account (service pipeline) ...
+   */
+  connectionArn: ConnectionArnSchema,
+  /** ... and one in the management account (governance pipeline). */
+  governanceConnectionArn: ConnectionArnSchema,
+  /** Minutes a production wave's alarms must stay quiet before the next wave starts. */
+  bakeTimeMinutes: z.number().int().min(0).max(180).default(10),
+  /** Who is told when a pipeline fails (SNS email subscriptions). */
+  notificationEmails: z.array(EmailSchema).default([]),
 });
 
 /** Schema of `accounts/organization.ts`: the organization as the platform team declares it. */
@@ -227,6 +249,13 @@ function checkReferences(decl: OrganizationDeclaration, ctx: z.RefinementCtx): v
   if (tooling?.role !== 'tooling') {
     issue(['pipeline', 'toolingAccount'], `is not a declared account with role "tooling"; allowed: ${namesWithRole('tooling')}`);
   }
+  // A connection is used from its own region only.
+  for (const field of ['connectionArn', 'governanceConnectionArn'] as const) {
+    const region = decl.pipeline[field].split(':')[3];
+    if (ConnectionArnSchema.safeParse(decl.pipeline[field]).success && region !== decl.homeRegion) {
+      issue(['pipeline', field], `is in region ${region}; the pipelines run in homeRegion ${decl.homeRegion}, so the connection must be there too`);
+    }
+  }
 }
 
 function reportDuplicates(values: readonly string[], report: (index: number) => void): void {
@@ -298,6 +327,13 @@ export interface Organization {
     readonly toolingAccount: Account;
     /** Service waves in deployment order. */
     readonly waves: readonly string[];
+    readonly repository: { readonly owner: string; readonly name: string; readonly branch: string };
+    /** Connection in the tooling account. */
+    readonly connectionArn: string;
+    /** Connection in the management account. */
+    readonly governanceConnectionArn: string;
+    readonly bakeTimeMinutes: number;
+    readonly notificationEmails: readonly string[];
   };
 }
 

@@ -51,5 +51,12 @@ export default defineOrganization({
     toolingAccount: 'tooling',
     // Systems of record first, then what builds on them.
     waves: ['foundation', 'core'],
+    repository: { owner: 'acme-pay', name: 'landing-zone', branch: 'main' },
+    // Fake examples (like the lock file's ids): create the connections in the
+    // console (they need a GitHub authorization) and paste their ARNs here.
+    connectionArn: 'arn:aws:codeconnections:eu-west-1:444444444444:connection/00000000-0000-4000-8000-000000000001',
+    governanceConnectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/00000000-0000-4000-8000-000000000002',
+    bakeTimeMinutes: 10,
+    notificationEmails: ['platform-oncall@acme-pay.example'],
   },
 });

@@ -127,9 +127,8 @@ describe('the declaration refuses', () => {
   });
 
   test('a home region outside the allow-list', () => {
-    expect(problemsOf(() => loadSample(d => { d.homeRegion = 'us-east-1'; }))).toEqual([
-      `${DECL}: homeRegion "us-east-1" is not in allowedRegions; allowed: eu-west-1, eu-central-1`,
-    ]);
+    expect(problemsOf(() => loadSample(d => { d.homeRegion = 'us-east-1'; }))).toContain(
+      `${DECL}: homeRegion "us-east-1" is not in allowedRegions; allowed: eu-west-1, eu-central-1`);
   });
 
   test('a region listed twice for an environment', () => {
@@ -178,6 +177,30 @@ describe('the declaration refuses', () => {
     ]);
   });
 
+  test('a connection ARN that is not one', () => {
+    expect(problemsOf(() => loadSample(d => { d.pipeline.connectionArn = 'arn:aws:s3:::bucket'; }))).toEqual([
+      `${DECL}: pipeline.connectionArn "arn:aws:s3:::bucket" is not a CodeConnections connection ARN; allowed: arn:aws:codeconnections:<region>:<account>:connection/<uuid>`,
+    ]);
+  });
+
+  test('a connection outside the home region', () => {
+    expect(problemsOf(() => loadSample(d => {
+      d.pipeline.connectionArn = 'arn:aws:codeconnections:us-east-1:100000000003:connection/11111111-1111-4111-8111-111111111111';
+    }))).toEqual([
+      `${DECL}: pipeline.connectionArn "arn:aws:codeconnections:us-east-1:100000000003:connection/11111111-1111-4111-8111-111111111111" `
+      + 'is in region us-east-1; the pipelines run in homeRegion eu-west-1, so the connection must be there too',
+    ]);
+  });
+
+  test('a connection in the wrong account (governance in the tooling account)', () => {
+    expect(problemsOf(() => loadSample(d => {
+      d.pipeline.governanceConnectionArn = d.pipeline.connectionArn;
+    }))).toEqual([
+      `${DECL}: pipeline.governanceConnectionArn "arn:aws:codeconnections:eu-west-1:100000000003:connection/11111111-1111-4111-8111-111111111111" `
+      + 'is not in the management account, 100000000000; create the connection there',
+    ]);
+  });
+
   test('a misspelt field', () => {
     expect(problemsOf(() => loadSample(d => {
       Object.assign(d.environments[0], { manualAproval: true });
@@ -200,8 +223,8 @@ describe('the declaration refuses', () => {
       d.environments[0].regions = ['ap-south-1'];
     }));
     expect(problems).toHaveLength(2);
-    expect(() => loadSample(d => { d.accounts[0].email = d.accounts[1].email; d.homeRegion = 'ap-south-1'; }))
-      .toThrow(/^2 problems:\n {2}- accounts\/organization\.ts: homeRegion "ap-south-1" is not in allowedRegions/);
+    expect(() => loadSample(d => { d.accounts[0].email = d.accounts[1].email; d.environments[0].regions = ['ap-south-1']; }))
+      .toThrow(/^2 problems:\n {2}- accounts\/organization\.ts: accounts\[1\]\.email "audit@test\.example" is already the email of accounts\[0\]/);
   });
 });
 
