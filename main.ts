@@ -4,8 +4,16 @@ import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ConfigError, LOCK_FILE, loadOrganization, Organization } from './accounts';
 import declaration from './accounts/organization';
-import { GuardrailsStack } from './governance';
-import { addPolicyValidation } from './pipeline';
+import { GovernanceStage, GuardrailsStack } from './governance';
+import {
+  addPolicyValidation,
+  EngineProps,
+  GovernancePipelineStack,
+  planFromModels,
+  SCOPE_CONTEXT_KEY,
+  selectedEngine,
+  ServicePipelineStack,
+} from './pipeline';
 import {
   bundleEntries,
   bundleServices,
@@ -14,6 +22,7 @@ import {
   Service,
   ServiceBundles,
   ServiceStack,
+  ServiceStage,
 } from './services';
 
 /** What {@link buildPlatform} builds from: validated models and built bundles. */
@@ -57,6 +66,43 @@ export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[]
   return stacks;
 }
 
+/**
+ * Builds the delivery pipelines into `app`: the service pipeline of the
+ * selected engine (tooling account) with a stage per (environment, service)
+ * in delivery-plan order, and the governance pipeline (management account).
+ * Returns the top-level stacks.
+ */
+export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
+  const { organization } = inputs;
+  const services = inputs.services ?? [];
+  const byName = new Map(services.map(s => [s.manifest.name, s]));
+  addPolicyValidation(app);
+  const props: EngineProps = {
+    organization,
+    plan: planFromModels(organization, services),
+    serviceStage: (scope, envName, serviceName) => {
+      const service = byName.get(serviceName)!;
+      return new ServiceStage(scope, `${serviceName}-${envName}`, {
+        service,
+        organization,
+        environment: organization.environments.find(e => e.name === envName)!,
+        bundles: inputs.bundles![serviceName],
+        hookBundle: inputs.hookBundle!,
+        dependencies: service.manifest.dependsOn.map(d => byName.get(d)!.manifest),
+      });
+    },
+    governanceStage: scope => new GovernanceStage(scope, 'Governance', { organization }),
+  };
+  const engine = selectedEngine(app, organization);
+  if (engine !== 'codepipeline') {
+    throw new ConfigError([`pipeline engine "${engine}" is not available in this build; allowed: codepipeline`]);
+  }
+  return [
+    new ServicePipelineStack(app, 'ServicePipeline', props),
+    new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: props.governanceStage }),
+  ];
+}
+
 /** Where bundles are built: a fixed place in the repository, so asset hashes are stable. */
 export const BUNDLE_DIR = path.join(__dirname, '.build', 'bundles');
 
@@ -72,7 +118,8 @@ export function summarize(organization: Organization, assembly: CloudAssembly, s
   const org = organization;
   const envs = org.environments
     .map(e => `${e.name} (${e.account.name} ${e.account.id}; ${e.regions.join(', ')}${e.manualApproval ? '; manual approval' : ''})`);
-  const stacks = assembly.stacks.map(s => `${s.stackName} (${s.environment.account}/${s.environment.region})`);
+  // Pipeline stages are nested assemblies: count their stacks too.
+  const stacks = assembly.stacksRecursively.map(s => `${s.stackName} (${s.environment.account}/${s.environment.region})`);
   return [
     `Synthesized organization ${org.name} (${org.id}, root ${org.rootId}) into ${assembly.directory}`,
     `  OUs (${org.organizationalUnits.length}): ${org.organizationalUnits.map(u => u.path).join(', ')}`,
@@ -91,9 +138,22 @@ function main(): void {
     declaration,
     lockText: fs.readFileSync(path.join(__dirname, LOCK_FILE), 'utf8'),
   });
-  const services = loadServices({ servicesDir: path.join(__dirname, 'services'), organization });
   const app = new cdk.App();
-  buildPlatform(app, { organization, services, ...buildBundles(services) });
+  const scope: unknown = app.node.tryGetContext(SCOPE_CONTEXT_KEY) ?? 'all';
+  let services: Service[] = [];
+  if (scope === 'governance') {
+    // The governance pipeline's build: no service code is loaded or run.
+    addPolicyValidation(app);
+    new GovernancePipelineStack(app, 'GovernancePipeline', {
+      organization,
+      governanceStage: s => new GovernanceStage(s, 'Governance', { organization }),
+    });
+  } else if (scope === 'all') {
+    services = loadServices({ servicesDir: path.join(__dirname, 'services'), organization });
+    buildPipelines(app, { organization, services, ...buildBundles(services) });
+  } else {
+    throw new ConfigError([`CDK context ${SCOPE_CONTEXT_KEY} ${JSON.stringify(scope)} is not a scope; allowed: all, governance`]);
+  }
   const assembly = app.synth();
   // stderr: the CDK CLI shows it, and stdout stays free for templates.
   console.error(summarize(organization, assembly, services));

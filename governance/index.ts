@@ -1,2 +1,3 @@
 export * from './guardrails';
 export * from './guardrails-stack';
+export * from './governance-stage';

@@ -5,3 +5,5 @@ export * from './bundle';
 export * from './service-function';
 export * from './service-api';
 export * from './service-stack';
+export * from './dependency-graph';
+export * from './service-stage';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, Organization, parseWith, problem } from '../accounts';
 import { readApiContract } from './api-contract';
+import { findCycles } from './dependency-graph';
 import { Service, ServiceManifest, ServiceManifestSchema } from './service-model';
 
 /** The file that makes a folder under services/ a service. */
@@ -207,47 +208,11 @@ function checkAcrossServices(services: readonly Service[], organization: Organiz
   }
 
   // No cycles: report each cycle once, as a path.
-  const reported = new Set<string>();
-  for (const cycle of findCycles(services)) {
-    const key = [...cycle].sort().join(',');
-    if (reported.has(key)) continue;
-    reported.add(key);
+  for (const cycle of findCycles(new Map(services.map(s => [s.manifest.name, s.manifest.dependsOn])))) {
     const first = byName.get(cycle[0])!;
     problems.push(problem(fileOf(first), ['dependsOn'], undefined,
       `forms a cycle ${[...cycle, cycle[0]].join(' -> ')}; a service can only depend on services deployed before it`));
   }
 
-  // A dependency must not deploy in a later wave than its dependent.
-  const waveIndex = (s: ServiceManifest) => organization.pipeline.waves.indexOf(s.wave);
-  for (const service of services) {
-    service.manifest.dependsOn.forEach((dep, i) => {
-      const target = byName.get(dep)?.manifest;
-      if (target && waveIndex(target) > waveIndex(service.manifest) && waveIndex(service.manifest) >= 0) {
-        problems.push(problem(fileOf(service), ['dependsOn', i], dep,
-          `deploys in wave "${target.wave}", after this service's wave "${service.manifest.wave}"; move one of them`));
-      }
-    });
-  }
   return problems;
-}
-
-/** Every dependency cycle, as the list of services on it. */
-function findCycles(services: readonly Service[]): string[][] {
-  const deps = new Map(services.map(s => [s.manifest.name, s.manifest.dependsOn]));
-  const cycles: string[][] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (name: string) => {
-    state.set(name, 'visiting');
-    stack.push(name);
-    for (const dep of deps.get(name) ?? []) {
-      if (!deps.has(dep) || dep === name) continue;
-      if (state.get(dep) === 'visiting') cycles.push(stack.slice(stack.indexOf(dep)));
-      else if (!state.has(dep)) visit(dep);
-    }
-    stack.pop();
-    state.set(name, 'done');
-  };
-  for (const name of deps.keys()) if (!state.has(name)) visit(name);
-  return cycles;
 }

@@ -139,6 +139,11 @@ export const ServiceManifestSchema = z.strictObject({
   }).default(365),
   /** Services that must be deployed before this one (their APIs or queues are called). */
   dependsOn: z.array(z.string()).default([]),
+  /**
+   * Environments the service deploys to (e.g. only `dev` while it is new).
+   * @default - every environment
+   */
+  environments: z.array(z.string()).min(1).optional(),
 });
 
 /** A service manifest as written (defaults not yet applied). */

@@ -67,6 +67,8 @@ export class ServiceStack extends cdk.Stack {
   public readonly key: kms.Key;
   /** The strategy CodeDeploy uses here. */
   public readonly deploymentStrategy: DeploymentStrategy;
+  /** The `ApiUrl` output (for post-deploy tests), when the service has routes. */
+  public readonly apiUrlOutput?: cdk.CfnOutput;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, organization: org, environment: env } = props;
@@ -254,7 +256,7 @@ export class ServiceStack extends cdk.Stack {
           requestSchema: service.requestSchemas[fnId],
         })),
       });
-      new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.url, description: `Base URL of the ${m.name} API (${env.name} stage)` });
+      this.apiUrlOutput = new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.url, description: `Base URL of the ${m.name} API (${env.name} stage)` });
     }
 
     this.addPreTrafficHook(props.hookBundle, m, env, application, asyncFailures, removalPolicy);

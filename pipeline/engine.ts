@@ -1,0 +1,30 @@
+import * as cdk from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ConfigError, Organization, PIPELINE_ENGINES, PipelineEngine } from '../accounts';
+import { GovernanceStage } from '../governance';
+import { ServiceStage } from '../services';
+import { DeliveryPlan } from './delivery-plan';
+
+/** CDK context key that overrides the declared engine for one synth: `-c pipeline:engine=github`. */
+export const ENGINE_CONTEXT_KEY = 'pipeline:engine';
+
+/** What every pipeline engine renders. */
+export interface EngineProps {
+  readonly organization: Organization;
+  /** The order of deliveries; engines render it, never reorder it. */
+  readonly plan: DeliveryPlan;
+  /** Builds the stage deploying `service` into `environment` (once per pair). */
+  readonly serviceStage: (scope: Construct, environment: string, service: string) => ServiceStage;
+  /** Builds the governance stage (management account). */
+  readonly governanceStage: (scope: Construct) => GovernanceStage;
+}
+
+/** The engine to render: the context override, else the declared one. */
+export function selectedEngine(app: cdk.App, organization: Organization): PipelineEngine {
+  const override: unknown = app.node.tryGetContext(ENGINE_CONTEXT_KEY);
+  if (override === undefined) return organization.pipeline.engine;
+  if (typeof override === 'string' && (PIPELINE_ENGINES as readonly string[]).includes(override)) {
+    return override as PipelineEngine;
+  }
+  throw new ConfigError([`CDK context ${ENGINE_CONTEXT_KEY} ${JSON.stringify(override)} is not an engine; allowed: ${PIPELINE_ENGINES.join(', ')}`]);
+}
