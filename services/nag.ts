@@ -61,3 +61,32 @@ export function acknowledgeXRay(role: IConstruct): void {
     reason: 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no resource-level permissions',
   });
 }
+
+/**
+ * Acknowledges every AwsSolutions-IAM5 wildcard finding of the IAM policies
+ * under `scope`, with one reason. Only for policies a library generates and
+ * we cannot shape (CDK Pipelines' roles): our own roles are acknowledged one
+ * finding at a time where they are made.
+ */
+export function acknowledgeGeneratedWildcards(scope: IConstruct, reason: string): number {
+  let count = 0;
+  for (const node of scope.node.findAll()) {
+    if (!(node instanceof cdk.CfnResource) || node.cfnResourceType !== 'AWS::IAM::Policy') continue;
+    const document = cdk.Stack.of(node).resolve((node as unknown as { policyDocument: unknown }).policyDocument) as
+      { Statement?: Array<{ Effect?: string; Action?: string | string[]; Resource?: unknown }> };
+    const findings = new Set<string>();
+    for (const statement of document.Statement ?? []) {
+      if (statement.Effect !== 'Allow') continue;
+      for (const action of [statement.Action ?? []].flat()) if (action.includes('*')) findings.add(`Action::${action}`);
+      for (const resource of [statement.Resource ?? []].flat()) {
+        const name = typeof resource === 'string' ? resource : nagResourceName(node, resource as string);
+        if (name.includes('*')) findings.add(`Resource::${name}`);
+      }
+    }
+    for (const finding of findings) {
+      cdk.Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+      count++;
+    }
+  }
+  return count;
+}
