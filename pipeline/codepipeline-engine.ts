@@ -8,8 +8,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { Organization } from '../accounts';
-import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies } from '../services/nag';
 import { EngineProps } from './engine';
+import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies } from '../services/nag';
 
 /** CDK context key that narrows a synth to the governance pipeline: `-c platform:scope=governance`. */
 export const SCOPE_CONTEXT_KEY = 'platform:scope';
@@ -296,4 +296,41 @@ export class GovernancePipelineStack extends cdk.Stack {
     this.pipeline.buildPipeline();
     acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
   }
+}
+
+/** A synthesized CloudFormation template, as JSON. */
+type TemplateJson = { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+
+interface PipelineStageJson {
+  Name: string;
+  Actions: Array<{ Name: string; ActionTypeId: { Category: string }; Configuration?: { StackName?: string } }>;
+}
+
+/**
+ * Reads the deployment order back out of the synthesized pipelines, in the
+ * form of {@link describePlan}: governance (from the governance pipeline),
+ * then per pipeline stage its approval and the services it deploys, by
+ * environment. Stack names are `<service>-<env>-<region>`; environment names
+ * have no hyphen.
+ */
+export function pipelineOrder(servicePipeline: TemplateJson, governance?: { template: TemplateJson; accountId: string; region: string }): string[] {
+  const stagesOf = (t: TemplateJson) => Object.values(t.Resources ?? {})
+    .filter(r => r.Type === 'AWS::CodePipeline::Pipeline')
+    .flatMap(r => (r.Properties?.Stages ?? []) as PipelineStageJson[]);
+  const lines: string[] = [];
+  if (governance && stagesOf(governance.template).some(s => s.Actions.some(a => a.Configuration?.StackName === 'Governance-Guardrails'))) {
+    lines.push(`governance@${governance.accountId}/${governance.region}`);
+  }
+  for (const stage of stagesOf(servicePipeline)) {
+    const approval = stage.Actions.find(a => a.ActionTypeId.Category === 'Approval' && a.Name.startsWith('Approve-'));
+    if (approval) lines.push(`approve ${approval.Name.slice('Approve-'.length)}`);
+    const byEnv = new Map<string, Set<string>>();
+    for (const action of stage.Actions) {
+      const match = /^(.+)-([a-z][a-z0-9]*)-[a-z]{2}(-[a-z]+)+-\d$/.exec(action.Configuration?.StackName ?? '');
+      if (action.ActionTypeId.Category !== 'Deploy' || !match) continue;
+      byEnv.set(match[2], (byEnv.get(match[2]) ?? new Set()).add(match[1]));
+    }
+    for (const [env, services] of byEnv) lines.push(`${env}: ${[...services].sort().join(', ')}`);
+  }
+  return lines;
 }

@@ -150,14 +150,21 @@ export function planFromModels(organization: Organization, services: readonly Se
   });
 }
 
-/** The plan as lines, in order: the order both engines must render. */
+/**
+ * The plan as lines, in order: `governance@<account>/<region>`, `approve <env>`,
+ * and one `<env>: <services>` line per wave (services sorted). Both engines'
+ * outputs are read back into this form to prove they render the same order.
+ * Wave names are left out on purpose: engines label groups their own way
+ * (CDK Pipelines names a one-stage wave after its stage), the grouping and
+ * its order are what matter.
+ */
 export function describePlan(plan: DeliveryPlan): string[] {
   const lines: string[] = [];
   if (plan.governance) lines.push(`governance@${plan.governance.accountId}/${plan.governance.region}`);
   for (const env of plan.environments) {
     if (env.approvalBefore) lines.push(`approve ${env.name}`);
     for (const wave of env.waves) {
-      lines.push(`${env.name}/${wave.name}: ${wave.services.map(s => s.name).join(', ')}`);
+      lines.push(`${env.name}: ${wave.services.map(s => s.name).join(', ')}`);
     }
   }
   return lines;

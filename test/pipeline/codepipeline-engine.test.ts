@@ -1,0 +1,142 @@
+import * as cdk from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildPipelines } from '../../main';
+import { describePlan, GovernancePipelineStack, pipelineOrder, planFromModels, ServicePipelineStack } from '../../pipeline';
+import { servicesFixture } from '../fixtures/services';
+
+const fixture = servicesFixture();
+const app = new cdk.App();
+const [servicePipeline, governancePipeline] = buildPipelines(app, fixture) as [ServicePipelineStack, GovernancePipelineStack];
+const template = Template.fromStack(servicePipeline);
+const governance = Template.fromStack(governancePipeline);
+
+interface Action {
+  Name: string;
+  RunOrder: number;
+  ActionTypeId: { Category: string };
+  RoleArn?: unknown;
+  Configuration?: Record<string, unknown>;
+}
+type Stage = { Name: string; Actions: Action[] };
+const stagesOf = (t: Template): Stage[] => (Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0] as { Properties: { Stages: Stage[] } }).Properties.Stages;
+const stages = stagesOf(template);
+
+describe('the CodePipeline engine', () => {
+  test('runs in the tooling account as a V2 pipeline with rotated cross-account keys', () => {
+    expect(servicePipeline.account).toBe('100000000003');
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('builds from GitHub through the connection, on push to the branch', () => {
+    expect(stages[0].Actions[0].Configuration).toMatchObject({
+      ConnectionArn: 'arn:aws:codeconnections:eu-west-1:100000000003:connection/11111111-1111-4111-8111-111111111111',
+      FullRepositoryId: 'test-org/platform',
+      BranchName: 'main',
+    });
+  });
+
+  test('mutates itself right after the build, before anything deploys', () => {
+    expect(stages.slice(0, 4).map(s => s.Name)).toEqual(['Source', 'Build', 'UpdatePipeline', 'Assets']);
+    expect(stages[2].Actions.map(a => a.Name)).toEqual(['SelfMutate']);
+  });
+
+  test('deploys in the plan\'s order: dev before prod, foundation before core, approval before prod', () => {
+    expect(pipelineOrder(servicePipeline.resolve(template.toJSON()), {
+      template: governance.toJSON(), accountId: governancePipeline.account, region: governancePipeline.region,
+    })).toEqual(describePlan(planFromModels(fixture.organization, fixture.services)));
+    const prodFirst = stages.find(s => s.Actions.some(a => a.Name === 'Approve-prod'))!;
+    const approval = prodFirst.Actions.find(a => a.Name === 'Approve-prod')!;
+    expect(approval.ActionTypeId.Category).toBe('Approval');
+    expect(Math.min(...prodFirst.Actions.filter(a => a.ActionTypeId.Category === 'Deploy').map(a => a.RunOrder))).toBeGreaterThan(approval.RunOrder);
+  });
+
+  test('deploys each environment through its own account\'s CDK deploy role, with change sets', () => {
+    const deploys = stages.flatMap(s => s.Actions).filter(a => a.ActionTypeId.Category === 'Deploy');
+    const roleOf = (stackName: string, mode: string) =>
+      JSON.stringify(deploys.find(a => a.Configuration?.StackName === stackName && a.Configuration?.ActionMode === mode)?.RoleArn);
+    expect(roleOf('catalog-dev-eu-west-1', 'CHANGE_SET_REPLACE')).toContain('cdk-hnb659fds-deploy-role-100000000004-eu-west-1');
+    expect(roleOf('catalog-prod-eu-central-1', 'CHANGE_SET_EXECUTE')).toContain('cdk-hnb659fds-deploy-role-100000000005-eu-central-1');
+  });
+
+  test('the build installs with a cached npm, audits dependencies, runs the tests with JUnit reports and synthesizes', () => {
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Cache: { Type: 'LOCAL', Modes: ['LOCAL_CUSTOM_CACHE'] },
+      Source: {
+        BuildSpec: Match.serializedJson(Match.objectLike({
+          phases: Match.objectLike({
+            install: { 'runtime-versions': { nodejs: 20 }, 'commands': ['npm ci --prefer-offline --no-audit'] },
+            build: { commands: ['npm audit --audit-level=high --omit=dev', 'npx projen test', 'npx cdk synth'] },
+          }),
+          cache: { paths: ['/root/.npm/**/*'] },
+          reports: { UnitTests: { 'files': ['**/*.xml'], 'base-directory': 'test-reports', 'file-format': 'JUNITXML' } },
+        })),
+      },
+    });
+  });
+
+  test('runs integration tests against each service\'s API in the first environment, with the URL from its stack output', () => {
+    const devStage = stages.find(s => s.Actions.some(a => a.Name.endsWith('IntegrationTests-catalog')))!;
+    const step = devStage.Actions.find(a => a.Name.endsWith('IntegrationTests-catalog'))!;
+    expect(JSON.parse(step.Configuration?.EnvironmentVariables as string)).toEqual([
+      { name: 'API_URL', type: 'PLAINTEXT', value: expect.stringMatching(/^#\{[^}]+\.ApiUrl\}$/) },
+    ]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 'execute-api:Invoke',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:eu-west-1:100000000004:*/dev/*']] },
+        })]),
+      },
+    });
+  });
+
+  test('waits out a bake time on the alarms after each production wave', () => {
+    const bakes = stages.flatMap(s => s.Actions).filter(a => a.Name.includes('BakeTime-prod'));
+    expect(bakes).toHaveLength(2); // one per prod wave
+    template.hasResourceProperties('AWS::CodeBuild::Project', {
+      Environment: Match.objectLike({
+        EnvironmentVariables: Match.arrayWith([
+          { Name: 'BAKE_MINUTES', Type: 'PLAINTEXT', Value: '10' },
+          { Name: 'TARGET_ACCOUNT', Type: 'PLAINTEXT', Value: '100000000005' },
+          { Name: 'ALARM_PREFIXES', Type: 'PLAINTEXT', Value: 'orders-prod-eu-west-1- orders-prod-eu-central-1-' },
+        ]),
+      }),
+      Source: { BuildSpec: Match.serializedJson(Match.objectLike({ phases: { build: { commands: ['bash pipeline/bake-check.sh'] } } })) },
+    });
+  });
+
+  test('notifies failures on a KMS-encrypted topic', () => {
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::CodeStarNotifications::NotificationRule', {
+      EventTypeIds: Match.arrayWith(['codepipeline-pipeline-pipeline-execution-failed']),
+    });
+  });
+});
+
+describe('the governance pipeline', () => {
+  test('lives in the management account and builds only the governance scope', () => {
+    expect(governancePipeline.account).toBe('100000000000');
+    governance.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: {
+        BuildSpec: Match.serializedJson(Match.objectLike({
+          phases: Match.objectLike({ build: { commands: ['npx cdk synth -c platform:scope=governance'] } }),
+        })),
+      },
+    });
+  });
+
+  test('asks for a review of each change set before executing it', () => {
+    const actions = stagesOf(governance).find(s => s.Name === 'Governance')!.Actions;
+    const order = (predicate: (a: Action) => boolean) => actions.find(predicate)!.RunOrder;
+    const prepare = order(a => a.Configuration?.ActionMode === 'CHANGE_SET_REPLACE');
+    const review = order(a => a.ActionTypeId.Category === 'Approval');
+    const execute = order(a => a.Configuration?.ActionMode === 'CHANGE_SET_EXECUTE');
+    expect(prepare).toBeLessThan(review);
+    expect(review).toBeLessThan(execute);
+  });
+
+  test('is never reached from the tooling account: no role of the service pipeline targets the management account', () => {
+    expect(JSON.stringify(template.toJSON())).not.toContain('100000000000');
+  });
+});
