@@ -8,6 +8,8 @@ import { GovernanceStage, GuardrailsStack } from './governance';
 import {
   addPolicyValidation,
   EngineProps,
+  GitHubEngine,
+  gitHubOidcStacks,
   GovernancePipelineStack,
   planFromModels,
   SCOPE_CONTEXT_KEY,
@@ -34,6 +36,8 @@ export interface PlatformInputs {
   readonly bundles?: ServiceBundles;
   /** The pre-traffic hook's bundle; required when there are services. */
   readonly hookBundle?: FunctionBundle;
+  /** Where the github engine writes its workflow. @default '.github/workflows/deploy.yml' */
+  readonly workflowPath?: string;
 }
 
 /**
@@ -93,10 +97,12 @@ export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[
     },
     governanceStage: scope => new GovernanceStage(scope, 'Governance', { organization }),
   };
-  const engine = selectedEngine(app, organization);
-  if (engine !== 'codepipeline') {
-    throw new ConfigError([`pipeline engine "${engine}" is not available in this build; allowed: codepipeline`]);
+  if (selectedEngine(app, organization) === 'github') {
+    // Writes .github/workflows/deploy.yml (relative to the working directory).
+    new GitHubEngine(app, 'GitHub', { ...props, workflowPath: inputs.workflowPath });
+    return gitHubOidcStacks(app, organization);
   }
+  // CodePipeline: nothing is written outside cdk.out (no deploy workflow).
   return [
     new ServicePipelineStack(app, 'ServicePipeline', props),
     new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: props.governanceStage }),

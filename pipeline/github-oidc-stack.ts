@@ -1,0 +1,183 @@
+import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { Organization } from '../accounts';
+import { acknowledgeWildcardResource } from '../services/nag';
+
+/** GitHub's OIDC issuer host; its claims are IAM condition keys under this prefix. */
+export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
+/** The audience aws-actions/configure-aws-credentials asks GitHub to put in the token. */
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+/** CDK's default bootstrap qualifier: the only roles the workflow roles may assume carry it. */
+export const CDK_BOOTSTRAP_QUALIFIER = 'hnb659fds';
+
+/** Role of the service workflow (tooling account): publishes assets and deploys the service stages. */
+export const GITHUB_ACTION_ROLE_NAME = 'GitHubActionRole';
+/** Role of the governance job (management account). */
+export const GITHUB_GOVERNANCE_ROLE_NAME = 'GitHubGovernanceRole';
+/** Role of the post-deploy integration tests (tooling account): calls the first environment's APIs. */
+export const GITHUB_TEST_ROLE_NAME = 'GitHubIntegrationTestRole';
+/** GitHub environment of the governance job; its required reviewers approve organization-wide changes. */
+export const GOVERNANCE_ENVIRONMENT = 'governance';
+
+/** ARN of a role in the workflow's form (plain text: `arn:aws:iam::<account>:role/<name>`). */
+function roleArn(account: string, name: string): string {
+  return `arn:aws:iam::${account}:role/${name}`;
+}
+
+/** ARN of the service workflow's role, in the tooling account. */
+export function gitHubActionRoleArn(organization: Organization): string {
+  return roleArn(organization.pipeline.toolingAccount.id, GITHUB_ACTION_ROLE_NAME);
+}
+
+/** ARN of the governance job's role, in `account` (the management account). */
+export function gitHubGovernanceRoleArn(account: string): string {
+  return roleArn(account, GITHUB_GOVERNANCE_ROLE_NAME);
+}
+
+/** ARN of the integration tests' role, in the tooling account. */
+export function gitHubTestRoleArn(organization: Organization): string {
+  return roleArn(organization.pipeline.toolingAccount.id, GITHUB_TEST_ROLE_NAME);
+}
+
+/** The OIDC subject of jobs without a GitHub environment, run from the pipeline's branch. */
+export function branchSubject(organization: Organization): string {
+  const { owner, name, branch } = organization.pipeline.repository;
+  return `repo:${owner}/${name}:ref:refs/heads/${branch}`;
+}
+
+/** The OIDC subject of jobs that run in GitHub environment `environment`, whatever the branch. */
+export function environmentSubject(organization: Organization, environment: string): string {
+  const { owner, name } = organization.pipeline.repository;
+  return `repo:${owner}/${name}:environment:${environment}`;
+}
+
+/** Which workflow roles a {@link GitHubOidcStack} holds. */
+export type GitHubOidcPurpose = 'services' | 'governance';
+
+/** Properties of a {@link GitHubOidcStack}. */
+export interface GitHubOidcStackProps extends cdk.StackProps {
+  readonly organization: Organization;
+  /**
+   * `services`: the tooling account's {@link GITHUB_ACTION_ROLE_NAME} and
+   * {@link GITHUB_TEST_ROLE_NAME}; `governance`: the management account's
+   * {@link GITHUB_GOVERNANCE_ROLE_NAME}. The stack deploys to that account.
+   */
+  readonly purpose: GitHubOidcPurpose;
+  /**
+   * The account's GitHub OIDC provider, when it already has one (IAM allows
+   * one provider per URL and account).
+   * @default - a provider for token.actions.githubusercontent.com is created
+   */
+  readonly provider?: iam.IOidcProvider;
+}
+
+/**
+ * GitHub's OIDC provider and the roles the `github` engine's workflow
+ * assumes, so no long-lived AWS key exists anywhere. Trust is scoped to this
+ * repository's pipeline branch and GitHub environments by the token's `sub`
+ * (and its `aud`); the roles may only assume the CDK bootstrap roles
+ * (deploy, file publishing) of the accounts and regions they deploy to.
+ *
+ * Deployed once per account by an administrator (`cdk deploy <stack>` with
+ * that account's credentials), before the workflow's first run: the tooling
+ * stack (`purpose: 'services'`) and the management stack (`purpose: 'governance'`).
+ * cdk-pipelines-github's `GitHubActionRole` is not used: its trust has no
+ * `aud` condition and its policy may assume any account's bootstrap roles
+ * and read any ECR authorization token.
+ */
+export class GitHubOidcStack extends cdk.Stack {
+  /** The GitHub OIDC provider of the account. */
+  public readonly provider: iam.IOidcProvider;
+  /** The workflow role: GitHubActionRole (services) or GitHubGovernanceRole (governance). */
+  public readonly role: iam.Role;
+  /** The integration tests' role (services only). */
+  public readonly testRole?: iam.Role;
+
+  constructor(scope: Construct, id: string, props: GitHubOidcStackProps) {
+    const org = props.organization;
+    const governance = props.purpose === 'governance';
+    super(scope, id, {
+      description: governance
+        ? `GitHub OIDC role of ${org.name}'s governance job (management account)`
+        : `GitHub OIDC roles of ${org.name}'s service workflow (tooling account)`,
+      ...props,
+      env: { account: governance ? org.managementAccount.id : org.pipeline.toolingAccount.id, region: org.homeRegion },
+    });
+    this.provider = props.provider ?? new iam.OidcProviderNative(this, 'GitHubProvider', {
+      url: `https://${GITHUB_OIDC_ISSUER}`,
+      clientIds: [GITHUB_OIDC_AUDIENCE],
+    });
+
+    if (governance) {
+      // Only jobs of the governance environment (required reviewers, main only): never a branch or another environment.
+      this.role = this.workflowRole('GovernanceRole', GITHUB_GOVERNANCE_ROLE_NAME, [environmentSubject(org, GOVERNANCE_ENVIRONMENT)],
+        'Deploys the governance stacks from the GitHub workflow (governance environment only)');
+      this.allowBootstrapRoles(this.role, [{ account: org.managementAccount.id, regions: [org.homeRegion] }]);
+      return;
+    }
+
+    // Asset jobs run without an environment (branch subject); deploy jobs in their environment.
+    this.role = this.workflowRole('ActionRole', GITHUB_ACTION_ROLE_NAME,
+      [branchSubject(org), ...org.environments.map(e => environmentSubject(org, e.name))],
+      'Publishes assets and deploys the service stages from the GitHub workflow');
+    this.allowBootstrapRoles(this.role, org.environments.map(e => ({ account: e.account.id, regions: e.regions })));
+
+    // The integration tests call the first environment's APIs with SigV4. They
+    // get their own role so that the deploying role stays limited to the CDK
+    // bootstrap roles; the APIs accept callers of the organization.
+    const first = org.environments[0];
+    this.testRole = this.workflowRole('IntegrationTestRole', GITHUB_TEST_ROLE_NAME, [branchSubject(org)],
+      `Calls the ${first.name} APIs from the GitHub workflow's integration tests`);
+    const stages = first.regions.map(region =>
+      `arn:${cdk.Aws.PARTITION}:execute-api:${region}:${first.account.id}:*/${first.name}/*`);
+    const testPolicy = new iam.ManagedPolicy(this, 'InvokeFirstEnvironmentApis', {
+      description: `Lets ${GITHUB_TEST_ROLE_NAME} call the APIs of the ${first.name} stage`,
+      roles: [this.testRole],
+      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: stages })],
+    });
+    for (const resource of stages) {
+      acknowledgeWildcardResource(testPolicy, resource,
+        `API ids are created later by the service stacks; the grant is limited to the ${first.name} account, its regions and its stage name`);
+    }
+  }
+
+  /** A role GitHub's OIDC tokens for `subjects` (and audience sts.amazonaws.com) may assume. */
+  private workflowRole(id: string, roleName: string, subjects: readonly string[], description: string): iam.Role {
+    return new iam.Role(this, id, {
+      // Physical name: the workflow refers to it by ARN.
+      roleName,
+      description,
+      assumedBy: new iam.WebIdentityPrincipal(this.provider.oidcProviderArn, {
+        StringEquals: {
+          [`${GITHUB_OIDC_ISSUER}:aud`]: GITHUB_OIDC_AUDIENCE,
+          [`${GITHUB_OIDC_ISSUER}:sub`]: [...subjects],
+        },
+      }),
+      // Long enough for a production canary (the deploy job polls CloudFormation until it ends).
+      maxSessionDuration: cdk.Duration.hours(1),
+    });
+  }
+
+  /** Lets `role` assume the CDK deploy and file-publishing roles of `targets`, nothing else. */
+  private allowBootstrapRoles(role: iam.Role, targets: ReadonlyArray<{ account: string; regions: readonly string[] }>): void {
+    const resources = targets.flatMap(t => t.regions.flatMap(region => ['deploy-role', 'file-publishing-role'].map(kind =>
+      `arn:${cdk.Aws.PARTITION}:iam::${t.account}:role/cdk-${CDK_BOOTSTRAP_QUALIFIER}-${kind}-${t.account}-${region}`)));
+    new iam.ManagedPolicy(this, 'AssumeCdkBootstrapRoles', {
+      description: 'Lets the workflow role assume the CDK deploy and file-publishing roles of its targets',
+      roles: [role],
+      statements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources })],
+    });
+  }
+}
+
+/**
+ * The two OIDC stacks of the `github` engine: `GitHubOidc` (tooling account)
+ * and `GitHubOidc-Governance` (management account).
+ */
+export function gitHubOidcStacks(scope: Construct, organization: Organization): GitHubOidcStack[] {
+  return [
+    new GitHubOidcStack(scope, 'GitHubOidc', { organization, purpose: 'services' }),
+    new GitHubOidcStack(scope, 'GitHubOidc-Governance', { organization, purpose: 'governance' }),
+  ];
+}
