@@ -139,11 +139,23 @@ export class ServiceApi extends Construct {
           schema: route.requestSchema as apigateway.JsonSchema,
         })
         : undefined;
-      resource.addMethod(route.method, new apigateway.LambdaIntegration(route.target), {
+      const method = resource.addMethod(route.method, new apigateway.LambdaIntegration(route.target, {
+        // No permission for the console's test invocations: they call the
+        // function bypassing the method's IAM authorization, the resource
+        // policy's organization condition and the WAF.
+        allowTestInvoke: false,
+      }), {
         authorizationType: apigateway.AuthorizationType.IAM,
         requestValidator: validator,
         requestParameters: Object.fromEntries(parameters.map(p => [`method.request.path.${p}`, true])),
         requestModels: model ? { 'application/json': model } : undefined,
+      });
+      cdk.Validations.of(method).acknowledge({
+        id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
+        reason: 'Only apigateway.amazonaws.com may invoke, and SourceArn limits it to this API\'s own stage, method and path '
+          + '(arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>); the rule accepts SourceArn only as a literal '
+          + 'or a Ref/GetAtt, not the Fn::Join the API id needs. No SourceAccount: Lambda documents it for sources such as S3, not API Gateway, '
+          + 'and a condition API Gateway does not meet would refuse every call',
       });
     }
     this.url = this.api.url;

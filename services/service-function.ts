@@ -35,6 +35,8 @@ export interface ServiceFunctionProps {
   readonly deploymentStrategy: DeploymentStrategy;
   /** Alarm thresholds that stop and roll back a deployment. */
   readonly alarms: { readonly errors: number; readonly p99LatencyMs: number; readonly throttles: number };
+  /** Told when a rollback alarm fires and when it clears (e.g. the on-call SNS topic). */
+  readonly alarmAction: cloudwatch.IAlarmAction;
   /**
    * Removal policy of the log group.
    * @default RETAIN
@@ -125,8 +127,8 @@ export class ServiceFunction extends Construct {
     });
 
     const minute = cdk.Duration.minutes(1);
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string) =>
-      new cloudwatch.Alarm(this, alarmId, {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
         metric,
         threshold,
         evaluationPeriods: 1,
@@ -135,6 +137,14 @@ export class ServiceFunction extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
+      // ALARM tells on-call (in a deployment CodeDeploy is already rolling
+      // back; outside one the live version is failing); OK resolves the page
+      // when the alias recovers, so incidents do not stay open. No action on
+      // INSUFFICIENT_DATA: missing data is treated as not breaching.
+      a.addAlarmAction(props.alarmAction);
+      a.addOkAction(props.alarmAction);
+      return a;
+    };
     this.alarms = [
       alarm('ErrorsAlarm', this.alias.metricErrors({ period: minute, statistic: 'Sum' }), props.alarms.errors,
         `${props.alarms.errors}+ errors in a minute on ${this.node.path} (live alias)`),

@@ -1,5 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -63,8 +65,13 @@ export class ServiceStack extends cdk.Stack {
   public readonly functions: Readonly<Record<string, ServiceFunction>>;
   /** The API, when the service has routes. */
   public readonly api?: ServiceApi;
-  /** The key encrypting the service's data, logs and queues. */
+  /** The key encrypting the service's data, logs, queues and alarm notifications. */
   public readonly key: kms.Key;
+  /**
+   * Where the rollback alarms of every function notify, on ALARM and on OK:
+   * subscribe the owning team's on-call integration (pager, chat) to it.
+   */
+  public readonly alarmTopic: sns.Topic;
   /** The strategy CodeDeploy uses here. */
   public readonly deploymentStrategy: DeploymentStrategy;
   /** The `ApiUrl` output (for post-deploy tests), when the service has routes. */
@@ -101,6 +108,33 @@ export class ServiceStack extends cdk.Stack {
       resources: ['*'],
       conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME }) } },
     }));
+    this.key.addToResourcePolicy(denyGrantsNotForAwsResources());
+
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `${m.name} (${env.name}) alarms`,
+      masterKey: this.key,
+      // The topic policy refuses publishing without TLS.
+      enforceSSL: true,
+    });
+    // CloudWatch publishes the alarms of this account, and only those, to the topic...
+    this.alarmTopic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowAlarmsOfThisAccount',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [this.alarmTopic.topicArn],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME }) },
+        StringEquals: { 'aws:SourceAccount': this.account },
+      },
+    }));
+    // ... and needs the topic's key to do so (an AWS managed key would not let it).
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+    }));
+    const alarmAction = new SnsAction(this.alarmTopic);
 
     const tables = Object.fromEntries(Object.entries(m.tables).map(([name, t]) => [name, new dynamodb.TableV2(this, `Table-${name}`, {
       partitionKey: { name: t.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -135,10 +169,12 @@ export class ServiceStack extends cdk.Stack {
     });
     const deadLetterQueue = (queueId: string) => {
       const dlq = queue(queueId, { retentionPeriod: cdk.Duration.days(14) });
-      cdk.Validations.of(dlq).acknowledge({
-        id: 'Serverless-SQSRedrivePolicy',
-        reason: 'This is a dead-letter queue: the end of the line, kept 14 days for inspection and redrive by an operator',
-      });
+      for (const rule of ['Serverless-SQSRedrivePolicy', 'cdk-validator-cfnguard::sqs_dlq_check']) {
+        cdk.Validations.of(dlq).acknowledge({
+          id: rule,
+          reason: 'This is a dead-letter queue: the end of the line, kept 14 days for inspection and redrive by an operator',
+        });
+      }
       return dlq;
     };
     // Failed asynchronous invocations of every function of the stack land here.
@@ -206,6 +242,7 @@ export class ServiceStack extends cdk.Stack {
         deploymentRole,
         deploymentStrategy: this.deploymentStrategy,
         alarms: m.alarms,
+        alarmAction,
         removalPolicy,
       });
       functions[fnId] = sf;
@@ -401,6 +438,24 @@ export class ServiceStack extends cdk.Stack {
       }));
     }
   }
+}
+
+/**
+ * Key policy statement: no grant on the key unless it is for an AWS resource
+ * (a service such as DynamoDB creating it on its caller's behalf) or an AWS
+ * service principal creates it. Stops a principal allowed kms:CreateGrant
+ * from handing lasting use of the key to anyone, outside key policy and IAM
+ * (Control Tower CT.KMS.PR.3).
+ */
+export function denyGrantsNotForAwsResources(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'DenyGrantsNotForAwsResources',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  });
 }
 
 /** The smoke request for a function: an API Gateway proxy event for a route, an empty SQS batch for a queue. */

@@ -323,3 +323,86 @@ describe('smokeTestFor', () => {
     expect(smokeTestFor(catalog.functions.consumeItemEvents, 'dev')).toEqual({ kind: 'queue', event: { Records: [] } });
   });
 });
+
+describe('Control Tower proactive controls', () => {
+  type Statement = { Effect: string; Principal?: unknown; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+  const keyPolicyOf = (t: Template) => {
+    const [key] = Object.values(t.findResources('AWS::KMS::Key')) as Array<{ Properties: { KeyPolicy: { Statement: Statement[] } } }>;
+    return key.Properties.KeyPolicy.Statement;
+  };
+  /** Whether a Deny statement's BoolIfExists conditions all hold (absent keys count as holding). */
+  const denies = (statement: Statement, context: Record<string, 'true' | 'false'>) =>
+    Object.entries(statement.Condition?.BoolIfExists ?? {}).every(([key, value]) => context[key] === undefined || context[key] === value);
+
+  test('every rollback alarm notifies the stack\'s alarm topic when it fires and when it clears', () => {
+    const [topicId] = Object.keys(ordersProd.findResources('AWS::SNS::Topic'));
+    const alarms = Object.values(ordersProd.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(3);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ Properties: { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] } });
+    }
+  });
+
+  test('the alarm topic is encrypted with the service key, refuses requests without TLS and takes only this account\'s alarms', () => {
+    const [keyId] = Object.keys(ordersProd.findResources('AWS::KMS::Key'));
+    const [topicId] = Object.keys(ordersProd.findResources('AWS::SNS::Topic'));
+    ordersProd.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    ordersProd.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:100000000005:alarm:*']] } },
+              StringEquals: { 'aws:SourceAccount': '100000000005' },
+            },
+          }),
+        ]),
+      },
+    });
+    // CloudWatch encrypts what it publishes with the topic's key.
+    expect(keyPolicyOf(ordersProd)).toEqual(expect.arrayContaining([expect.objectContaining({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Condition: { StringEquals: { 'aws:SourceAccount': '100000000005' } },
+    })]));
+  });
+
+  test('the service key refuses grants except those AWS services make for AWS resources', () => {
+    const denyGrants = keyPolicyOf(ordersProd).filter(s => s.Effect === 'Deny' && s.Action === 'kms:CreateGrant');
+    expect(denyGrants).toEqual([expect.objectContaining({
+      Principal: { AWS: '*' },
+      Resource: '*',
+      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    })]);
+    const [deny] = denyGrants;
+    // A role creating a grant for itself or another principal is refused...
+    expect(denies(deny, { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' })).toBe(true);
+    expect(denies(deny, { 'aws:PrincipalIsAWSService': 'false' })).toBe(true);
+    // ...DynamoDB creating one for the table on the caller's behalf, or a service principal, is not.
+    expect(denies(deny, { 'kms:GrantIsForAWSResource': 'true', 'aws:PrincipalIsAWSService': 'false' })).toBe(false);
+    expect(denies(deny, { 'aws:PrincipalIsAWSService': 'true' })).toBe(false);
+  });
+
+  test('API Gateway may invoke a route\'s live alias only through its own stage, method and path; console test invocations may not', () => {
+    const permissions = Object.values(ordersProd.findResources('AWS::Lambda::Permission')) as Array<{ Properties: Record<string, unknown> }>;
+    expect(permissions).toHaveLength(1); // one route: POST /orders
+    const [permission] = permissions;
+    expect(permission.Properties).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      FunctionName: { Ref: expect.stringMatching(/^FncreateOrderLiveAlias/) },
+      SourceArn: {
+        'Fn::Join': ['', expect.arrayContaining([
+          ':execute-api:eu-west-1:100000000005:', { Ref: expect.stringMatching(/^ApiDeploymentStageprod/) }, '/POST/orders',
+        ])],
+      },
+    });
+    expect(JSON.stringify(permissions)).not.toContain('test-invoke-stage');
+  });
+});
