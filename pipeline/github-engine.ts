@@ -153,6 +153,7 @@ export class GitHubEngine extends Construct {
     }
 
     const tests: PendingTests[] = [];
+    const lastEnv = props.plan.environments.length - 1;
     props.plan.environments.forEach((env, envIndex) => {
       const gate = env.approvalBefore ? [approvalGate(env.name)] : [];
       if (env.waves.length === 0 && gate.length > 0) this.workflow.addWave(`${env.name}-approval`, { pre: gate });
@@ -169,7 +170,18 @@ export class GitHubEngine extends Construct {
             tests.push({ wave: githubWave, deployment, service: service.name, region: env.regions[0], apiUrl });
           }
         }
+        if (env.production && org.pipeline.bakeTimeMinutes > 0) {
+          githubWave.addPost(bakeCheck(env.name, env.accountId, env.regions, wave.services.flatMap(s => env.regions.map(r => `${s.name}-${env.name}-${r}`)),
+            org.pipeline.bakeTimeMinutes, gitHubTestRoleArn(org), org.homeRegion));
+        }
       });
+      // End-to-end and load tests: every environment between the first and production, after its last wave.
+      const apis = env.waves.flatMap(w => w.services).filter(s => s.hasApi).map(s => s.name);
+      if (envIndex > 0 && envIndex < lastEnv && !env.production && apis.length > 0) {
+        this.workflow.addWave(`${env.name}-e2e`, {
+          post: [endToEndTests(org.name, env.name, env.accountId, env.regions[0], apis, gitHubTestRoleArn(org), org.homeRegion)],
+        });
+      }
     });
 
     // Added once every wave is complete: the deploy job ids depend on the number of stages in a wave.
@@ -300,6 +312,51 @@ function integrationTests(service: string, roleArn: string, region: string, apiU
       // Calls are SigV4-signed: the API accepts principals of the organization.
       configureAws('Authenticate Via OIDC Role', roleArn, region, 900),
       { name: 'Smoke test', run: 'npx tsx test/integration/smoke.ts' },
+    ],
+  });
+}
+
+/**
+ * The end-to-end suite and the short load test of a pre-production
+ * environment. The API URLs come from the SSM parameters every service
+ * publishes (read through the account's CDK lookup role), so the job needs no
+ * outputs of earlier jobs.
+ */
+function endToEndTests(org: string, env: string, account: string, region: string, services: readonly string[], roleArn: string, homeRegion: string): GitHubActionStep {
+  const lookupRole = `arn:aws:iam::${account}:role/cdk-hnb659fds-lookup-role-${account}-${region}`;
+  return new GitHubActionStep(`EndToEndTests-${env}`, {
+    permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
+    env: { LOAD_REQUESTS: '300', LOAD_CONCURRENCY: '10', LOAD_MAX_P95_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01', AWS_REGION: region },
+    jobSteps: [
+      checkout(),
+      setupNode(),
+      { name: 'Install', run: INSTALL },
+      configureAws('Authenticate Via OIDC Role', roleArn, homeRegion, 1800),
+      {
+        name: 'Find the APIs',
+        run: [
+          `creds=$(aws sts assume-role --role-arn ${lookupRole} --role-session-name e2e-urls --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)`,
+          'read -r key secret token <<<"$creds"',
+          ...services.map(s => `echo "${s.toUpperCase().replace(/-/g, '_')}_API_URL=$(AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_SESSION_TOKEN=$token `
+            + `aws ssm get-parameter --region ${region} --name /${org}/${env}/services/${s}/api-url --query Parameter.Value --output text)" >> "$GITHUB_ENV"`),
+        ].join('\n'),
+      },
+      { name: 'End-to-end suite', run: 'npx tsx test/e2e/payment-flow.ts' },
+      { name: 'Load test', run: 'npx tsx test/e2e/load.ts' },
+    ],
+  });
+}
+
+/** The bake-time gate after a production wave: the alarms of its stacks stay quiet for `minutes` (pipeline/bake-check.sh). */
+function bakeCheck(env: string, account: string, regions: readonly string[], stackNames: readonly string[], minutes: number, roleArn: string, homeRegion: string): GitHubActionStep {
+  return new GitHubActionStep(`BakeTime-${env}-${stackNames[0]}`, {
+    permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
+    env: { BAKE_MINUTES: String(minutes), TARGET_ACCOUNT: account, TARGET_REGIONS: regions.join(' '), ALARM_PREFIXES: stackNames.map(s => `${s}-`).join(' ') },
+    jobSteps: [
+      checkout(),
+      // The session must outlive the bake time.
+      configureAws('Authenticate Via OIDC Role', roleArn, homeRegion, Math.max(900, (minutes + 10) * 60)),
+      { name: 'Bake time', run: 'bash pipeline/bake-check.sh' },
     ],
   });
 }

@@ -123,22 +123,31 @@ export class GitHubOidcStack extends cdk.Stack {
       'Publishes assets and deploys the service stages from the GitHub workflow');
     this.allowBootstrapRoles(this.role, org.environments.map(e => ({ account: e.account.id, regions: e.regions })));
 
-    // The integration tests call the first environment's APIs with SigV4. They
+    // The post-deploy tests call the pre-production APIs with SigV4 (the
+    // integration tests in the first environment, the end-to-end and load
+    // tests in the others), and the bake check reads production alarms. They
     // get their own role so that the deploying role stays limited to the CDK
     // bootstrap roles; the APIs accept callers of the organization.
-    const first = org.environments[0];
+    const preProduction = org.environments.filter(e => !e.production);
     this.testRole = this.workflowRole('IntegrationTestRole', GITHUB_TEST_ROLE_NAME, [branchSubject(org)],
-      `Calls the ${first.name} APIs from the GitHub workflow's integration tests`);
-    const stages = first.regions.map(region =>
-      `arn:${cdk.Aws.PARTITION}:execute-api:${region}:${first.account.id}:*/${first.name}/*`);
+      'Runs the GitHub workflow\'s post-deploy tests and bake-time checks');
+    const stages = preProduction.flatMap(env => env.regions.map(region =>
+      `arn:${cdk.Aws.PARTITION}:execute-api:${region}:${env.account.id}:*/${env.name}/*`));
+    // Read-only lookup roles (trusted by the tooling account at bootstrap): the
+    // tests read the API URLs the services publish in SSM, the bake check reads alarms.
+    const lookupRoles = org.environments.slice(1).flatMap(env => env.regions.map(region =>
+      `arn:${cdk.Aws.PARTITION}:iam::${env.account.id}:role/cdk-${CDK_BOOTSTRAP_QUALIFIER}-lookup-role-${env.account.id}-${region}`));
     const testPolicy = new iam.ManagedPolicy(this, 'InvokeFirstEnvironmentApis', {
-      description: `Lets ${GITHUB_TEST_ROLE_NAME} call the APIs of the ${first.name} stage`,
+      description: `Lets ${GITHUB_TEST_ROLE_NAME} call the pre-production APIs and read through the CDK lookup roles`,
       roles: [this.testRole],
-      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: stages })],
+      statements: [
+        new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: stages }),
+        ...(lookupRoles.length > 0 ? [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: lookupRoles })] : []),
+      ],
     });
     for (const resource of stages) {
       acknowledgeWildcardResource(testPolicy, resource,
-        `API ids are created later by the service stacks; the grant is limited to the ${first.name} account, its regions and its stage name`);
+        'API ids are created later by the service stacks; the grant is limited to one pre-production account, its regions and its stage name');
     }
   }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
+import { parse } from 'yaml';
 import { buildBundles, buildPipelines } from '../../main';
 import { describePlan, planFromModels, workflowOrder } from '../../pipeline';
 import { loadServices } from '../../services';
@@ -25,14 +26,40 @@ function renderWorkflow(): string {
   return fs.readFileSync(workflowPath, 'utf8');
 }
 
+const rendered = renderWorkflow();
+type Job = { needs?: string[]; env?: Record<string, string>; steps?: Array<{ run?: string; with?: Record<string, unknown> }> };
+const jobs = (parse(rendered) as { jobs: Record<string, Job> }).jobs;
+const jobRunning = (command: string) => Object.entries(jobs).filter(([, j]) => j.steps?.some(s => s.run?.includes(command)));
+
 test('the github engine renders the shipped app in the plan\'s order', () => {
-  expect(workflowOrder(renderWorkflow())).toEqual(describePlan(planFromModels(organization, services)));
+  expect(workflowOrder(rendered)).toEqual(describePlan(planFromModels(organization, services)));
+});
+
+test('staging runs the end-to-end suite and the load test, after its last wave, with the APIs found in SSM', () => {
+  const [[id, job]] = jobRunning('npx tsx test/e2e/payment-flow.ts');
+  expect(job.needs).toContain('payments-staging-eu-west-1-Deploy');
+  expect(job.steps!.some(s => s.run === 'npx tsx test/e2e/load.ts')).toBe(true);
+  const find = job.steps!.find(s => s.run?.includes('aws ssm get-parameter'))!.run!;
+  for (const service of ['LEDGER', 'NOTIFICATIONS', 'PAYMENTS']) expect(find).toContain(`${service}_API_URL=`);
+  expect(find).toContain('cdk-hnb659fds-lookup-role-777777777777-eu-west-1');
+  expect(job.env).toMatchObject({ LOAD_MAX_P95_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01' });
+  expect(id).toMatch(/staging/);
+});
+
+test('each production wave is followed by a bake-time check of its stacks\' alarms', () => {
+  const bakes = jobRunning('bash pipeline/bake-check.sh').map(([, j]) => j);
+  expect(bakes.map(j => j.env?.ALARM_PREFIXES)).toEqual([
+    'ledger-prod-eu-west-1- ledger-prod-eu-central-1- notifications-prod-eu-west-1- notifications-prod-eu-central-1-',
+    'payments-prod-eu-west-1- payments-prod-eu-central-1-',
+  ]);
+  expect(bakes[1].needs).toEqual(expect.arrayContaining(['payments-prod-eu-west-1-Deploy', 'payments-prod-eu-central-1-Deploy']));
+  expect(bakes[0].env).toMatchObject({ BAKE_MINUTES: '10', TARGET_ACCOUNT: '888888888888' });
 });
 
 test('a deploy workflow is committed only while github is the declared engine, and then it is current', () => {
   if (organization.pipeline.engine === 'github') {
     // Stale after a change to services or the organization: run `npx cdk synth` and commit the file.
-    expect(fs.readFileSync(committed, 'utf8')).toBe(renderWorkflow());
+    expect(fs.readFileSync(committed, 'utf8')).toBe(rendered);
   } else {
     // CodePipeline deploys: a committed deploy workflow would deploy a second time, with other credentials.
     expect(fs.existsSync(committed)).toBe(false);
