@@ -322,7 +322,9 @@ function integrationTests(service: string, roleArn: string, region: string, apiU
  * publishes (read through the account's CDK lookup role), so the job needs no
  * outputs of earlier jobs.
  */
-function endToEndTests(org: string, env: string, account: string, region: string, services: readonly string[], roleArn: string, homeRegion: string): GitHubActionStep {
+function endToEndTests(
+  org: string, env: string, account: string, region: string, services: readonly string[], roleArn: string, homeRegion: string,
+): GitHubActionStep {
   const lookupRole = `arn:aws:iam::${account}:role/cdk-hnb659fds-lookup-role-${account}-${region}`;
   return new GitHubActionStep(`EndToEndTests-${env}`, {
     permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
@@ -348,7 +350,9 @@ function endToEndTests(org: string, env: string, account: string, region: string
 }
 
 /** The bake-time gate after a production wave: the alarms of its stacks stay quiet for `minutes` (pipeline/bake-check.sh). */
-function bakeCheck(env: string, account: string, regions: readonly string[], stackNames: readonly string[], minutes: number, roleArn: string, homeRegion: string): GitHubActionStep {
+function bakeCheck(
+  env: string, account: string, regions: readonly string[], stackNames: readonly string[], minutes: number, roleArn: string, homeRegion: string,
+): GitHubActionStep {
   return new GitHubActionStep(`BakeTime-${env}-${stackNames[0]}`, {
     permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
     env: { BAKE_MINUTES: String(minutes), TARGET_ACCOUNT: account, TARGET_REGIONS: regions.join(' '), ALARM_PREFIXES: stackNames.map(s => `${s}-`).join(' ') },
