@@ -1,21 +1,10 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Environment, Organization } from '../accounts';
-import { FunctionBundle } from './bundle';
-import { Service, ServiceManifest } from './service-model';
-import { ServiceStack } from './service-stack';
+import { ServiceStack, ServiceStackProps } from './service-stack';
 
-/** Properties of a {@link ServiceStage}. */
-export interface ServiceStageProps extends cdk.StageProps {
-  readonly service: Service;
-  readonly organization: Organization;
-  readonly environment: Environment;
-  /** This service's bundles by function id. */
-  readonly bundles: Readonly<Record<string, FunctionBundle>>;
-  readonly hookBundle: FunctionBundle;
-  /** Manifests of the services in `dependsOn`. */
-  readonly dependencies: readonly ServiceManifest[];
-}
+/** Properties of a {@link ServiceStage}: those of its stacks, less the region (a stack per region of the environment). */
+export interface ServiceStageProps extends cdk.StageProps,
+  Pick<ServiceStackProps, 'service' | 'organization' | 'environment' | 'bundles' | 'hookBundle' | 'dependencies'> {}
 
 /**
  * One service in one environment, as a pipeline deploys it: a stack per
