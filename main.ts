@@ -25,6 +25,7 @@ import {
   ServiceBundles,
   ServiceStack,
   ServiceStage,
+  ServiceStageProps,
 } from './services';
 
 /** What {@link buildPlatform} builds from: validated models and built bundles. */
@@ -40,29 +41,43 @@ export interface PlatformInputs {
   readonly workflowPath?: string;
 }
 
+/** The props of `service`'s stacks in environment `envName` (everything but the region). */
+function serviceStackInputs(inputs: PlatformInputs, serviceName: string, envName: string): ServiceStageProps {
+  const { organization } = inputs;
+  const services = new Map((inputs.services ?? []).map(s => [s.manifest.name, s]));
+  const service = services.get(serviceName)!;
+  return {
+    service,
+    organization,
+    environment: organization.environments.find(e => e.name === envName)!,
+    bundles: inputs.bundles![serviceName],
+    hookBundle: inputs.hookBundle!,
+    dependencies: service.manifest.dependsOn.map(d => services.get(d)!.manifest),
+  };
+}
+
+/** The governance stage of `organization`, for either engine or the governance-only synth. */
+function governanceStageOf(organization: Organization): EngineProps['governanceStage'] {
+  return scope => new GovernanceStage(scope, 'Governance', { organization });
+}
+
 /**
- * Builds every stack of the platform into `app`: governance, then one stack
- * per (service, environment, region), with cdk-nag (AWS Solutions, PCI DSS
- * 3.2.1 and Serverless packs) validating them at synth.
+ * Builds the platform's stacks into `app` without a pipeline (tests and the
+ * benchmark use it): governance, then one stack per (service, environment,
+ * region) that the delivery plan deploys, under the same policy validation
+ * as the pipelines.
  */
 export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
   const { organization } = inputs;
   addPolicyValidation(app);
   const stacks: cdk.Stack[] = [new GuardrailsStack(app, 'Governance-Guardrails', { organization })];
-  const services = inputs.services ?? [];
-  const byName = new Map(services.map(s => [s.manifest.name, s.manifest]));
-  for (const env of organization.environments) {
+  const plan = planFromModels(organization, inputs.services ?? []);
+  for (const env of plan.environments) {
     for (const region of env.regions) {
-      for (const service of services) {
-        const name = service.manifest.name;
-        stacks.push(new ServiceStack(app, `${name}-${env.name}-${region}`, {
-          service,
-          organization,
-          environment: env,
+      for (const service of env.waves.flatMap(w => w.services)) {
+        stacks.push(new ServiceStack(app, `${service.name}-${env.name}-${region}`, {
+          ...serviceStackInputs(inputs, service.name, env.name),
           region,
-          bundles: inputs.bundles![name],
-          hookBundle: inputs.hookBundle!,
-          dependencies: service.manifest.dependsOn.map(d => byName.get(d)!),
         }));
       }
     }
@@ -78,24 +93,13 @@ export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[]
  */
 export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
   const { organization } = inputs;
-  const services = inputs.services ?? [];
-  const byName = new Map(services.map(s => [s.manifest.name, s]));
   addPolicyValidation(app);
   const props: EngineProps = {
     organization,
-    plan: planFromModels(organization, services),
-    serviceStage: (scope, envName, serviceName) => {
-      const service = byName.get(serviceName)!;
-      return new ServiceStage(scope, `${serviceName}-${envName}`, {
-        service,
-        organization,
-        environment: organization.environments.find(e => e.name === envName)!,
-        bundles: inputs.bundles![serviceName],
-        hookBundle: inputs.hookBundle!,
-        dependencies: service.manifest.dependsOn.map(d => byName.get(d)!.manifest),
-      });
-    },
-    governanceStage: scope => new GovernanceStage(scope, 'Governance', { organization }),
+    plan: planFromModels(organization, inputs.services ?? []),
+    serviceStage: (scope, envName, serviceName) =>
+      new ServiceStage(scope, `${serviceName}-${envName}`, serviceStackInputs(inputs, serviceName, envName)),
+    governanceStage: governanceStageOf(organization),
   };
   if (selectedEngine(app, organization) === 'github') {
     // Writes .github/workflows/deploy.yml (relative to the working directory).
@@ -150,10 +154,7 @@ function main(): void {
   if (scope === 'governance') {
     // The governance pipeline's build: no service code is loaded or run.
     addPolicyValidation(app);
-    new GovernancePipelineStack(app, 'GovernancePipeline', {
-      organization,
-      governanceStage: s => new GovernanceStage(s, 'Governance', { organization }),
-    });
+    new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: governanceStageOf(organization) });
   } else if (scope === 'all') {
     services = loadServices({ servicesDir: path.join(__dirname, 'services'), organization });
     buildPipelines(app, { organization, services, ...buildBundles(services) });

@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { buildBundles, buildPlatform, summarize } from '../main';
 import { loadServices } from '../services';
 import { loadSample, loadShippedOrganization, REPO_ROOT } from './fixtures/organization';
+import { servicesFixture } from './fixtures/services';
 
 describe('the shipped app', () => {
   const organization = loadShippedOrganization();
@@ -56,6 +57,15 @@ describe('the shipped app', () => {
     expect(summary).toContain('Services (3): ledger (wave foundation), notifications (wave foundation), payments (wave core)');
     expect(summary).toMatch(/Environments in promotion order: dev \(workload-dev 666666666666; eu-west-1\) -> staging .* -> prod \(.*manual approval\)/);
     expect(summary).toContain('Stacks (13): Governance-Guardrails (111111111111/eu-west-1)');
+  });
+});
+
+describe('stacks without a pipeline', () => {
+  test('follow the delivery plan: a service limited to dev gets no prod stacks', () => {
+    const fixture = servicesFixture();
+    const devOnly = fixture.services.map(s => ({ ...s, manifest: { ...s.manifest, environments: ['dev'] } }));
+    const stacks = buildPlatform(new cdk.App(), { ...fixture, services: devOnly });
+    expect(stacks.map(s => s.node.id)).toEqual(['Governance-Guardrails', 'catalog-dev-eu-west-1', 'orders-dev-eu-west-1']);
   });
 });
 
