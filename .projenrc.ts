@@ -64,6 +64,13 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     '@aws-sdk/client-secrets-manager@^3.1100.0',
     '@aws-sdk/client-lambda@^3.1100.0',
     '@aws-sdk/client-codedeploy@^3.1100.0',
+    // The account bootstrap tool (accounts/bootstrap) and governance custom resources.
+    '@aws-sdk/client-organizations@^3.1100.0',
+    '@aws-sdk/client-sts@^3.1100.0',
+    '@aws-sdk/client-cloudformation@^3.1100.0',
+    '@aws-sdk/client-iam@^3.1100.0',
+    '@aws-sdk/client-guardduty@^3.1100.0',
+    '@aws-sdk/credential-providers@^3.1100.0',
     '@smithy/signature-v4@^5',
     '@aws-crypto/sha256-js@^5',
     'yaml@^2.9.1',
@@ -76,6 +83,9 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     '@types/aws-lambda@^8.10.164',
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
+    // Evaluates the composed SCPs, RCPs and trust policies in tests only
+    // (AGPL-3.0: a test-time tool, never bundled or shipped). Pre-1.0: exact.
+    '@cloud-copilot/iam-simulate@0.1.173',
   ],
 
   // CI is .ci/run on a clean clone; no GitHub workflows from projen (the
