@@ -1,5 +1,7 @@
 export * from './config-error';
 export * from './regions';
+export * from './governance-model';
 export * from './organization-model';
 export * from './lock-model';
 export * from './load-organization';
+export * from './platform-names';

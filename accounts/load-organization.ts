@@ -136,5 +136,6 @@ export function resolveOrganization(
       bakeTimeMinutes: declaration.pipeline.bakeTimeMinutes,
       notificationEmails: declaration.pipeline.notificationEmails,
     },
+    governance: declaration.governance,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkGovernance, GovernanceDeclaration, GovernanceDeclarationSchema } from './governance-model';
 import { isKnownRegion, KNOWN_REGIONS } from './regions';
 
 /** What an account is for; governance and the pipeline find accounts by role. */
@@ -124,6 +125,8 @@ export const OrganizationDeclarationSchema = z.strictObject({
   /** Deployment environments in promotion order (e.g. dev, staging, prod). */
   environments: z.array(EnvironmentSchema).min(1),
   pipeline: PipelineSchema,
+  /** Guardrails, Control Tower, cross-account access and cost controls (see governance-model.ts). */
+  governance: GovernanceDeclarationSchema,
 }).superRefine(checkReferences);
 
 /** The organization declaration as written (defaults not yet applied). */
@@ -256,6 +259,20 @@ function checkReferences(decl: OrganizationDeclaration, ctx: z.RefinementCtx): v
       issue(['pipeline', field], `is in region ${region}; the pipelines run in homeRegion ${decl.homeRegion}, so the connection must be there too`);
     }
   }
+
+  // Governance: targets, Control Tower OUs and budgets refer to declared OUs and accounts.
+  const ouOf = (role: AccountRole) => decl.accounts.filter(a => a.role === role).map(a => a.ou);
+  checkGovernance(decl.governance, {
+    ouPaths: seenPaths,
+    topLevelOus: new Set(units.filter(u => u.depth === 1).map(u => u.path)),
+    accountNames: new Set(accountNames.keys()),
+    environmentAccounts: decl.environments.flatMap(e => {
+      const account = accountByName.get(e.account);
+      return account ? [{ name: account.name, ou: account.ou }] : [];
+    }),
+    toolingOu: tooling?.ou,
+    securityAccountOus: [...new Set([...ouOf('log-archive'), ...ouOf('security')])],
+  }, issue);
 }
 
 function reportDuplicates(values: readonly string[], report: (index: number) => void): void {
@@ -335,6 +352,8 @@ export interface Organization {
     readonly bakeTimeMinutes: number;
     readonly notificationEmails: readonly string[];
   };
+  /** Guardrails, Control Tower, cross-account access and cost controls, as validated. */
+  readonly governance: GovernanceDeclaration;
 }
 
 /** The one account with `role` (log-archive, security or tooling). */

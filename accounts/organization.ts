@@ -59,4 +59,62 @@ export default defineOrganization({
     bakeTimeMinutes: 10,
     notificationEmails: ['platform-oncall@acme-pay.example'],
   },
+
+  governance: {
+    // Guardrails (SCPs) by target; an OU inherits its parents'. Guardrails are
+    // listed where they first apply. See governance/guardrails.ts.
+    serviceControlPolicies: {
+      Root: [
+        'deny-leaving-organization',
+        'deny-root-user',
+        'deny-regions-outside-allow-list',
+        'protect-security-services',
+        'protect-platform-roles',
+      ],
+      'Workloads': ['deny-iam-users'],
+      'Workloads/Prod': ['deny-changes-outside-pipeline'],
+      'Sandbox': ['deny-iam-users'],
+      'Suspended': ['deny-all'],
+    },
+    // Data perimeter (RCPs): S3, KMS, Secrets Manager and SQS only for the organization, over TLS.
+    resourceControlPolicies: {
+      Root: ['deny-access-from-outside-organization', 'deny-insecure-transport'],
+    },
+    // MFA-protected IAM users of the management account, for when federation is down.
+    breakGlassUsers: ['break-glass-1', 'break-glass-2'],
+    // Roles of the audit account that may assume the read-only audit role everywhere.
+    auditRoles: ['SecurityAuditor'],
+    platformTags: { owner: 'platform-team', costCenter: 'platform' },
+    controlTower: {
+      landingZoneVersion: '3.3',
+      securityOu: 'Security',
+      sandboxOu: 'Sandbox',
+      logRetentionDays: 400, // PCI DSS: a year of audit trail, 3 months immediately available
+      accessLogRetentionDays: 3650,
+      // Accounts awaiting closure stay outside Control Tower.
+      unregisteredOus: ['Suspended'],
+      controls: {
+        'Infrastructure': ['AWS-GR_RESTRICT_ROOT_USER_ACCESS_KEYS', 'AWS-GR_ROOT_ACCOUNT_MFA_ENABLED', 'AWS-GR_S3_BUCKET_PUBLIC_READ_PROHIBITED'],
+        'Workloads/Dev': ['AWS-GR_RESTRICT_ROOT_USER_ACCESS_KEYS', 'AWS-GR_S3_BUCKET_PUBLIC_READ_PROHIBITED', 'AWS-GR_S3_BUCKET_PUBLIC_WRITE_PROHIBITED'],
+        'Workloads/Staging': [
+          'AWS-GR_RESTRICT_ROOT_USER_ACCESS_KEYS', 'AWS-GR_S3_BUCKET_PUBLIC_READ_PROHIBITED', 'AWS-GR_S3_BUCKET_PUBLIC_WRITE_PROHIBITED',
+          'AWS-GR_ROOT_ACCOUNT_MFA_ENABLED',
+        ],
+        // Prod is stricter: data stays in-region and undeletable without MFA.
+        'Workloads/Prod': [
+          'AWS-GR_RESTRICT_ROOT_USER_ACCESS_KEYS', 'AWS-GR_S3_BUCKET_PUBLIC_READ_PROHIBITED', 'AWS-GR_S3_BUCKET_PUBLIC_WRITE_PROHIBITED',
+          'AWS-GR_ROOT_ACCOUNT_MFA_ENABLED', 'AWS-GR_RESTRICT_S3_CROSS_REGION_REPLICATION', 'AWS-GR_RESTRICT_S3_DELETE_WITHOUT_MFA',
+          'AWS-GR_S3_VERSIONING_ENABLED', 'AWS-GR_RESTRICTED_SSH', 'AWS-GR_RESTRICTED_COMMON_PORTS',
+        ],
+      },
+    },
+    budgets: {
+      defaultMonthlyUsd: 500,
+      accounts: { 'management': 1000, 'log-archive': 300, 'tooling': 800, 'workload-staging': 1500, 'workload-prod': 8000 },
+      actualThresholdsPercent: [50, 80, 100],
+      forecastThresholdPercent: 100,
+      notificationEmails: ['finops@acme-pay.example', 'platform-oncall@acme-pay.example'],
+    },
+    costAnomaly: { thresholdUsd: 100, thresholdPercent: 20 },
+  },
 });

@@ -1,15 +1,13 @@
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { Organization } from '../accounts';
+import { CDK_BOOTSTRAP_QUALIFIER, Organization } from '../accounts';
 import { acknowledgeWildcardResource } from '../services/nag';
 
 /** GitHub's OIDC issuer host; its claims are IAM condition keys under this prefix. */
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';
 /** The audience aws-actions/configure-aws-credentials asks GitHub to put in the token. */
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
-/** CDK's default bootstrap qualifier: the only roles the workflow roles may assume carry it. */
-export const CDK_BOOTSTRAP_QUALIFIER = 'hnb659fds';
 
 /** Role of the service workflow (tooling account): publishes assets and deploys the service stages. */
 export const GITHUB_ACTION_ROLE_NAME = 'GitHubActionRole';
