@@ -70,7 +70,7 @@ const predicateMessages: z.core.$ZodErrorMap = (issue) => {
     case 'invalid_type':
       return issue.input === undefined
         ? `is required (expected ${issue.expected})`
-        : `is not a ${issue.expected}`;
+        : `is not ${({ int: 'an integer', array: 'an array', object: 'an object' } as Record<string, string>)[issue.expected] ?? `a ${issue.expected}`}`;
     case 'invalid_value':
       return `is not allowed; allowed: ${issue.values.map(v => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':
@@ -78,11 +78,11 @@ const predicateMessages: z.core.$ZodErrorMap = (issue) => {
     case 'too_small':
       return issue.origin === 'array'
         ? `must have at least ${issue.minimum} item(s)`
-        : `must be at least ${issue.minimum}${issue.origin === 'string' ? ' character(s) long' : ''}`;
+        : `must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${issue.minimum}${issue.origin === 'string' ? ' character(s) long' : ''}`;
     case 'too_big':
       return issue.origin === 'array'
         ? `must have at most ${issue.maximum} item(s)`
-        : `must be at most ${issue.maximum}${issue.origin === 'string' ? ' character(s) long' : ''}`;
+        : `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${issue.maximum}${issue.origin === 'string' ? ' character(s) long' : ''}`;
     case 'invalid_format':
       return `is not a valid ${issue.format}`;
     default:

@@ -47,3 +47,13 @@ export const STACKSET_EXECUTION_ROLE_PATTERN = 'stacksets-exec-*';
  * the application) while people may not; only the pipeline can create them.
  */
 export const WORKLOAD_ROLE_PATH = '/workload/';
+
+/**
+ * Cost-allocation tags every stack of the project carries (services from
+ * their manifests, the platform's stacks from `governance.platformTags`);
+ * the organization's tag policy fixes their spelling and allowed values.
+ */
+export const COST_ALLOCATION_TAG_KEYS = ['service', 'environment', 'cost-center', 'owner'] as const;
+
+/** The `environment` tag of stacks that serve every environment (governance, pipelines). */
+export const SHARED_ENVIRONMENT_TAG = 'shared';

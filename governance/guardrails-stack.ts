@@ -2,7 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as organizations from 'aws-cdk-lib/aws-organizations';
 import { Construct } from 'constructs';
 import { Organization } from '../accounts';
-import { denyLeavingOrganization, policyDocument } from './guardrails';
+import { ComposedPolicy, composeOrganizationPolicies, OrganizationPolicies } from './organization-policies';
 
 /** Properties of a {@link GuardrailsStack}. */
 export interface GuardrailsStackProps extends cdk.StackProps {
@@ -11,31 +11,45 @@ export interface GuardrailsStackProps extends cdk.StackProps {
 }
 
 /**
- * Service control policies of the organization, deployed to the management
- * account (only it, or a delegated administrator, may manage policies).
+ * The organization's service control policies, resource control policies
+ * and tag policy, composed per target from the model
+ * (`governance.serviceControlPolicies` / `resourceControlPolicies`) and
+ * attached to the root and OU ids of the lock file. Deployed to the
+ * management account (only it, or a delegated administrator, manages policies).
  *
- * Prerequisite: the SERVICE_CONTROL_POLICY type is enabled on the root (the
- * bootstrap tool does this; CloudFormation cannot).
+ * Synth fails with a {@link ConfigError} when a target would exceed an AWS
+ * quota (see {@link composeOrganizationPolicies}).
+ *
+ * Prerequisite: the policy types are enabled on the root (the bootstrap tool
+ * does it; CloudFormation cannot).
  */
 export class GuardrailsStack extends cdk.Stack {
+  /** What the stack attaches, with sizes and per-target counts. */
+  public readonly composition: OrganizationPolicies;
+
   constructor(scope: Construct, id: string, props: GuardrailsStackProps) {
     const org = props.organization;
     super(scope, id, {
-      description: `Service control policies of organization ${org.name} (${org.id})`,
+      description: `Service control, resource control and tag policies of organization ${org.name} (${org.id})`,
       ...props,
       env: { account: org.managementAccount.id, region: org.homeRegion },
     });
-
-    // Attached to the root, so it applies to every member account, present
-    // and future. (SCPs never restrict the management account itself.)
-    // Renaming the construct id replaces the policy: a brief window without it.
-    new organizations.CfnPolicy(this, 'DenyLeavingOrganization', {
-      name: `${org.name}-deny-leaving-organization`,
-      description: 'Member accounts cannot leave the organization and its guardrails',
-      type: 'SERVICE_CONTROL_POLICY',
-      // An object (not a string) so CloudFormation drift detection works.
-      content: policyDocument(denyLeavingOrganization()),
-      targetIds: [org.rootId],
-    });
+    this.composition = composeOrganizationPolicies(org);
+    for (const policy of this.composition.policies) {
+      // The construct id is the policy name: renaming it replaces the policy,
+      // leaving the target briefly without it.
+      new organizations.CfnPolicy(this, policy.name, {
+        name: policy.name,
+        description: describe(policy),
+        type: policy.type,
+        // An object (not a string) so CloudFormation drift detection works.
+        content: policy.content,
+        targetIds: [policy.targetId],
+      });
+    }
   }
+}
+
+function describe(policy: ComposedPolicy): string {
+  return `${policy.guardrails.join(', ')} (${policy.target}; managed by the governance pipeline)`.slice(0, 512);
 }

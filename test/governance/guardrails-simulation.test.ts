@@ -1,0 +1,262 @@
+import { accountWithRole, cdkBootstrapRoleName, loadOrganization } from '../../accounts';
+import { loadSample, sampleDeclaration, sampleLock } from '../fixtures/organization';
+import { decide, developerRole, roleArn } from './simulate';
+
+/**
+ * Each guardrail of issue 5, evaluated by a policy simulator against the
+ * SCPs and RCPs composed for the sample organization: one denied and one
+ * allowed request each, so a guardrail that stops working, or that blocks
+ * what it must not, fails here.
+ */
+const org = loadSample();
+const dev = org.accounts.find(a => a.name === 'dev')!;
+const prod = org.accounts.find(a => a.name === 'prod')!;
+const tooling = accountWithRole(org, 'tooling');
+const region = org.homeRegion;
+
+const cfnExecRole = (account = prod, r = region) => roleArn(account, cdkBootstrapRoleName('cfn-exec', account.id, r));
+const deployRole = (account = prod) => roleArn(account, cdkBootstrapRoleName('deploy', account.id, region));
+const breakGlass = (account = prod) => roleArn(account, 'platform-break-glass');
+const controlTower = (account = prod) => roleArn(account, 'AWSControlTowerExecution');
+const stackArn = (account = prod) => `arn:aws:cloudformation:${region}:${account.id}:stack/payments-prod-${region}/0b7c1f40-1111-11ef-9e8e-0a1b2c3d4e5f`;
+
+describe('deny-leaving-organization (root)', () => {
+  test('an administrator of a member account cannot leave the organization', async () => {
+    expect(await decide(org, { account: dev, principal: developerRole(dev), action: 'organizations:LeaveOrganization', resource: '*' }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('but can still describe it', async () => {
+    expect(await decide(org, { account: dev, principal: developerRole(dev), action: 'organizations:DescribeOrganization', resource: '*' }))
+      .toBe('Allowed');
+  });
+});
+
+describe('deny-root-user (root)', () => {
+  test('the root user of a member account can do nothing', async () => {
+    expect(await decide(org, { account: dev, principal: `arn:aws:iam::${dev.id}:root`, action: 's3:ListAllMyBuckets', resource: '*' }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('a federated person of the same account can', async () => {
+    expect(await decide(org, { account: dev, principal: developerRole(dev), action: 's3:ListAllMyBuckets', resource: '*' }))
+      .toBe('Allowed');
+  });
+});
+
+describe('deny-regions-outside-allow-list (root)', () => {
+  const functionArn = (r: string) => `arn:aws:lambda:${r}:${prod.id}:function:payments-create`;
+
+  test('a developer in the prod account cannot deploy in a region outside the allow-list', async () => {
+    expect(await decide(org, {
+      account: prod, principal: developerRole(prod), action: 'cloudformation:CreateStack', region: 'ap-southeast-2',
+      resource: `arn:aws:cloudformation:ap-southeast-2:${prod.id}:stack/payments/*`,
+    })).toBe('ExplicitlyDenied');
+  });
+  test('even the pipeline cannot create a function outside the allow-list', async () => {
+    expect(await decide(org, {
+      account: prod, principal: cfnExecRole(prod, 'ap-southeast-2'), action: 'lambda:CreateFunction',
+      region: 'ap-southeast-2', resource: functionArn('ap-southeast-2'),
+    })).toBe('ExplicitlyDenied');
+  });
+  test('the pipeline creates functions in an allowed region', async () => {
+    expect(await decide(org, {
+      account: prod, principal: cfnExecRole(prod, 'eu-central-1'), action: 'lambda:CreateFunction',
+      region: 'eu-central-1', resource: functionArn('eu-central-1'),
+    })).toBe('Allowed');
+  });
+  test('global services answering from us-east-1 are not blocked', async () => {
+    expect(await decide(org, {
+      account: dev, principal: developerRole(dev), action: 'iam:GetRole', region: 'us-east-1', resource: roleArn(dev, 'anything'),
+    })).toBe('Allowed');
+  });
+  test('Control Tower keeps governing every region', async () => {
+    expect(await decide(org, {
+      account: dev, principal: controlTower(dev), action: 'config:PutConfigRule', region: 'ap-southeast-2', resource: '*',
+    })).toBe('Allowed');
+  });
+});
+
+describe('protect-security-services (root)', () => {
+  const trail = `arn:aws:cloudtrail:${region}:${org.managementAccount.id}:trail/aws-controltower-BaselineCloudTrail`;
+
+  test('a developer in the prod account cannot stop CloudTrail', async () => {
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'cloudtrail:StopLogging', resource: trail }))
+      .toBe('ExplicitlyDenied');
+  });
+  test.each([
+    ['guardduty:DeleteDetector', `arn:aws:guardduty:${region}:${dev.id}:detector/12abc34d567e8fa901bc2d34e56789f0`],
+    ['securityhub:DisableSecurityHub', `arn:aws:securityhub:${region}:${dev.id}:hub/default`],
+    ['config:StopConfigurationRecorder', '*'],
+    ['access-analyzer:DeleteAnalyzer', `arn:aws:access-analyzer:${region}:${dev.id}:analyzer/org`],
+  ])('nobody but the landing zone and break-glass may %s', async (action, resource) => {
+    expect(await decide(org, { account: dev, principal: developerRole(dev), action, resource })).toBe('ExplicitlyDenied');
+  });
+  test('reading the trail stays allowed', async () => {
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'cloudtrail:LookupEvents', resource: '*' }))
+      .toBe('Allowed');
+  });
+  test('break-glass can stop a recorder during an incident', async () => {
+    expect(await decide(org, { account: prod, principal: breakGlass(), action: 'config:StopConfigurationRecorder', resource: '*' }))
+      .toBe('Allowed');
+  });
+});
+
+describe('protect-platform-roles (root)', () => {
+  const pipelineRole = roleArn(prod, cdkBootstrapRoleName('deploy', prod.id, region));
+
+  test('a developer in the prod account cannot change a pipeline role', async () => {
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'iam:UpdateAssumeRolePolicy', resource: pipelineRole }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('a developer in the dev account cannot attach a policy to the break-glass role either', async () => {
+    expect(await decide(org, { account: dev, principal: developerRole(dev), action: 'iam:AttachRolePolicy', resource: breakGlass(dev) }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('nor rewrite the CDK execution policy', async () => {
+    expect(await decide(org, {
+      account: dev, principal: developerRole(dev), action: 'iam:CreatePolicyVersion',
+      resource: `arn:aws:iam::${dev.id}:policy/platform-cdk-execution`,
+    })).toBe('ExplicitlyDenied');
+  });
+  test('a developer in the dev account may still change their own roles', async () => {
+    expect(await decide(org, { account: dev, principal: developerRole(dev), action: 'iam:AttachRolePolicy', resource: roleArn(dev, 'experiment') }))
+      .toBe('Allowed');
+  });
+  test('the pipeline\'s CloudFormation role updates platform roles', async () => {
+    expect(await decide(org, { account: tooling, principal: cfnExecRole(tooling), action: 'iam:UpdateAssumeRolePolicy', resource: roleArn(tooling, 'GitHubActionRole') }))
+      .toBe('Allowed');
+  });
+  test('StackSets roll out the member roles', async () => {
+    expect(await decide(org, {
+      account: dev, principal: roleArn(dev, 'stacksets-exec-0123456789abcdef0123456789abcdef'), action: 'iam:CreateRole', resource: breakGlass(dev),
+    })).toBe('Allowed');
+  });
+});
+
+describe('deny-iam-users (Workloads)', () => {
+  test('a developer in the prod account cannot create an IAM user', async () => {
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'iam:CreateUser', resource: `arn:aws:iam::${prod.id}:user/ci` }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('nor can anyone create an access key in the dev account, break-glass included', async () => {
+    expect(await decide(org, { account: dev, principal: breakGlass(dev), action: 'iam:CreateAccessKey', resource: `arn:aws:iam::${dev.id}:user/legacy` }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('outside the Workloads OU the guardrail does not apply (tooling account)', async () => {
+    expect(await decide(org, { account: tooling, principal: developerRole(tooling), action: 'iam:CreateUser', resource: `arn:aws:iam::${tooling.id}:user/ci` }))
+      .toBe('Allowed');
+  });
+});
+
+describe('deny-changes-outside-pipeline (Workloads/Prod)', () => {
+  const table = `arn:aws:dynamodb:${region}:${prod.id}:table/payments-prod`;
+  const fn = `arn:aws:lambda:${region}:${prod.id}:function:payments-prod-create`;
+
+  test('a developer in the prod account cannot write production data', async () => {
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'dynamodb:PutItem', resource: table }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('nor update a service stack or a function by hand', async () => {
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'cloudformation:UpdateStack', resource: stackArn() }))
+      .toBe('ExplicitlyDenied');
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'lambda:UpdateFunctionCode', resource: fn }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('nor silence the alarms that roll deployments back', async () => {
+    expect(await decide(org, {
+      account: prod, principal: developerRole(prod), action: 'cloudwatch:DisableAlarmActions',
+      resource: `arn:aws:cloudwatch:${region}:${prod.id}:alarm:payments-errors`,
+    })).toBe('ExplicitlyDenied');
+  });
+  test('a developer may read production for diagnosis', async () => {
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'dynamodb:GetItem', resource: table }))
+      .toBe('Allowed');
+  });
+  test('the same write is allowed in the dev account', async () => {
+    expect(await decide(org, {
+      account: dev, principal: developerRole(dev), action: 'dynamodb:PutItem', resource: `arn:aws:dynamodb:${region}:${dev.id}:table/payments-dev`,
+    })).toBe('Allowed');
+  });
+  test('the pipeline\'s execution role in prod can update a service stack', async () => {
+    expect(await decide(org, { account: prod, principal: cfnExecRole(), action: 'cloudformation:UpdateStack', resource: stackArn() }))
+      .toBe('Allowed');
+    expect(await decide(org, { account: prod, principal: cfnExecRole(), action: 'lambda:UpdateFunctionCode', resource: fn }))
+      .toBe('Allowed');
+  });
+  test('the pipeline\'s deploy role in prod can create and execute change sets', async () => {
+    expect(await decide(org, { account: prod, principal: deployRole(), action: 'cloudformation:CreateChangeSet', resource: stackArn() }))
+      .toBe('Allowed');
+  });
+  test('the workloads\' own roles (path /workload/) write their data', async () => {
+    expect(await decide(org, { account: prod, principal: roleArn(prod, 'workload/payments-prod-CreatePaymentRole'), action: 'dynamodb:PutItem', resource: table }))
+      .toBe('Allowed');
+  });
+  test('the break-glass role can act in prod', async () => {
+    expect(await decide(org, { account: prod, principal: breakGlass(), action: 'lambda:UpdateFunctionCode', resource: fn })).toBe('Allowed');
+    expect(await decide(org, { account: prod, principal: breakGlass(), action: 'dynamodb:PutItem', resource: table })).toBe('Allowed');
+  });
+});
+
+describe('deny-all (an OU of accounts awaiting closure)', () => {
+  const declaration = sampleDeclaration();
+  const suspended = (() => {
+    declaration.organizationalUnits.push({ name: 'Suspended' });
+    declaration.accounts.push({ name: 'old', email: 'old@test.example', ou: 'Suspended', role: 'sandbox' });
+    declaration.governance.serviceControlPolicies.Suspended = ['deny-all'];
+    const lock = sampleLock();
+    lock.organizationalUnits.Suspended = 'ou-test-suspende';
+    lock.accounts.old = '100000000009';
+    return loadOrganization({ declaration, lockText: JSON.stringify(lock) });
+  })();
+  const old = suspended.accounts.find(a => a.name === 'old')!;
+
+  test('an administrator of a suspended account can do nothing', async () => {
+    expect(await decide(suspended, { account: old, principal: developerRole(old), action: 's3:ListAllMyBuckets', resource: '*' }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('Control Tower still reaches it', async () => {
+    expect(await decide(suspended, { account: old, principal: controlTower(old), action: 'config:DescribeConfigRules', resource: '*' }))
+      .toBe('Allowed');
+  });
+});
+
+describe('data perimeter (resource control policies at the root)', () => {
+  const secret = `arn:aws:secretsmanager:${region}:${prod.id}:secret:payments/psp-api-key-AbCdEf`;
+  const outsider = 'arn:aws:iam::999988887777:role/attacker';
+  // A resource policy that (by mistake) lets any AWS principal read the secret.
+  const openPolicy = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+  };
+
+  test('a principal outside the organization cannot read a prod secret, even if its policy allows it', async () => {
+    expect(await decide(org, {
+      account: prod, principal: outsider, action: 'secretsmanager:GetSecretValue', resource: secret,
+      resourcePolicy: openPolicy, context: { 'aws:PrincipalOrgID': 'o-attacker999', 'aws:SecureTransport': 'true' },
+    })).toBe('ExplicitlyDenied');
+  });
+  test('a principal of another organization account reads it when the policy allows', async () => {
+    expect(await decide(org, {
+      account: tooling, resourceAccount: prod, principal: roleArn(tooling, 'reader'), action: 'secretsmanager:GetSecretValue',
+      resource: secret, resourcePolicy: openPolicy, context: { 'aws:PrincipalOrgID': org.id, 'aws:SecureTransport': 'true' },
+    })).toBe('Allowed');
+  });
+  test('requests without TLS are refused, even from inside the account', async () => {
+    const queue = `arn:aws:sqs:${region}:${prod.id}:payments-events`;
+    const base = { account: prod, principal: roleArn(prod, 'workload/payments-prod-CreatePaymentRole'), action: 'sqs:SendMessage', resource: queue };
+    expect(await decide(org, { ...base, context: { 'aws:PrincipalOrgID': org.id, 'aws:SecureTransport': 'false' } })).toBe('ExplicitlyDenied');
+    expect(await decide(org, { ...base, context: { 'aws:PrincipalOrgID': org.id, 'aws:SecureTransport': 'true' } })).toBe('Allowed');
+  });
+  test('an AWS service acting for an outside account cannot use the organization\'s keys (confused deputy)', async () => {
+    const key = `arn:aws:kms:${region}:${prod.id}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
+    const keyPolicy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'kms:GenerateDataKey', Resource: '*' }],
+    };
+    const request = { account: prod, principal: 'sns.amazonaws.com', action: 'kms:GenerateDataKey', resource: key, resourcePolicy: keyPolicy };
+    const service = { 'aws:PrincipalIsAWSService': 'true', 'aws:SecureTransport': 'true' };
+    expect(await decide(org, { ...request, context: { ...service, 'aws:SourceAccount': '999988887777', 'aws:SourceOrgID': 'o-attacker999' } }))
+      .toBe('ExplicitlyDenied');
+    expect(await decide(org, { ...request, context: { ...service, 'aws:SourceAccount': prod.id, 'aws:SourceOrgID': org.id } }))
+      .toBe('Allowed');
+  });
+});
