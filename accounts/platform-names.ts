@@ -32,6 +32,13 @@ export const BREAK_GLASS_ROLE_NAME = 'platform-break-glass';
 /** Read-only audit role in every member account (StackSet), assumable by the security account's audit roles. */
 export const AUDIT_ROLE_NAME = 'platform-audit';
 
+/**
+ * Read-only role in each environment's account (StackSet) through which the
+ * pipelines read alarm states (bake checks) and the services' SSM parameters
+ * (post-deploy tests), assumable only by the pipelines' roles.
+ */
+export const PIPELINE_OBSERVER_ROLE_NAME = 'platform-pipeline-observer';
+
 /** Role Control Tower creates in each enrolled account and acts through. */
 export const CONTROL_TOWER_EXECUTION_ROLE_NAME = 'AWSControlTowerExecution';
 

@@ -4,3 +4,6 @@ export * from './tag-policy';
 export * from './organization-policies';
 export * from './guardrails-stack';
 export * from './governance-stage';
+export * from './member-roles-stack';
+export * from './control-tower-plan';
+export * from './control-tower-stack';

@@ -92,3 +92,8 @@ export function acknowledgeGeneratedWildcards(scope: IConstruct, reason: string)
   }
   return count;
 }
+
+/** Acknowledges AwsSolutions-IAM4 for one AWS managed policy attached to `scope` (a role), with the reason. */
+export function acknowledgeAwsManagedPolicy(scope: IConstruct, policy: { readonly managedPolicyArn: string }, reason: string): void {
+  cdk.Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM4[Policy::${nagResourceName(scope, policy.managedPolicyArn)}]`, reason });
+}

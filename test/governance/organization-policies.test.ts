@@ -6,6 +6,7 @@ import {
   denyLeavingOrganization,
   GuardrailsStack,
   mergeStatements,
+  PolicyDocument,
   policyDocument,
   policySize,
 } from '../../governance';
@@ -88,7 +89,7 @@ describe('fitting policies into the quotas', () => {
     const [root] = composeOrganizationPolicies(org).policies;
     expect(root.guardrails).toEqual(['deny-leaving-organization', 'deny-iam-users']);
     expect(root.size).toBe(merged);
-    expect((root.content as { Statement: unknown[] }).Statement).toHaveLength(1);
+    expect((root.content as PolicyDocument).Statement).toHaveLength(1);
   });
 
   test('guardrails that do not fit one policy are split across several, in declaration order', () => {
