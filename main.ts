@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { ConfigError, LOCK_FILE, loadOrganization, Organization } from './accounts';
+import { ConfigError, LOCK_FILE, loadOrganization, Organization, SERVICE_PIPELINE_STACK_NAME } from './accounts';
 import declaration from './accounts/organization';
-import { GovernanceStage, GuardrailsStack } from './governance';
+import { GovernanceStage, tagPlatformStacks } from './governance';
 import {
   addPolicyValidation,
   EngineProps,
@@ -58,7 +58,7 @@ function serviceStackInputs(inputs: PlatformInputs, serviceName: string, envName
 
 /** The governance stage of `organization`, for either engine or the governance-only synth. */
 function governanceStageOf(organization: Organization): EngineProps['governanceStage'] {
-  return scope => new GovernanceStage(scope, 'Governance', { organization });
+  return scope => new GovernanceStage(scope, 'Governance', { organization, templateValidation: addPolicyValidation });
 }
 
 /**
@@ -70,7 +70,7 @@ function governanceStageOf(organization: Organization): EngineProps['governanceS
 export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
   const { organization } = inputs;
   addPolicyValidation(app);
-  const stacks: cdk.Stack[] = [new GuardrailsStack(app, 'Governance-Guardrails', { organization })];
+  const stacks: cdk.Stack[] = [...governanceStageOf(organization)(app).stacks];
   const plan = planFromModels(organization, inputs.services ?? []);
   for (const env of plan.environments) {
     for (const region of env.regions) {
@@ -104,13 +104,24 @@ export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[
   if (selectedEngine(app, organization) === 'github') {
     // Writes .github/workflows/deploy.yml (relative to the working directory).
     new GitHubEngine(app, 'GitHub', { ...props, workflowPath: inputs.workflowPath });
-    return gitHubOidcStacks(app, organization);
+    return tagged(organization, gitHubOidcStacks(app, organization));
   }
   // CodePipeline: nothing is written outside cdk.out (no deploy workflow).
-  return [
-    new ServicePipelineStack(app, 'ServicePipeline', props),
+  return tagged(organization, [
+    new ServicePipelineStack(app, 'ServicePipeline', { ...props, stackName: SERVICE_PIPELINE_STACK_NAME }),
     new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: props.governanceStage }),
-  ];
+  ]);
+}
+
+/**
+ * Tags the pipeline stacks for cost allocation, with the stacks CodePipeline
+ * adds beside them (cross-region support stacks); their stages' stacks keep
+ * their own tags.
+ */
+function tagged(organization: Organization, stacks: cdk.Stack[]): cdk.Stack[] {
+  const app = stacks[0].node.root;
+  for (const stack of app.node.children.filter(c => c instanceof cdk.Stack)) tagPlatformStacks(stack, organization, 'pipeline');
+  return stacks;
 }
 
 /** Where bundles are built: a fixed place in the repository, so asset hashes are stable. */
@@ -154,7 +165,7 @@ function main(): void {
   if (scope === 'governance') {
     // The governance pipeline's build: no service code is loaded or run.
     addPolicyValidation(app);
-    new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: governanceStageOf(organization) });
+    tagged(organization, [new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: governanceStageOf(organization) })]);
   } else if (scope === 'all') {
     services = loadServices({ servicesDir: path.join(__dirname, 'services'), organization });
     buildPipelines(app, { organization, services, ...buildBundles(services) });

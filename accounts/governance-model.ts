@@ -242,8 +242,7 @@ export function checkGovernance(
     }
   }
   ct.unregisteredOus.forEach((ou, i) => {
-    if (!refs.ouPaths.has(ou)) issue(['governance', 'controlTower', 'unregisteredOus', i], `is not a declared OU; allowed: ${ous}`);
-    else if (ou === ct.securityOu || ou === ct.sandboxOu) {
+    if (!refs.ouPaths.has(ou)) {issue(['governance', 'controlTower', 'unregisteredOus', i], `is not a declared OU; allowed: ${ous}`);} else if (ou === ct.securityOu || ou === ct.sandboxOu) {
       issue(['governance', 'controlTower', 'unregisteredOus', i], 'is set up by the landing zone itself and cannot be left out');
     }
   });

@@ -64,7 +64,7 @@ export default defineOrganization({
     // Guardrails (SCPs) by target; an OU inherits its parents'. Guardrails are
     // listed where they first apply. See governance/guardrails.ts.
     serviceControlPolicies: {
-      Root: [
+      'Root': [
         'deny-leaving-organization',
         'deny-root-user',
         'deny-regions-outside-allow-list',

@@ -39,6 +39,13 @@ export const AUDIT_ROLE_NAME = 'platform-audit';
  */
 export const PIPELINE_OBSERVER_ROLE_NAME = 'platform-pipeline-observer';
 
+/**
+ * Stack name of the CodePipeline engine's service pipeline (tooling account).
+ * CloudFormation names the pipeline's roles after it, which is how the
+ * observer roles recognize the pipeline's CodeBuild steps.
+ */
+export const SERVICE_PIPELINE_STACK_NAME = 'ServicePipeline';
+
 /** Role Control Tower creates in each enrolled account and acts through. */
 export const CONTROL_TOWER_EXECUTION_ROLE_NAME = 'AWSControlTowerExecution';
 

@@ -12,6 +12,7 @@ import {
   Organization,
   PIPELINE_OBSERVER_ROLE_NAME,
   ROOT_TARGET,
+  SERVICE_PIPELINE_STACK_NAME,
 } from '../accounts';
 import { acknowledgeAwsManagedPolicy, acknowledgeWildcardResource } from '../services/nag';
 
@@ -23,7 +24,7 @@ export function pipelineObserverCallers(organization: Organization): string[] {
   const tooling = organization.pipeline.toolingAccount.id;
   return [
     // CodePipeline engine: the CodeBuild roles of the service pipeline stack (CloudFormation names them after it).
-    `arn:aws:iam::${tooling}:role/ServicePipeline-*`,
+    `arn:aws:iam::${tooling}:role/${SERVICE_PIPELINE_STACK_NAME}-*`,
     // github engine: the post-deploy tests' OIDC role (pipeline/github-oidc-stack.ts).
     `arn:aws:iam::${tooling}:role/GitHubIntegrationTestRole`,
   ];

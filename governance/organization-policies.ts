@@ -100,7 +100,7 @@ export function composeOrganizationPolicies(organization: Organization): Organiz
       for (const g of tooBig) {
         problems.push(problem(DECLARATION_FILE, where, g.guardrail, `is ${policySize(policyDocument(mergeStatements(g.statements)))} `
           + `characters minified on its own; one of the ${label.long} may hold at most ${maxChars} `
-          + `(governance.quotas); split the guardrail or raise the quota once AWS has`));
+          + '(governance.quotas); split the guardrail or raise the quota once AWS has'));
       }
       if (tooBig.length > 0) continue;
       const packed = pack(groups, maxChars);
@@ -124,7 +124,7 @@ export function composeOrganizationPolicies(organization: Organization): Organiz
         problems.push(problem(DECLARATION_FILE, where, undefined, `needs ${packed.length + reserved} ${label.long} on `
           + `${target === ROOT_TARGET ? 'the root' : `OU "${target}"`} (${id}): ${names.join('; ')}, plus ${reserved} attached by AWS`
           + `${type === 'SERVICE_CONTROL_POLICY' ? ' and Control Tower' : ''}; AWS allows ${limit} per target `
-          + `(governance.quotas); move guardrails to a parent or child OU`));
+          + '(governance.quotas); move guardrails to a parent or child OU'));
       }
     }
   };

@@ -3,15 +3,16 @@
 # for BAKE_MINUTES, poll the alarms whose names start with any of
 # ALARM_PREFIXES in TARGET_ACCOUNT's TARGET_REGIONS; fail as soon as one is in
 # ALARM, so the next wave never starts on an unhealthy production.
-# Reads through the account's CDK lookup role (read-only).
+# Reads through the account's pipeline observer role (OBSERVER_ROLE_NAME,
+# read-only, rolled out by the governance StackSets).
 set -euo pipefail
-: "${BAKE_MINUTES:?}" "${TARGET_ACCOUNT:?}" "${TARGET_REGIONS:?}" "${ALARM_PREFIXES:?}"
+: "${BAKE_MINUTES:?}" "${TARGET_ACCOUNT:?}" "${TARGET_REGIONS:?}" "${ALARM_PREFIXES:?}" "${OBSERVER_ROLE_NAME:?}"
 
 deadline=$(( $(date +%s) + BAKE_MINUTES * 60 ))
 while :; do
   for region in $TARGET_REGIONS; do
     creds=$(aws sts assume-role --region "$region" \
-      --role-arn "arn:aws:iam::${TARGET_ACCOUNT}:role/cdk-hnb659fds-lookup-role-${TARGET_ACCOUNT}-${region}" \
+      --role-arn "arn:aws:iam::${TARGET_ACCOUNT}:role/${OBSERVER_ROLE_NAME}" \
       --role-session-name bake-check --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)
     read -r key secret token <<<"$creds"
     for prefix in $ALARM_PREFIXES; do

@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { Organization } from '../accounts';
+import { Organization, PIPELINE_OBSERVER_ROLE_NAME } from '../accounts';
 import { EngineProps } from './engine';
 import { denyGrantsNotForAwsResources } from '../services';
 import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies } from '../services/nag';
@@ -258,22 +258,23 @@ export class ServicePipelineStack extends cdk.Stack {
   /**
    * Waits `minutes` and fails if any alarm of the wave's stacks goes off
    * meanwhile: the next wave only starts on a quiet production. Reads the
-   * alarms through the target account's CDK lookup role (read-only, trusted
-   * by the tooling account at bootstrap).
+   * alarms through the target account's pipeline observer role (read-only,
+   * rolled out by the governance StackSets, trusted by this pipeline's roles).
    */
   private bakeCheck(stage: string, account: string, regions: readonly string[], stackNames: readonly string[], minutes: number): pipelines.Step {
-    const lookupRoles = regions.map(r => `arn:${cdk.Aws.PARTITION}:iam::${account}:role/cdk-hnb659fds-lookup-role-${account}-${r}`);
+    const observerRole = `arn:${cdk.Aws.PARTITION}:iam::${account}:role/${PIPELINE_OBSERVER_ROLE_NAME}`;
     return new pipelines.CodeBuildStep(`BakeTime-${stage}-${stackNames.length ? stackNames[0] : 'wave'}`, {
       commands: ['bash pipeline/bake-check.sh'],
       env: {
         BAKE_MINUTES: String(minutes),
         TARGET_ACCOUNT: account,
+        OBSERVER_ROLE_NAME: PIPELINE_OBSERVER_ROLE_NAME,
         TARGET_REGIONS: regions.join(' '),
         // CloudFormation names alarms <stack name>-<logical id>-<suffix>.
         ALARM_PREFIXES: stackNames.map(s => `${s}-`).join(' '),
       },
       timeout: cdk.Duration.minutes(minutes + 15),
-      rolePolicyStatements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: lookupRoles })],
+      rolePolicyStatements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRole] })],
     });
   }
 }

@@ -13,6 +13,7 @@ import {
 } from 'cdk-pipelines-github';
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
+import { PIPELINE_OBSERVER_ROLE_NAME } from '../accounts';
 import { EngineProps, ENGINE_CONTEXT_KEY } from './engine';
 import {
   gitHubActionRoleArn,
@@ -319,13 +320,13 @@ function integrationTests(service: string, roleArn: string, region: string, apiU
 /**
  * The end-to-end suite and the short load test of a pre-production
  * environment. The API URLs come from the SSM parameters every service
- * publishes (read through the account's CDK lookup role), so the job needs no
+ * publishes (read through the account's pipeline observer role), so the job needs no
  * outputs of earlier jobs.
  */
 function endToEndTests(
   org: string, env: string, account: string, region: string, services: readonly string[], roleArn: string, homeRegion: string,
 ): GitHubActionStep {
-  const lookupRole = `arn:aws:iam::${account}:role/cdk-hnb659fds-lookup-role-${account}-${region}`;
+  const observerRole = `arn:aws:iam::${account}:role/${PIPELINE_OBSERVER_ROLE_NAME}`;
   return new GitHubActionStep(`EndToEndTests-${env}`, {
     permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
     env: { LOAD_REQUESTS: '300', LOAD_CONCURRENCY: '10', LOAD_MAX_P95_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01', AWS_REGION: region },
@@ -337,7 +338,7 @@ function endToEndTests(
       {
         name: 'Find the APIs',
         run: [
-          `creds=$(aws sts assume-role --role-arn ${lookupRole} --role-session-name e2e-urls --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)`,
+          `creds=$(aws sts assume-role --role-arn ${observerRole} --role-session-name e2e-urls --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)`,
           'read -r key secret token <<<"$creds"',
           ...services.map(s => `echo "${s.toUpperCase().replace(/-/g, '_')}_API_URL=$(AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_SESSION_TOKEN=$token `
             + `aws ssm get-parameter --region ${region} --name /${org}/${env}/services/${s}/api-url --query Parameter.Value --output text)" >> "$GITHUB_ENV"`),
@@ -355,7 +356,13 @@ function bakeCheck(
 ): GitHubActionStep {
   return new GitHubActionStep(`BakeTime-${env}-${stackNames[0]}`, {
     permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
-    env: { BAKE_MINUTES: String(minutes), TARGET_ACCOUNT: account, TARGET_REGIONS: regions.join(' '), ALARM_PREFIXES: stackNames.map(s => `${s}-`).join(' ') },
+    env: {
+      BAKE_MINUTES: String(minutes),
+      TARGET_ACCOUNT: account,
+      TARGET_REGIONS: regions.join(' '),
+      ALARM_PREFIXES: stackNames.map(s => `${s}-`).join(' '),
+      OBSERVER_ROLE_NAME: PIPELINE_OBSERVER_ROLE_NAME,
+    },
     jobSteps: [
       checkout(),
       // The session must outlive the bake time.

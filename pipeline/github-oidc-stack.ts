@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { CDK_BOOTSTRAP_QUALIFIER, Organization } from '../accounts';
+import { CDK_BOOTSTRAP_QUALIFIER, Organization, PIPELINE_OBSERVER_ROLE_NAME } from '../accounts';
 import { acknowledgeWildcardResource } from '../services/nag';
 
 /** GitHub's OIDC issuer host; its claims are IAM condition keys under this prefix. */
@@ -131,16 +131,17 @@ export class GitHubOidcStack extends cdk.Stack {
       'Runs the GitHub workflow\'s post-deploy tests and bake-time checks');
     const stages = preProduction.flatMap(env => env.regions.map(region =>
       `arn:${cdk.Aws.PARTITION}:execute-api:${region}:${env.account.id}:*/${env.name}/*`));
-    // Read-only lookup roles (trusted by the tooling account at bootstrap): the
-    // tests read the API URLs the services publish in SSM, the bake check reads alarms.
-    const lookupRoles = org.environments.slice(1).flatMap(env => env.regions.map(region =>
-      `arn:${cdk.Aws.PARTITION}:iam::${env.account.id}:role/cdk-${CDK_BOOTSTRAP_QUALIFIER}-lookup-role-${env.account.id}-${region}`));
+    // The read-only observer roles of the later environments (governance
+    // StackSets; they trust this role by name): the tests read the API URLs the
+    // services publish in SSM, the bake check reads alarms.
+    const observerRoles = org.environments.slice(1).map(env =>
+      `arn:${cdk.Aws.PARTITION}:iam::${env.account.id}:role/${PIPELINE_OBSERVER_ROLE_NAME}`);
     const testPolicy = new iam.ManagedPolicy(this, 'InvokeFirstEnvironmentApis', {
-      description: `Lets ${GITHUB_TEST_ROLE_NAME} call the pre-production APIs and read through the CDK lookup roles`,
+      description: `Lets ${GITHUB_TEST_ROLE_NAME} call the pre-production APIs and read through the pipeline observer roles`,
       roles: [this.testRole],
       statements: [
         new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: stages }),
-        ...(lookupRoles.length > 0 ? [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: lookupRoles })] : []),
+        ...(observerRoles.length > 0 ? [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: observerRoles })] : []),
       ],
     });
     for (const resource of stages) {

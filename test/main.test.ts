@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { buildBundles, buildPlatform, summarize } from '../main';
+import { buildBundles, buildPipelines, buildPlatform, summarize } from '../main';
 import { loadServices } from '../services';
 import { loadSample, loadShippedOrganization, REPO_ROOT } from './fixtures/organization';
 import { servicesFixture } from './fixtures/services';
@@ -21,8 +21,10 @@ describe('the shipped app', () => {
   });
 
   test('has governance plus one stack per service, environment and region', () => {
-    expect(stacks.map(s => s.node.id)).toEqual([
+    expect(stacks.map(s => s.stackName)).toEqual([
+      'Governance-ControlTower',
       'Governance-Guardrails',
+      'Governance-MemberRoles',
       ...['ledger', 'notifications', 'payments'].map(s => `${s}-dev-eu-west-1`),
       ...['ledger', 'notifications', 'payments'].map(s => `${s}-staging-eu-west-1`),
       ...['eu-west-1', 'eu-central-1'].flatMap(r => ['ledger', 'notifications', 'payments'].map(s => `${s}-prod-${r}`)),
@@ -32,7 +34,7 @@ describe('the shipped app', () => {
   test('synthesizes offline with every cdk-nag finding fixed or acknowledged', () => {
     // Validation plugins (cdk-nag) run inside synth and throw on any unacknowledged error.
     const assembly = app.synth();
-    expect(assembly.getStackByName('Governance-Guardrails').environment).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
+    expect(assembly.stacksRecursively.find(s => s.stackName === 'Governance-Guardrails')!.environment).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
     expect(assembly.getStackByName('payments-prod-eu-central-1').environment).toMatchObject({ account: '888888888888', region: 'eu-central-1' });
   });
 
@@ -56,7 +58,8 @@ describe('the shipped app', () => {
     const summary = summarize(organization, app.synth(), services);
     expect(summary).toContain('Services (3): ledger (wave foundation), notifications (wave foundation), payments (wave core)');
     expect(summary).toMatch(/Environments in promotion order: dev \(workload-dev 666666666666; eu-west-1\) -> staging .* -> prod \(.*manual approval\)/);
-    expect(summary).toContain('Stacks (13): Governance-Guardrails (111111111111/eu-west-1)');
+    expect(summary).toContain('Stacks (15): ledger-dev-eu-west-1 (666666666666/eu-west-1), ');
+    expect(summary).toContain('Governance-ControlTower (111111111111/eu-west-1), Governance-Guardrails (111111111111/eu-west-1), Governance-MemberRoles (111111111111/eu-west-1)');
   });
 });
 
@@ -65,7 +68,7 @@ describe('stacks without a pipeline', () => {
     const fixture = servicesFixture();
     const devOnly = fixture.services.map(s => ({ ...s, manifest: { ...s.manifest, environments: ['dev'] } }));
     const stacks = buildPlatform(new cdk.App(), { ...fixture, services: devOnly });
-    expect(stacks.map(s => s.node.id)).toEqual(['Governance-Guardrails', 'catalog-dev-eu-west-1', 'orders-dev-eu-west-1']);
+    expect(stacks.map(s => s.stackName)).toEqual(['Governance-ControlTower', 'Governance-Guardrails', 'Governance-MemberRoles', 'catalog-dev-eu-west-1', 'orders-dev-eu-west-1']);
   });
 });
 
@@ -92,6 +95,25 @@ describe('cdk-nag in the app', () => {
     expect(summary).toContain('OUs (5): Security, Infrastructure, Workloads, Workloads/Dev, Workloads/Prod');
     expect(summary).toContain('Accounts (6): management 100000000000, log-archive 100000000001');
     expect(summary).toContain('Services (0): (none)');
-    expect(summary).toContain('Stacks (1): Governance-Guardrails (100000000000/eu-west-1)');
+    expect(summary).toContain('Stacks (3): Governance-ControlTower (100000000000/eu-west-1), Governance-Guardrails (100000000000/eu-west-1), Governance-MemberRoles (100000000000/eu-west-1)');
+  });
+});
+
+describe('cost-allocation tags', () => {
+  test('every stack the pipelines deploy carries the four tags the tag policy fixes', () => {
+    const fixture = servicesFixture();
+    const app = new cdk.App();
+    buildPipelines(app, fixture);
+    const assembly = app.synth();
+    const tags = assembly.stacksRecursively.map(s => [s.stackName, s.tags] as const);
+    expect(tags.length).toBeGreaterThan(5);
+    const untagged = tags.filter(([, t]) => Object.keys(t).sort().join() !== 'cost-center,environment,owner,service').map(([name]) => name);
+    expect(untagged).toEqual([]);
+    // Services keep their own; the platform's stacks say what they are.
+    expect(Object.fromEntries(tags)).toMatchObject({
+      'ServicePipeline': { service: 'pipeline', environment: 'shared', owner: 'platform' },
+      'Governance-Guardrails': { service: 'governance', environment: 'shared' },
+      'orders-prod-eu-central-1': { service: 'orders', environment: 'prod' },
+    });
   });
 });

@@ -11,8 +11,13 @@ describe('the governance section', () => {
     const gov = loadSample().governance;
     expect(gov.controlTower).toMatchObject({ landingZoneVersion: '3.3', securityOu: 'Security', logRetentionDays: 365, identityCenter: true });
     expect(gov.quotas).toEqual({
-      serviceControlPolicyMaxChars: 10_240, serviceControlPoliciesPerTarget: 10, resourceControlPolicyMaxChars: 5_120,
-      resourceControlPoliciesPerTarget: 5, tagPolicyMaxChars: 10_000, tagPoliciesPerTarget: 10, controlTowerPoliciesPerOu: 1,
+      serviceControlPolicyMaxChars: 10_240,
+      serviceControlPoliciesPerTarget: 10,
+      resourceControlPolicyMaxChars: 5_120,
+      resourceControlPoliciesPerTarget: 5,
+      tagPolicyMaxChars: 10_000,
+      tagPoliciesPerTarget: 10,
+      controlTowerPoliciesPerOu: 1,
     });
     expect(gov.budgets).toMatchObject({ actualThresholdsPercent: [80, 100], forecastThresholdPercent: 100 });
   });

@@ -1,6 +1,6 @@
+import { decide, developerRole, roleArn } from './simulate';
 import { accountWithRole, cdkBootstrapRoleName, loadOrganization } from '../../accounts';
 import { loadSample, sampleDeclaration, sampleLock } from '../fixtures/organization';
-import { decide, developerRole, roleArn } from './simulate';
 
 /**
  * Each guardrail of issue 5, evaluated by a policy simulator against the
@@ -47,20 +47,29 @@ describe('deny-regions-outside-allow-list (root)', () => {
 
   test('a developer in the prod account cannot deploy in a region outside the allow-list', async () => {
     expect(await decide(org, {
-      account: prod, principal: developerRole(prod), action: 'cloudformation:CreateStack', region: 'ap-southeast-2',
+      account: prod,
+      principal: developerRole(prod),
+      action: 'cloudformation:CreateStack',
+      region: 'ap-southeast-2',
       resource: `arn:aws:cloudformation:ap-southeast-2:${prod.id}:stack/payments/*`,
     })).toBe('ExplicitlyDenied');
   });
   test('even the pipeline cannot create a function outside the allow-list', async () => {
     expect(await decide(org, {
-      account: prod, principal: cfnExecRole(prod, 'ap-southeast-2'), action: 'lambda:CreateFunction',
-      region: 'ap-southeast-2', resource: functionArn('ap-southeast-2'),
+      account: prod,
+      principal: cfnExecRole(prod, 'ap-southeast-2'),
+      action: 'lambda:CreateFunction',
+      region: 'ap-southeast-2',
+      resource: functionArn('ap-southeast-2'),
     })).toBe('ExplicitlyDenied');
   });
   test('the pipeline creates functions in an allowed region', async () => {
     expect(await decide(org, {
-      account: prod, principal: cfnExecRole(prod, 'eu-central-1'), action: 'lambda:CreateFunction',
-      region: 'eu-central-1', resource: functionArn('eu-central-1'),
+      account: prod,
+      principal: cfnExecRole(prod, 'eu-central-1'),
+      action: 'lambda:CreateFunction',
+      region: 'eu-central-1',
+      resource: functionArn('eu-central-1'),
     })).toBe('Allowed');
   });
   test('global services answering from us-east-1 are not blocked', async () => {
@@ -113,7 +122,9 @@ describe('protect-platform-roles (root)', () => {
   });
   test('nor rewrite the CDK execution policy', async () => {
     expect(await decide(org, {
-      account: dev, principal: developerRole(dev), action: 'iam:CreatePolicyVersion',
+      account: dev,
+      principal: developerRole(dev),
+      action: 'iam:CreatePolicyVersion',
       resource: `arn:aws:iam::${dev.id}:policy/platform-cdk-execution`,
     })).toBe('ExplicitlyDenied');
   });
@@ -163,7 +174,9 @@ describe('deny-changes-outside-pipeline (Workloads/Prod)', () => {
   });
   test('nor silence the alarms that roll deployments back', async () => {
     expect(await decide(org, {
-      account: prod, principal: developerRole(prod), action: 'cloudwatch:DisableAlarmActions',
+      account: prod,
+      principal: developerRole(prod),
+      action: 'cloudwatch:DisableAlarmActions',
       resource: `arn:aws:cloudwatch:${region}:${prod.id}:alarm:payments-errors`,
     })).toBe('ExplicitlyDenied');
   });
@@ -230,14 +243,23 @@ describe('data perimeter (resource control policies at the root)', () => {
 
   test('a principal outside the organization cannot read a prod secret, even if its policy allows it', async () => {
     expect(await decide(org, {
-      account: prod, principal: outsider, action: 'secretsmanager:GetSecretValue', resource: secret,
-      resourcePolicy: openPolicy, context: { 'aws:PrincipalOrgID': 'o-attacker999', 'aws:SecureTransport': 'true' },
+      account: prod,
+      principal: outsider,
+      action: 'secretsmanager:GetSecretValue',
+      resource: secret,
+      resourcePolicy: openPolicy,
+      context: { 'aws:PrincipalOrgID': 'o-attacker999', 'aws:SecureTransport': 'true' },
     })).toBe('ExplicitlyDenied');
   });
   test('a principal of another organization account reads it when the policy allows', async () => {
     expect(await decide(org, {
-      account: tooling, resourceAccount: prod, principal: roleArn(tooling, 'reader'), action: 'secretsmanager:GetSecretValue',
-      resource: secret, resourcePolicy: openPolicy, context: { 'aws:PrincipalOrgID': org.id, 'aws:SecureTransport': 'true' },
+      account: tooling,
+      resourceAccount: prod,
+      principal: roleArn(tooling, 'reader'),
+      action: 'secretsmanager:GetSecretValue',
+      resource: secret,
+      resourcePolicy: openPolicy,
+      context: { 'aws:PrincipalOrgID': org.id, 'aws:SecureTransport': 'true' },
     })).toBe('Allowed');
   });
   test('requests without TLS are refused, even from inside the account', async () => {

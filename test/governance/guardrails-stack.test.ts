@@ -32,9 +32,12 @@ describe('GuardrailsStack', () => {
         Version: '2012-10-17',
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Action: 'organizations:LeaveOrganization', Resource: '*' }),
-          Match.objectLike({ Sid: 'DenyRegionsOutsideAllowList', Condition: Match.objectLike({
-            StringNotEquals: { 'aws:RequestedRegion': ['eu-west-1', 'eu-central-1'] },
-          }) }),
+          Match.objectLike({
+            Sid: 'DenyRegionsOutsideAllowList',
+            Condition: Match.objectLike({
+              StringNotEquals: { 'aws:RequestedRegion': ['eu-west-1', 'eu-central-1'] },
+            }),
+          }),
         ]),
       },
     });
@@ -50,22 +53,27 @@ describe('GuardrailsStack', () => {
   test('the RCP requires the organization id of the lock file', () => {
     template.hasResourceProperties('AWS::Organizations::Policy', {
       Type: 'RESOURCE_CONTROL_POLICY',
-      Content: { Version: '2012-10-17', Statement: Match.arrayWith([Match.objectLike({
-        Principal: '*',
-        Condition: Match.objectLike({ StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-testorg123' } }),
-      })]) },
+      Content: {
+        Version: '2012-10-17',
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: '*',
+          Condition: Match.objectLike({ StringNotEqualsIfExists: { 'aws:PrincipalOrgID': 'o-testorg123' } }),
+        })]),
+      },
     });
   });
 
   test('the tag policy fixes the four cost-allocation tag keys and the environment values', () => {
     template.hasResourceProperties('AWS::Organizations::Policy', {
       Type: 'TAG_POLICY',
-      Content: { tags: {
-        'service': Match.objectLike({ tag_key: { '@@assign': 'service' } }),
-        'cost-center': Match.objectLike({ tag_key: { '@@assign': 'cost-center' } }),
-        'owner': Match.objectLike({ tag_key: { '@@assign': 'owner' } }),
-        'environment': Match.objectLike({ tag_value: { '@@assign': ['dev', 'prod', 'shared'] } }),
-      } },
+      Content: {
+        tags: {
+          'service': Match.objectLike({ tag_key: { '@@assign': 'service' } }),
+          'cost-center': Match.objectLike({ tag_key: { '@@assign': 'cost-center' } }),
+          'owner': Match.objectLike({ tag_key: { '@@assign': 'owner' } }),
+          'environment': Match.objectLike({ tag_value: { '@@assign': ['dev', 'prod', 'shared'] } }),
+        },
+      },
     });
   });
 });

@@ -1,11 +1,11 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { ADMINISTRATOR } from './simulate';
 import { accountWithRole } from '../../accounts';
 import { MemberRolesStack, MemberTemplate } from '../../governance';
 import { addPolicyValidation } from '../../pipeline';
 import { loadSample } from '../fixtures/organization';
-import { ADMINISTRATOR } from './simulate';
 
 const org = loadSample();
 const app = new cdk.App();

@@ -99,11 +99,29 @@ describe('the CodePipeline engine', () => {
         EnvironmentVariables: Match.arrayWith([
           { Name: 'BAKE_MINUTES', Type: 'PLAINTEXT', Value: '10' },
           { Name: 'TARGET_ACCOUNT', Type: 'PLAINTEXT', Value: '100000000005' },
+          { Name: 'OBSERVER_ROLE_NAME', Type: 'PLAINTEXT', Value: 'platform-pipeline-observer' },
           { Name: 'ALARM_PREFIXES', Type: 'PLAINTEXT', Value: 'orders-prod-eu-west-1- orders-prod-eu-central-1-' },
         ]),
       }),
       Source: { BuildSpec: Match.serializedJson(Match.objectLike({ phases: { build: { commands: ['bash pipeline/bake-check.sh'] } } })) },
     });
+  });
+
+  test('the bake check reads alarms only through the prod account\'s observer role, which trusts this stack\'s roles by name', () => {
+    // The observer role (governance/member-roles-stack.ts) trusts roles named ServicePipeline-*.
+    expect(servicePipeline.stackName).toBe('ServicePipeline');
+    const bakeRoles = Object.entries(template.findResources('AWS::IAM::Role'))
+      .filter(([, r]) => JSON.stringify(r).includes('codebuild.amazonaws.com')).map(([id]) => id);
+    expect(bakeRoles.length).toBeGreaterThan(0);
+    const assumed = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap(p => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
+      .filter(st => st.Action === 'sts:AssumeRole' && JSON.stringify(st.Resource).includes('platform-pipeline-observer'));
+    expect(assumed.map(st => st.Resource)).toEqual([ // one bake check per prod wave
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::100000000005:role/platform-pipeline-observer']] },
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::100000000005:role/platform-pipeline-observer']] },
+    ]);
+    // The CDK lookup roles (ReadOnlyAccess: they can read data) are not used.
+    expect(JSON.stringify(template.toJSON())).not.toContain('lookup-role');
   });
 
   test('notifies failures on a KMS-encrypted topic', () => {

@@ -354,14 +354,13 @@ describe('the GitHub OIDC stacks', () => {
     }]);
   });
 
-  test('the test role may only call pre-production APIs and read through later environments\' lookup roles, from the branch', () => {
+  test('the test role may only call pre-production APIs and read through later environments\' observer roles, from the branch', () => {
     expect(permissionsOf(toolingTemplate, 'GitHubIntegrationTestRole')).toEqual([
       { actions: ['execute-api:Invoke'], resources: ['arn:${AWS::Partition}:execute-api:eu-west-1:100000000004:*/dev/*'] },
       {
         actions: ['sts:AssumeRole'],
         resources: [
-          'arn:${AWS::Partition}:iam::100000000005:role/cdk-hnb659fds-lookup-role-100000000005-eu-west-1',
-          'arn:${AWS::Partition}:iam::100000000005:role/cdk-hnb659fds-lookup-role-100000000005-eu-central-1',
+          'arn:${AWS::Partition}:iam::100000000005:role/platform-pipeline-observer',
         ],
       },
     ]);

@@ -41,7 +41,7 @@ test('staging runs the end-to-end suite and the load test, after its last wave, 
   expect(job.steps!.some(s => s.run === 'npx tsx test/e2e/load.ts')).toBe(true);
   const find = job.steps!.find(s => s.run?.includes('aws ssm get-parameter'))!.run!;
   for (const service of ['LEDGER', 'NOTIFICATIONS', 'PAYMENTS']) expect(find).toContain(`${service}_API_URL=`);
-  expect(find).toContain('cdk-hnb659fds-lookup-role-777777777777-eu-west-1');
+  expect(find).toContain('arn:aws:iam::777777777777:role/platform-pipeline-observer');
   expect(job.env).toMatchObject({ LOAD_MAX_P95_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01' });
   expect(id).toMatch(/staging/);
 });
