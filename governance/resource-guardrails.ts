@@ -35,9 +35,9 @@ export function denyAccessFromOutsideOrganization(organizationId: string): Polic
       Action: DATA_PERIMETER_ACTIONS,
       Resource: '*',
       Condition: {
-        'StringNotEqualsIfExists': { 'aws:SourceOrgID': organizationId },
-        'Null': { 'aws:SourceAccount': 'false' },
-        'Bool': { 'aws:PrincipalIsAWSService': 'true' },
+        StringNotEqualsIfExists: { 'aws:SourceOrgID': organizationId },
+        Null: { 'aws:SourceAccount': 'false' },
+        Bool: { 'aws:PrincipalIsAWSService': 'true' },
       },
     },
   ];
