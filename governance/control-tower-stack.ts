@@ -7,6 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { accountWithRole, CONTROL_TOWER_EXECUTION_ROLE_NAME, Organization, OU_PATH_SEPARATOR } from '../accounts';
 import { ControlTowerPlan, laneDependencies, planControlTower } from './control-tower-plan';
+import { acknowledgeWildcardResource } from '../services/nag';
 
 /** Identifier of the OU-level `AWSControlTowerBaseline` (same in every region and partition). */
 export const CONTROL_TOWER_BASELINE_ID = '17BSJV3IGJ2QSGA2';
@@ -173,14 +174,13 @@ export class ControlTowerStack extends cdk.Stack {
     // CloudTrail delivers the organization trail to CloudWatch Logs. The
     // documented policy allows the log group in any region and account; the
     // trail and its log group live in the management account's home region only.
+    const trailLogStreams = `arn:${this.partition}:logs:${org.homeRegion}:${org.managementAccount.id}:log-group:aws-controltower/CloudTrailLogs:*`;
     const trailPolicy = policy('AWSControlTowerCloudTrailRolePolicy', [new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [`arn:${this.partition}:logs:${org.homeRegion}:${org.managementAccount.id}:log-group:aws-controltower/CloudTrailLogs:*`],
+      resources: [trailLogStreams],
     })]);
-    cdk.Validations.of(trailPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${org.homeRegion}:${org.managementAccount.id}:log-group:aws-controltower/CloudTrailLogs:*]`,
-      reason: 'CloudTrail names the log streams of Control Tower\'s log group itself; the grant is limited to that one log group',
-    });
+    acknowledgeWildcardResource(trailPolicy, trailLogStreams,
+      'CloudTrail names the log streams of Control Tower\'s log group itself; the grant is limited to that one log group');
     const trail = role('AWSControlTowerCloudTrailRole', 'cloudtrail.amazonaws.com', [trailPolicy],
       'CloudTrail publishes the Control Tower organization trail to CloudWatch Logs with this role');
 
@@ -191,10 +191,8 @@ export class ControlTowerStack extends cdk.Stack {
       actions: ['sts:AssumeRole'],
       resources: [executionRoles],
     })]);
-    cdk.Validations.of(stackSetPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/${CONTROL_TOWER_EXECUTION_ROLE_NAME}]`,
-      reason: 'Documented AWSControlTowerStackSetRole permission: the execution role of every enrolled account, including accounts enrolled after this deploy',
-    });
+    acknowledgeWildcardResource(stackSetPolicy, executionRoles, 'Documented AWSControlTowerStackSetRole permission: the execution '
+      + 'role of every enrolled account, including accounts enrolled after this deploy');
     const stackSet = role('AWSControlTowerStackSetRole', 'cloudformation.amazonaws.com', [stackSetPolicy],
       'CloudFormation StackSets deploy Control Tower baselines to enrolled accounts with this role');
 
@@ -306,10 +304,7 @@ export class ControlTowerStack extends cdk.Stack {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'controltower:ListEnabledBaselines is a List action without resource-level permissions; the function can read nothing else',
     });
-    cdk.Validations.of(lookupPolicy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${this.region}:${this.account}:log-group:${logGroupName}:*]`,
-      reason: 'Log streams of the function\'s own log group, named by Lambda at run time',
-    });
+    acknowledgeWildcardResource(lookupPolicy, `${logGroupArn}:*`, 'Log streams of the function\'s own log group, named by Lambda at run time');
     const lookupRole = new iam.Role(this, 'IdentityCenterBaselineLookupRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       managedPolicies: [lookupPolicy],

@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { buildBundles, buildPipelines, buildPlatform, summarize } from '../main';
 import { loadServices } from '../services';
-import { loadSample, loadShippedOrganization, REPO_ROOT } from './fixtures/organization';
+import { loadSample, loadShippedOrganization, projectContext, REPO_ROOT } from './fixtures/organization';
 import { servicesFixture } from './fixtures/services';
 
 describe('the shipped app', () => {
@@ -99,20 +99,34 @@ describe('cdk-nag in the app', () => {
   });
 });
 
-describe('cost-allocation tags', () => {
-  test('every stack the pipelines deploy carries the four tags the tag policy fixes', () => {
+describe('the pipelines app, synthesized as the CLI does', () => {
+  test('every taggable resource of every stack carries the four tags the tag policy fixes', () => {
     const fixture = servicesFixture();
-    const app = new cdk.App();
+    // cdk.json's feature flags, as `cdk synth` runs (the policy validation must pass with them too;
+    // explicitStackTags: tags reach the resources, not the stacks).
+    const app = new cdk.App({ context: projectContext() });
     buildPipelines(app, fixture);
     const assembly = app.synth();
-    const tags = assembly.stacksRecursively.map(s => [s.stackName, s.tags] as const);
-    expect(tags.length).toBeGreaterThan(5);
-    const untagged = tags.filter(([, t]) => Object.keys(t).sort().join() !== 'cost-center,environment,owner,service').map(([name]) => name);
-    expect(untagged).toEqual([]);
+    expect(assembly.stacksRecursively.length).toBeGreaterThan(5);
+    const missing: string[] = [];
+    const tagsOf = new Map<string, Record<string, string>>();
+    for (const stack of assembly.stacksRecursively) {
+      const resources = (stack.template as { Resources: Record<string, { Type: string; Properties?: { Tags?: unknown } }> }).Resources;
+      for (const [id, resource] of Object.entries(resources)) {
+        const raw = resource.Properties?.Tags;
+        if (raw === undefined) continue;
+        const tags: Record<string, string> = Array.isArray(raw)
+          ? Object.fromEntries((raw as Array<{ Key: string; Value: string }>).map(t => [t.Key, t.Value]))
+          : raw as Record<string, string>;
+        if (['cost-center', 'environment', 'owner', 'service'].some(k => !(k in tags))) missing.push(`${stack.stackName}/${id}`);
+        tagsOf.set(stack.stackName, tags);
+      }
+    }
+    expect(missing).toEqual([]);
     // Services keep their own; the platform's stacks say what they are.
-    expect(Object.fromEntries(tags)).toMatchObject({
+    expect(Object.fromEntries(tagsOf)).toMatchObject({
       'ServicePipeline': { service: 'pipeline', environment: 'shared', owner: 'platform' },
-      'Governance-Guardrails': { service: 'governance', environment: 'shared' },
+      'Governance-ControlTower': { service: 'governance', environment: 'shared' },
       'orders-prod-eu-central-1': { service: 'orders', environment: 'prod' },
     });
   });
