@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { Environment, Organization } from '../accounts';
+import { Environment, Organization, WORKLOAD_ROLE_PATH } from '../accounts';
 import { FunctionBundle } from './bundle';
 import { SmokeTest } from './hooks/pre-traffic-hook';
 import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeWildcardResource, acknowledgeXRay } from './nag';
@@ -94,6 +94,15 @@ export class ServiceStack extends cdk.Stack {
     cdk.Tags.of(this).add('environment', env.name);
     cdk.Tags.of(this).add('cost-center', m.costCenter);
     cdk.Tags.of(this).add('owner', m.owner);
+    // Every role of the service (functions, CodeDeploy, hook, custom
+    // resources) under one IAM path: production guardrails let roles under it
+    // act (they are the application) and deny people. Changing a role's path
+    // replaces the role.
+    cdk.Aspects.of(this).add({
+      visit: node => {
+        if (node instanceof iam.CfnRole) node.path = WORKLOAD_ROLE_PATH;
+      },
+    });
 
     this.key = new kms.Key(this, 'Key', {
       description: `Encrypts data, logs and messages of ${m.name} in ${env.name}`,

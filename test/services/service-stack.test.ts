@@ -43,6 +43,16 @@ describe('one stack per (service, environment, region)', () => {
   });
 });
 
+describe('IAM', () => {
+  test('puts every role of a service stack under /workload/, the path production guardrails let act', () => {
+    for (const template of [ordersProd, ordersDev, catalogProd]) {
+      const roles = Object.values(template.findResources('AWS::IAM::Role'));
+      expect(roles.length).toBeGreaterThan(2);
+      expect(roles.map(r => r.Properties.Path)).toEqual(roles.map(() => '/workload/'));
+    }
+  });
+});
+
 describe('build once, deploy many', () => {
   const assetKeys = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function'))
     .map(r => (r as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key).sort();
