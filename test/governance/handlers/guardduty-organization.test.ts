@@ -1,0 +1,156 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  BadRequestException,
+  CreateDetectorCommand,
+  GuardDutyClient,
+  InternalServerErrorException,
+  ListDetectorsCommand,
+  UpdateDetectorCommand,
+  UpdateOrganizationConfigurationCommand,
+} from '@aws-sdk/client-guardduty';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { handleGuardDutyOrganizationEvent, organizationPhysicalId } from '../../../governance/handlers/guardduty-organization';
+
+const logger = new Logger({ logLevel: 'SILENT' });
+const S3 = { Name: 'S3_DATA_EVENTS', AutoEnable: 'ALL' };
+const RDS = { Name: 'RDS_LOGIN_EVENTS', AutoEnable: 'ALL' };
+const RUNTIME = {
+  Name: 'RUNTIME_MONITORING',
+  AutoEnable: 'ALL',
+  AdditionalConfiguration: [{ Name: 'ECS_FARGATE_AGENT_MANAGEMENT', AutoEnable: 'ALL' }, { Name: 'EKS_ADDON_MANAGEMENT', AutoEnable: 'NONE' }],
+};
+
+function regionalClients() {
+  const mocks = new Map<string, AwsClientStub<GuardDutyClient>>();
+  const clients = new Map<string, GuardDutyClient>();
+  const get = (region: string) => {
+    if (!clients.has(region)) {
+      const client = new GuardDutyClient({ region });
+      const mock = mockClient(client);
+      mock.on(ListDetectorsCommand).resolves({ DetectorIds: [`detector-${region}`] });
+      clients.set(region, client);
+      mocks.set(region, mock);
+    }
+    return clients.get(region)!;
+  };
+  return { deps: { client: get, logger }, mock: (region: string) => { get(region); return mocks.get(region)!; } };
+}
+
+function event(requestType: 'Create' | 'Update' | 'Delete', region: string, features: unknown[] = [S3, RUNTIME]): CloudFormationCustomResourceEvent {
+  const props = { ServiceToken: 'arn:aws:lambda:eu-west-1:100000000002:function:provider', Region: region, AutoEnableOrganizationMembers: 'ALL', Features: features };
+  const base = {
+    ServiceToken: props.ServiceToken,
+    ResponseURL: 'https://example.invalid/response',
+    StackId: 'arn:aws:cloudformation:eu-west-1:100000000002:stack/SecurityServices/1',
+    RequestId: 'request-1',
+    LogicalResourceId: 'GuardDutyOrganizationConfiguration',
+    ResourceType: 'Custom::GuardDutyOrganizationConfiguration',
+    ResourceProperties: props,
+  };
+  if (requestType === 'Create') return { ...base, RequestType: 'Create' };
+  const physical = { PhysicalResourceId: organizationPhysicalId(region) };
+  if (requestType === 'Delete') return { ...base, ...physical, RequestType: 'Delete' };
+  return { ...base, ...physical, RequestType: 'Update', OldResourceProperties: props };
+}
+
+describe('GuardDuty organization configuration handler', () => {
+  test('create auto-enables every member account with the plans, on the administrator\'s existing detector', async () => {
+    const { deps, mock } = regionalClients();
+    const gd = mock('eu-west-1');
+    const result = await handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1'), deps);
+    expect(gd).toHaveReceivedCommandWith(UpdateOrganizationConfigurationCommand, {
+      DetectorId: 'detector-eu-west-1',
+      AutoEnableOrganizationMembers: 'ALL',
+      Features: [S3, RUNTIME],
+    } as never);
+    expect(gd).not.toHaveReceivedCommand(CreateDetectorCommand);
+    expect(result).toEqual({
+      PhysicalResourceId: 'guardduty-organization-configuration-eu-west-1',
+      Data: { DetectorId: 'detector-eu-west-1', SkippedFeatures: '' },
+    });
+  });
+
+  test('the administrator\'s own detector gets the same plans (it is not its own member)', async () => {
+    const { deps, mock } = regionalClients();
+    await handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1'), deps);
+    expect(mock('eu-west-1')).toHaveReceivedCommandWith(UpdateDetectorCommand, {
+      DetectorId: 'detector-eu-west-1',
+      Enable: true,
+      Features: [
+        { Name: 'S3_DATA_EVENTS', Status: 'ENABLED', AdditionalConfiguration: undefined },
+        {
+          Name: 'RUNTIME_MONITORING',
+          Status: 'ENABLED',
+          AdditionalConfiguration: [{ Name: 'ECS_FARGATE_AGENT_MANAGEMENT', Status: 'ENABLED' }, { Name: 'EKS_ADDON_MANAGEMENT', Status: 'DISABLED' }],
+        },
+      ],
+    });
+  });
+
+  test('creates a detector (publishing every 15 minutes) when the administrator has none in the region', async () => {
+    const { deps, mock } = regionalClients();
+    const gd = mock('eu-central-1');
+    gd.on(ListDetectorsCommand).resolves({ DetectorIds: [] });
+    gd.on(CreateDetectorCommand).resolves({ DetectorId: 'new-detector' });
+    const result = await handleGuardDutyOrganizationEvent(event('Create', 'eu-central-1'), deps);
+    expect(gd).toHaveReceivedCommandWith(CreateDetectorCommand, { Enable: true, FindingPublishingFrequency: 'FIFTEEN_MINUTES' });
+    expect(gd).toHaveReceivedCommandWith(UpdateOrganizationConfigurationCommand, { DetectorId: 'new-detector' });
+    expect(result.Data?.DetectorId).toBe('new-detector');
+  });
+
+  test('configures each region through its own client', async () => {
+    const { deps, mock } = regionalClients();
+    await handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1'), deps);
+    await handleGuardDutyOrganizationEvent(event('Update', 'us-east-1'), deps);
+    expect(mock('eu-west-1')).toHaveReceivedCommandWith(UpdateOrganizationConfigurationCommand, { DetectorId: 'detector-eu-west-1' });
+    expect(mock('us-east-1')).toHaveReceivedCommandWith(UpdateOrganizationConfigurationCommand, { DetectorId: 'detector-us-east-1' });
+    expect(mock('eu-west-1')).not.toHaveReceivedCommandWith(UpdateOrganizationConfigurationCommand, { DetectorId: 'detector-us-east-1' });
+  });
+
+  test('a plan the region does not offer is skipped and reported; the others and member enrolment still apply', async () => {
+    const { deps, mock } = regionalClients();
+    const gd = mock('eu-west-1');
+    const unsupported = new BadRequestException({ message: 'The feature RDS_LOGIN_EVENTS is not supported in this region', $metadata: {} });
+    gd.on(UpdateOrganizationConfigurationCommand).resolves({});
+    gd.on(UpdateOrganizationConfigurationCommand, { Features: [S3, RDS, RUNTIME] } as never).rejects(unsupported);
+    gd.on(UpdateOrganizationConfigurationCommand, { Features: [RDS] } as never).rejects(unsupported);
+    const result = await handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1', [S3, RDS, RUNTIME]), deps);
+    expect(gd).toHaveReceivedCommandWith(UpdateOrganizationConfigurationCommand, { Features: undefined, AutoEnableOrganizationMembers: 'ALL' });
+    expect(gd).toHaveReceivedCommandWith(UpdateOrganizationConfigurationCommand, { Features: [S3] } as never);
+    expect(gd).toHaveReceivedCommandWith(UpdateOrganizationConfigurationCommand, { Features: [RUNTIME] } as never);
+    expect(result.Data?.SkippedFeatures).toBe('RDS_LOGIN_EVENTS');
+    const detectorUpdate = gd.commandCalls(UpdateDetectorCommand)[0].args[0].input;
+    expect(detectorUpdate.Features?.map(f => f.Name)).toEqual(['S3_DATA_EVENTS', 'RUNTIME_MONITORING']);
+  });
+
+  test('a rejection that is not about plans (member enrolment itself refused) fails the deployment', async () => {
+    const { deps, mock } = regionalClients();
+    mock('eu-west-1').on(UpdateOrganizationConfigurationCommand)
+      .rejects(new BadRequestException({ message: 'The request is rejected because the account is not the delegated administrator', $metadata: {} }));
+    await expect(handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1'), deps)).rejects.toThrow('not the delegated administrator');
+    expect(mock('eu-west-1')).not.toHaveReceivedCommand(UpdateDetectorCommand);
+  });
+
+  test('errors other than a bad request fail at once, without retrying plan by plan', async () => {
+    const { deps, mock } = regionalClients();
+    mock('eu-west-1').on(UpdateOrganizationConfigurationCommand).rejects(new InternalServerErrorException({ message: 'boom', $metadata: {} }));
+    await expect(handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1'), deps)).rejects.toThrow('boom');
+    expect(mock('eu-west-1')).toHaveReceivedCommandTimes(UpdateOrganizationConfigurationCommand, 1);
+  });
+
+  test('delete leaves GuardDuty running for the organization (no call at all)', async () => {
+    const { deps, mock } = regionalClients();
+    const result = await handleGuardDutyOrganizationEvent(event('Delete', 'eu-west-1'), deps);
+    expect(mock('eu-west-1').calls()).toHaveLength(0);
+    expect(result).toEqual({ PhysicalResourceId: 'guardduty-organization-configuration-eu-west-1' });
+  });
+
+  test('an unknown plan name fails before any call', async () => {
+    const { deps, mock } = regionalClients();
+    await expect(handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1', [{ Name: 'S3_LOGS', AutoEnable: 'ALL' }]), deps))
+      .rejects.toThrow(/ResourceProperties: Features\.0\.Name/);
+    expect(mock('eu-west-1').calls()).toHaveLength(0);
+  });
+});
