@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ConfigError, LOCK_FILE, loadOrganization, Organization, SERVICE_PIPELINE_STACK_NAME } from './accounts';
 import declaration from './accounts/organization';
-import { GovernanceStage, tagPlatformStacks } from './governance';
+import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
 import {
   addPolicyValidation,
   EngineProps,
@@ -37,6 +38,8 @@ export interface PlatformInputs {
   readonly bundles?: ServiceBundles;
   /** The pre-traffic hook's bundle; required when there are services. */
   readonly hookBundle?: FunctionBundle;
+  /** Bundles of the governance stacks' handlers. @default - built once per process into a temporary folder */
+  readonly governanceBundles?: GovernanceBundles;
   /** Where the github engine writes its workflow. @default '.github/workflows/deploy.yml' */
   readonly workflowPath?: string;
 }
@@ -57,8 +60,8 @@ function serviceStackInputs(inputs: PlatformInputs, serviceName: string, envName
 }
 
 /** The governance stage of `organization`, for either engine or the governance-only synth. */
-function governanceStageOf(organization: Organization): EngineProps['governanceStage'] {
-  return scope => new GovernanceStage(scope, 'Governance', { organization, templateValidation: addPolicyValidation });
+function governanceStageOf(organization: Organization, bundles: GovernanceBundles = defaultGovernanceBundles()): EngineProps['governanceStage'] {
+  return scope => new GovernanceStage(scope, 'Governance', { organization, bundles, templateValidation: addPolicyValidation });
 }
 
 /**
@@ -70,7 +73,7 @@ function governanceStageOf(organization: Organization): EngineProps['governanceS
 export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
   const { organization } = inputs;
   addPolicyValidation(app);
-  const stacks: cdk.Stack[] = [...governanceStageOf(organization)(app).stacks];
+  const stacks: cdk.Stack[] = [...governanceStageOf(organization, inputs.governanceBundles)(app).stacks];
   const plan = planFromModels(organization, inputs.services ?? []);
   for (const env of plan.environments) {
     for (const region of env.regions) {
@@ -99,7 +102,7 @@ export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[
     plan: planFromModels(organization, inputs.services ?? []),
     serviceStage: (scope, envName, serviceName) =>
       new ServiceStage(scope, `${serviceName}-${envName}`, serviceStackInputs(inputs, serviceName, envName)),
-    governanceStage: governanceStageOf(organization),
+    governanceStage: governanceStageOf(organization, inputs.governanceBundles),
   };
   if (selectedEngine(app, organization) === 'github') {
     // Writes .github/workflows/deploy.yml (relative to the working directory).
@@ -134,6 +137,22 @@ export function buildBundles(services: readonly Service[], outdir: string = BUND
   return { bundles: bundleServices(services, outdir), hookBundle: hook['pre-traffic-hook'] };
 }
 
+/** Bundles the governance stacks' handlers once, into `outdir/_governance`. */
+export function buildGovernanceBundles(outdir: string = BUNDLE_DIR): GovernanceBundles {
+  return bundleEntries(GOVERNANCE_HANDLER_ENTRIES, path.join(outdir, '_governance')) as GovernanceBundles;
+}
+
+let processGovernanceBundles: GovernanceBundles | undefined;
+/**
+ * Governance bundles for callers that pass none (tests, the benchmark): built
+ * once per process, in a folder of its own so parallel test workers never
+ * empty each other's. The CLI synth passes bundles built into BUNDLE_DIR.
+ */
+function defaultGovernanceBundles(): GovernanceBundles {
+  processGovernanceBundles ??= buildGovernanceBundles(path.join(os.tmpdir(), `lz-governance-bundles-${process.pid}`));
+  return processGovernanceBundles;
+}
+
 /** A short, human summary of what a synth produced. */
 export function summarize(organization: Organization, assembly: CloudAssembly, services: readonly Service[] = []): string {
   const org = organization;
@@ -165,10 +184,11 @@ function main(): void {
   if (scope === 'governance') {
     // The governance pipeline's build: no service code is loaded or run.
     addPolicyValidation(app);
-    tagged(organization, [new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: governanceStageOf(organization) })]);
+    const governanceStage = governanceStageOf(organization, buildGovernanceBundles());
+    tagged(organization, [new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage })]);
   } else if (scope === 'all') {
     services = loadServices({ servicesDir: path.join(__dirname, 'services'), organization });
-    buildPipelines(app, { organization, services, ...buildBundles(services) });
+    buildPipelines(app, { organization, services, ...buildBundles(services), governanceBundles: buildGovernanceBundles() });
   } else {
     throw new ConfigError([`CDK context ${SCOPE_CONTEXT_KEY} ${JSON.stringify(scope)} is not a scope; allowed: all, governance`]);
   }

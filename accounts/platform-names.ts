@@ -46,6 +46,14 @@ export const PIPELINE_OBSERVER_ROLE_NAME = 'platform-pipeline-observer';
  */
 export const SERVICE_PIPELINE_STACK_NAME = 'ServicePipeline';
 
+/**
+ * Name prefix of the governance stacks (CloudFormation names their roles
+ * after them): guardrails protect roles with this prefix and let them
+ * manage the security services, e.g. the security account's GuardDuty
+ * organization configuration.
+ */
+export const GOVERNANCE_STACK_PREFIX = 'Governance-';
+
 /** Role Control Tower creates in each enrolled account and acts through. */
 export const CONTROL_TOWER_EXECUTION_ROLE_NAME = 'AWSControlTowerExecution';
 

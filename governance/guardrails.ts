@@ -4,6 +4,7 @@ import {
   CDK_BOOTSTRAP_ROLE_PATTERN,
   CDK_EXECUTION_POLICY_NAME,
   CONTROL_TOWER_EXECUTION_ROLE_NAME,
+  GOVERNANCE_STACK_PREFIX,
   ORGANIZATION_ACCESS_ROLE_NAME,
   Organization,
   ServiceControlGuardrail,
@@ -57,6 +58,9 @@ const LANDING_ZONE_OPERATORS = [
 
 /** The break-glass role (MFA, one hour, named people only: see member-roles). */
 const BREAK_GLASS = anyAccountRole(BREAK_GLASS_ROLE_NAME);
+
+/** Roles of the governance stacks (custom resources configuring the security services), created only by the pipeline. */
+const GOVERNANCE_ROLES = anyAccountRole(`${GOVERNANCE_STACK_PREFIX}*`);
 
 /** CloudFormation's execution role and the other CDK bootstrap roles: what the pipeline deploys through. */
 const PIPELINE_DEPLOYERS = [anyAccountRole(CDK_BOOTSTRAP_ROLE_PATTERN)];
@@ -133,7 +137,8 @@ export function denyRegionsOutsideAllowList(allowedRegions: readonly string[]): 
 
 /**
  * An intruder's first move is to blind the defenders: nobody but the
- * landing zone's own roles and break-glass may stop, delete or weaken
+ * landing zone's own roles, the governance stacks' roles (GuardDuty's
+ * organization configuration) and break-glass may stop, delete or weaken
  * CloudTrail, Config, GuardDuty, Security Hub or IAM Access Analyzer.
  */
 export function protectSecurityServices(): PolicyStatement[] {
@@ -154,7 +159,7 @@ export function protectSecurityServices(): PolicyStatement[] {
       'access-analyzer:DeleteAnalyzer', 'access-analyzer:CreateArchiveRule', 'access-analyzer:UpdateArchiveRule',
     ],
     Resource: '*',
-    Condition: unless([...LANDING_ZONE_OPERATORS, BREAK_GLASS]),
+    Condition: unless([...LANDING_ZONE_OPERATORS, GOVERNANCE_ROLES, BREAK_GLASS]),
   }];
 }
 
@@ -182,6 +187,7 @@ export function protectPlatformRoles(): PolicyStatement[] {
         anyAccountRole(CDK_BOOTSTRAP_ROLE_PATTERN),
         // The github engine's OIDC roles (pipeline/github-oidc-stack.ts).
         anyAccountRole('GitHub*'),
+        GOVERNANCE_ROLES,
         ...LANDING_ZONE_OPERATORS,
       ],
       Condition: unless([...PIPELINE_DEPLOYERS, ...LANDING_ZONE_OPERATORS, BREAK_GLASS]),

@@ -2,6 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CDK_BOOTSTRAP_QUALIFIER, Organization, PIPELINE_OBSERVER_ROLE_NAME } from '../accounts';
+import { governanceTargets } from '../governance';
 import { acknowledgeWildcardResource } from '../services/nag';
 
 /** GitHub's OIDC issuer host; its claims are IAM condition keys under this prefix. */
@@ -111,7 +112,8 @@ export class GitHubOidcStack extends cdk.Stack {
       // Only jobs of the governance environment (required reviewers, main only): never a branch or another environment.
       this.role = this.workflowRole('GovernanceRole', GITHUB_GOVERNANCE_ROLE_NAME, [environmentSubject(org, GOVERNANCE_ENVIRONMENT)],
         'Deploys the governance stacks from the GitHub workflow (governance environment only)');
-      this.allowBootstrapRoles(this.role, [{ account: org.managementAccount.id, regions: [org.homeRegion] }]);
+      // The governance stage's accounts and regions: the management account and the security account (delegated administrator).
+      this.allowBootstrapRoles(this.role, governanceTargets(org));
       return;
     }
 

@@ -25,6 +25,9 @@ describe('the shipped app', () => {
       'Governance-ControlTower',
       'Governance-Guardrails',
       'Governance-MemberRoles',
+      'Governance-SecurityAdministration',
+      'Governance-SecurityServices',
+      'Governance-CostBaseline',
       ...['ledger', 'notifications', 'payments'].map(s => `${s}-dev-eu-west-1`),
       ...['ledger', 'notifications', 'payments'].map(s => `${s}-staging-eu-west-1`),
       ...['eu-west-1', 'eu-central-1'].flatMap(r => ['ledger', 'notifications', 'payments'].map(s => `${s}-prod-${r}`)),
@@ -58,8 +61,10 @@ describe('the shipped app', () => {
     const summary = summarize(organization, app.synth(), services);
     expect(summary).toContain('Services (3): ledger (wave foundation), notifications (wave foundation), payments (wave core)');
     expect(summary).toMatch(/Environments in promotion order: dev \(workload-dev 666666666666; eu-west-1\) -> staging .* -> prod \(.*manual approval\)/);
-    expect(summary).toContain('Stacks (15): ledger-dev-eu-west-1 (666666666666/eu-west-1), ');
-    expect(summary).toContain('Governance-ControlTower (111111111111/eu-west-1), Governance-Guardrails (111111111111/eu-west-1), Governance-MemberRoles (111111111111/eu-west-1)');
+    expect(summary).toContain('Stacks (18): ledger-dev-eu-west-1 (666666666666/eu-west-1), ');
+    expect(summary).toContain('Governance-ControlTower (111111111111/eu-west-1), Governance-CostBaseline (111111111111/us-east-1), '
+      + 'Governance-Guardrails (111111111111/eu-west-1), Governance-MemberRoles (111111111111/eu-west-1), '
+      + 'Governance-SecurityAdministration (111111111111/eu-west-1), Governance-SecurityServices (333333333333/eu-west-1)');
   });
 });
 
@@ -68,7 +73,10 @@ describe('stacks without a pipeline', () => {
     const fixture = servicesFixture();
     const devOnly = fixture.services.map(s => ({ ...s, manifest: { ...s.manifest, environments: ['dev'] } }));
     const stacks = buildPlatform(new cdk.App(), { ...fixture, services: devOnly });
-    expect(stacks.map(s => s.stackName)).toEqual(['Governance-ControlTower', 'Governance-Guardrails', 'Governance-MemberRoles', 'catalog-dev-eu-west-1', 'orders-dev-eu-west-1']);
+    expect(stacks.map(s => s.stackName)).toEqual([
+      'Governance-ControlTower', 'Governance-Guardrails', 'Governance-MemberRoles', 'Governance-SecurityAdministration',
+      'Governance-SecurityServices', 'Governance-CostBaseline', 'catalog-dev-eu-west-1', 'orders-dev-eu-west-1',
+    ]);
   });
 });
 
@@ -95,7 +103,9 @@ describe('cdk-nag in the app', () => {
     expect(summary).toContain('OUs (5): Security, Infrastructure, Workloads, Workloads/Dev, Workloads/Prod');
     expect(summary).toContain('Accounts (6): management 100000000000, log-archive 100000000001');
     expect(summary).toContain('Services (0): (none)');
-    expect(summary).toContain('Stacks (3): Governance-ControlTower (100000000000/eu-west-1), Governance-Guardrails (100000000000/eu-west-1), Governance-MemberRoles (100000000000/eu-west-1)');
+    expect(summary).toContain('Stacks (6): Governance-ControlTower (100000000000/eu-west-1), Governance-CostBaseline (100000000000/us-east-1), '
+      + 'Governance-Guardrails (100000000000/eu-west-1), Governance-MemberRoles (100000000000/eu-west-1), '
+      + 'Governance-SecurityAdministration (100000000000/eu-west-1), Governance-SecurityServices (100000000002/eu-west-1)');
   });
 });
 

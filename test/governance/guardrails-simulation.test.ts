@@ -103,6 +103,20 @@ describe('protect-security-services (root)', () => {
     expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'cloudtrail:LookupEvents', resource: '*' }))
       .toBe('Allowed');
   });
+  test('the governance stack\'s GuardDuty handler in the security account configures the detector', async () => {
+    const security = accountWithRole(org, 'security');
+    const detector = `arn:aws:guardduty:${region}:${security.id}:detector/12abc34d567e8fa901bc2d34e56789f0`;
+    const handler = roleArn(security, 'Governance-SecurityServices-GuardDutyOrganizationRo-1A2B3C4D5E6F');
+    expect(await decide(org, { account: security, principal: handler, action: 'guardduty:UpdateDetector', resource: detector })).toBe('Allowed');
+    expect(await decide(org, { account: security, principal: developerRole(security), action: 'guardduty:UpdateDetector', resource: detector }))
+      .toBe('ExplicitlyDenied');
+  });
+  test('and nobody else may create a role that passes for one of the governance stacks\'', async () => {
+    const security = accountWithRole(org, 'security');
+    expect(await decide(org, {
+      account: security, principal: developerRole(security), action: 'iam:CreateRole', resource: roleArn(security, 'Governance-SecurityServices-x'),
+    })).toBe('ExplicitlyDenied');
+  });
   test('break-glass can stop a recorder during an incident', async () => {
     expect(await decide(org, { account: prod, principal: breakGlass(), action: 'config:StopConfigurationRecorder', resource: '*' }))
       .toBe('Allowed');

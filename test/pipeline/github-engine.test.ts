@@ -5,6 +5,7 @@ import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parse, stringify } from 'yaml';
 import { GovernanceStage } from '../../governance';
+import { buildGovernanceBundles } from '../../main';
 import {
   addPolicyValidation,
   DeliveryPlan,
@@ -52,7 +53,7 @@ function synthWorkflow(deliveryPlan: DeliveryPlan, name: string): string {
       hookBundle: fixture.hookBundle,
       dependencies: byName.get(service)!.manifest.dependsOn.map(d => byName.get(d)!.manifest),
     }),
-    governanceStage: scope => new GovernanceStage(scope, 'Governance', { organization }),
+    governanceStage: scope => new GovernanceStage(scope, 'Governance', { organization, bundles: buildGovernanceBundles(path.join(tmp, 'bundles')) }),
   });
   app.synth();
   return fs.readFileSync(workflowPath, 'utf8');
@@ -349,8 +350,10 @@ describe('the GitHub OIDC stacks', () => {
       actions: ['sts:AssumeRole'],
       resources: [...bootstrapRoles('100000000004', ['eu-west-1']), ...bootstrapRoles('100000000005', ['eu-west-1', 'eu-central-1'])],
     }]);
+    // The governance stage: management account (home region; us-east-1 for the cost baseline) and the security account.
     expect(permissionsOf(governanceTemplate, 'GitHubGovernanceRole')).toEqual([{
-      actions: ['sts:AssumeRole'], resources: bootstrapRoles('100000000000', ['eu-west-1']),
+      actions: ['sts:AssumeRole'],
+      resources: [...bootstrapRoles('100000000000', ['eu-west-1', 'us-east-1']), ...bootstrapRoles('100000000002', ['eu-west-1'])],
     }]);
   });
 
