@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-guardduty';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { GuardDutyDependencies, ProviderResponse } from './guardduty-handler';
 
 /** The resource's properties, as the stack sets them (CloudFormation passes strings). */
 export const GuardDutyAdminPropertiesSchema = z.object({
@@ -30,18 +31,8 @@ export const GuardDutyAdminPropertiesSchema = z.object({
 /** Properties of the GuardDuty delegated administrator resource. */
 export type GuardDutyAdminProperties = z.infer<typeof GuardDutyAdminPropertiesSchema>;
 
-/** What the provider framework expects back. */
-export interface ProviderResponse {
-  readonly PhysicalResourceId: string;
-  readonly Data?: Record<string, string>;
-}
-
 /** What the handler talks to; tests pass mocked clients. */
-export interface GuardDutyAdminDependencies {
-  /** A GuardDuty client for the region (one per region: delegation is regional). */
-  readonly client: (region: string) => GuardDutyClient;
-  readonly logger: Logger;
-}
+export type GuardDutyAdminDependencies = GuardDutyDependencies;
 
 /** The physical id of the delegation in a region (stable across updates of the account). */
 export function adminPhysicalId(region: string): string {

@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-guardduty';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { GuardDutyDependencies, ProviderResponse } from './guardduty-handler';
 
 const AutoEnableSchema = z.enum(['ALL', 'NEW', 'NONE']);
 const FeatureSchema = z.object({
@@ -52,18 +53,8 @@ export const GuardDutyOrganizationPropertiesSchema = z.object({
 export type GuardDutyOrganizationProperties = z.infer<typeof GuardDutyOrganizationPropertiesSchema>;
 type Feature = z.infer<typeof FeatureSchema>;
 
-/** What the provider framework expects back. */
-export interface ProviderResponse {
-  readonly PhysicalResourceId: string;
-  readonly Data?: Record<string, string>;
-}
-
 /** What the handler talks to; tests pass mocked clients. */
-export interface GuardDutyOrganizationDependencies {
-  /** A GuardDuty client for the region. */
-  readonly client: (region: string) => GuardDutyClient;
-  readonly logger: Logger;
-}
+export type GuardDutyOrganizationDependencies = GuardDutyDependencies;
 
 /** The physical id of the configuration in a region. */
 export function organizationPhysicalId(region: string): string {
