@@ -76,7 +76,7 @@ export class GovernanceStage extends cdk.Stage {
       guardDutyOrganizationBundle: props.bundles['guardduty-organization'],
     });
     // The security account configures the organization only once it is the delegated administrator.
-    services.addDependency(administration);
+    services.addStackDependency(administration);
     this.stacks = [
       new ControlTowerStack(this, 'ControlTower', { organization: org, stackName: 'Governance-ControlTower' }),
       new GuardrailsStack(this, 'Guardrails', { organization: org, stackName: 'Governance-Guardrails' }),

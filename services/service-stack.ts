@@ -14,6 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { Environment, Organization, WORKLOAD_ROLE_PATH } from '../accounts';
+import { alarmTopic } from './alarm-topic';
 import { FunctionBundle } from './bundle';
 import { SmokeTest } from './hooks/pre-traffic-hook';
 import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeWildcardResource, acknowledgeXRay } from './nag';
@@ -119,30 +120,7 @@ export class ServiceStack extends cdk.Stack {
     }));
     this.key.addToResourcePolicy(denyGrantsNotForAwsResources());
 
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: `${m.name} (${env.name}) alarms`,
-      masterKey: this.key,
-      // The topic policy refuses publishing without TLS.
-      enforceSSL: true,
-    });
-    // CloudWatch publishes the alarms of this account, and only those, to the topic...
-    this.alarmTopic.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AllowAlarmsOfThisAccount',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['sns:Publish'],
-      resources: [this.alarmTopic.topicArn],
-      conditions: {
-        ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME }) },
-        StringEquals: { 'aws:SourceAccount': this.account },
-      },
-    }));
-    // ... and needs the topic's key to do so (an AWS managed key would not let it).
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-    }));
+    this.alarmTopic = alarmTopic(this, 'AlarmTopic', this.key, `${m.name} (${env.name}) alarms`);
     const alarmAction = new SnsAction(this.alarmTopic);
 
     const tables = Object.fromEntries(Object.entries(m.tables).map(([name, t]) => [name, new dynamodb.TableV2(this, `Table-${name}`, {
