@@ -7,6 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { accountWithRole, CONTROL_TOWER_EXECUTION_ROLE_NAME, Organization, OU_PATH_SEPARATOR } from '../accounts';
 import { ControlTowerPlan, laneDependencies, planControlTower } from './control-tower-plan';
+import { OrganizationTrailAlarms } from './organization-trail-alarms';
 import { acknowledgeWildcardResource } from '../services/nag';
 
 /** Identifier of the OU-level `AWSControlTowerBaseline` (same in every region and partition). */
@@ -66,6 +67,8 @@ export class ControlTowerStack extends cdk.Stack {
   public readonly enabledControls: ReadonlyMap<string, readonly controltower.CfnEnabledControl[]>;
   /** What was derived from the model. */
   public readonly plan: ControlTowerPlan;
+  /** Alarms on the landing zone's organization trail (break-glass use, root activity). */
+  public readonly trailAlarms: OrganizationTrailAlarms;
   /**
    * ARN of the landing zone's Identity Center enabled baseline (looked up at
    * deploy time); undefined when the landing zone does not manage Identity Center.
@@ -122,6 +125,10 @@ export class ControlTowerStack extends cdk.Stack {
     if (ct.identityCenter) {
       this.identityCenterEnabledBaselineArn = this.lookUpIdentityCenterBaseline();
     }
+
+    // Break-glass use and root activity anywhere in the organization, from the trail's log group.
+    this.trailAlarms = new OrganizationTrailAlarms(this, 'TrailAlarms', { organization: org });
+    this.trailAlarms.node.addDependency(this.landingZone);
 
     this.enabledBaselines = this.registerOus(org);
     this.enabledControls = this.enableControls(org, concurrency);

@@ -12,3 +12,4 @@ export * from './security-administration-stack';
 export * from './security-services-stack';
 export * from './cost-baseline-stack';
 export * from './handlers/entries';
+export * from './organization-trail-alarms';
