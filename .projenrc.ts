@@ -1,4 +1,4 @@
-import { awscdk, DependencyType, javascript, typescript } from 'projen';
+import { awscdk, DependencyType, javascript, JsonFile, typescript } from 'projen';
 
 // Versions are pinned exactly where a drift would change synthesized output
 // (aws-cdk-lib feature flags, the CDK CLI's assembly format) or break the
@@ -180,6 +180,41 @@ project.addTask('bench', {
   exec: 'tsx test/bench/bench.ts',
 });
 project.tasks.tryFind('bench')!.exec('tsx test/bench/nag-report.ts');
+
+// The account bootstrap tool (accounts/bootstrap): `npx projen bootstrap -- plan|apply|bootstrap|lock [options]`.
+project.addTask('bootstrap', {
+  description: 'Reconcile the AWS organization with accounts/organization.ts and CDK-bootstrap its accounts (see --help)',
+  exec: 'tsx accounts/bootstrap/cli.ts',
+  receiveArgs: true,
+  // Hides the AWS SDK's notice that future releases need Node.js 22.
+  env: { NODE_NO_WARNINGS: '1' },
+});
+
+// Integration tests run the bootstrap tool against moto server (an AWS API
+// emulator) that each test file starts; moto comes from PyPI into .venv/.
+// They have their own jest config and file suffix, so `projen test` needs no Python.
+project.addTask('moto:install', {
+  description: 'Install the pinned moto server into .venv/ (for test:integration)',
+  exec: 'bash scripts/install-moto.sh',
+});
+new JsonFile(project, 'jest.integration.json', {
+  obj: {
+    rootDir: '.',
+    testMatch: ['<rootDir>/test/**/*.integration.ts'],
+    testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
+    transform: {
+      '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+    },
+    // Files run one at a time: each starts its own moto server, and CDK bootstrap is CPU-heavy.
+    maxWorkers: 1,
+    testTimeout: 180_000,
+  },
+});
+const integration = project.addTask('test:integration', {
+  description: 'Integration tests of the bootstrap tool against moto server (installs it first)',
+});
+integration.spawn(project.tasks.tryFind('moto:install')!);
+integration.exec('jest --config jest.integration.json --ci');
 
 project.gitignore.exclude('cdk.out/', '.build/', '.venv/', 'coverage/', 'test-reports/');
 

@@ -1,0 +1,70 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as cdk from 'aws-cdk-lib';
+import {
+  AccountKind,
+  accountKindOf,
+  allowsAction,
+  bootstrapTargets,
+  executionPolicyDocument,
+  requiredActionOf,
+} from '../../../accounts/bootstrap';
+import { buildBundles, buildPipelines } from '../../../main';
+import { loadServices } from '../../../services';
+import { loadShippedOrganization, REPO_ROOT } from '../../fixtures/organization';
+
+/**
+ * Synthesizes the real app (both pipelines, with every stage they deploy)
+ * and checks each template against the execution policy of the account it
+ * deploys to: a stack that starts using a new service fails here, not in
+ * the middle of a deployment.
+ */
+describe('every stack the pipelines deploy is allowed by its account\'s execution policy', () => {
+  const organization = loadShippedOrganization();
+  const services = loadServices({ servicesDir: path.join(REPO_ROOT, 'services'), organization });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lz-policy-'));
+  const bundles = buildBundles(services, path.join(dir, 'bundles'));
+  // Both engines: the GitHub one adds the OIDC stacks of the tooling and management accounts.
+  const stacks = ['codepipeline', 'github'].flatMap(engine => {
+    const app = new cdk.App({ context: { 'pipeline:engine': engine } });
+    buildPipelines(app, { organization, services, ...bundles, workflowPath: path.join(dir, '.github', 'workflows', 'deploy.yml') });
+    return app.synth().stacksRecursively;
+  });
+
+  const kindOfAccount = new Map<string, AccountKind>([
+    [organization.managementAccount.id, 'management'],
+    ...organization.accounts.map(a => [a.id, accountKindOf(a.role)] as [string, AccountKind]),
+  ]);
+  /** Resource types by account kind, each with a stack that uses it. */
+  const typesByKind = new Map<AccountKind, Map<string, string>>();
+  for (const stack of stacks) {
+    const kind = kindOfAccount.get(stack.environment.account);
+    if (!kind) throw new Error(`stack ${stack.stackName} deploys to ${stack.environment.account}, which is no account of the organization`);
+    const types = typesByKind.get(kind) ?? new Map<string, string>();
+    typesByKind.set(kind, types);
+    const resources = (stack.template as { Resources?: Record<string, { Type: string }> }).Resources ?? {};
+    for (const resource of Object.values(resources)) types.set(resource.Type, stack.stackName);
+  }
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('the app deploys to workload, tooling, management and security accounts', () => {
+    expect([...typesByKind.keys()].sort()).toEqual(expect.arrayContaining(['management', 'tooling', 'workload']));
+  });
+
+  test('every stack deploys to an account and region the bootstrap command bootstraps', () => {
+    const bootstrapped = new Set(bootstrapTargets(organization).flatMap(t => t.regions.map(r => `${t.accountId}/${r}`)));
+    const missing = stacks.filter(s => !bootstrapped.has(`${s.environment.account}/${s.environment.region}`))
+      .map(s => `${s.stackName} (${s.environment.account}/${s.environment.region})`);
+    expect([...new Set(missing)]).toEqual([]);
+  });
+
+  test.each(['management', 'security', 'tooling', 'workload'] as const)('%s accounts', kind => {
+    const policy = executionPolicyDocument(kind, '123456789012');
+    const missing = [...(typesByKind.get(kind) ?? new Map<string, string>())]
+      .filter(([type]) => { const action = requiredActionOf(type); return action !== undefined && !allowsAction(policy, action); })
+      .map(([type, stack]) => `${type} (${requiredActionOf(type)}) in ${stack}`);
+    expect(missing).toEqual([]);
+  });
+});
