@@ -160,6 +160,15 @@ export const GovernanceDeclarationSchema = z.strictObject({
     thresholdUsd: z.number().positive().default(100),
     /** ... and this percentage above the expected spend. */
     thresholdPercent: PercentSchema.default(20),
+    /**
+     * The payer's existing AWS services monitor, if it has one (AWS creates
+     * one in new accounts and allows one per account): alerts subscribe to it
+     * instead of a new monitor, whose creation would fail.
+     * @default - the cost baseline creates the monitor
+     */
+    existingServiceMonitorArn: z.string().regex(/^arn:aws[a-z-]*:ce::\d{12}:anomalymonitor\/[0-9a-f-]{36}$/, {
+      error: 'is not a Cost Anomaly Detection monitor ARN; allowed: arn:aws:ce::<account>:anomalymonitor/<uuid>',
+    }).optional(),
   }).prefault({}),
   quotas: PolicyQuotasSchema.prefault({}),
 });

@@ -184,7 +184,7 @@ export class CostBaselineStack extends cdk.Stack {
     }
     this.budgets = accountBudgetResources;
 
-    const monitorArn = props.existingServiceMonitorArn ?? new ce.CfnAnomalyMonitor(this, 'ServiceMonitor', {
+    const monitorArn = props.existingServiceMonitorArn ?? org.governance.costAnomaly.existingServiceMonitorArn ?? new ce.CfnAnomalyMonitor(this, 'ServiceMonitor', {
       monitorName: `${org.name}-aws-services`,
       monitorType: 'DIMENSIONAL',
       monitorDimension: 'SERVICE',

@@ -164,6 +164,14 @@ describe('CostBaselineStack', () => {
     t.resourceCountIs('AWS::CE::AnomalyMonitor', 0);
     t.hasResourceProperties('AWS::CE::AnomalySubscription', { MonitorArnList: [existing] });
   });
+
+  test('the model can name the existing monitor (costAnomaly.existingServiceMonitorArn)', () => {
+    const existing = 'arn:aws:ce::100000000000:anomalymonitor/11111111-2222-3333-4444-555555555555';
+    const declared = loadSample(d => { d.governance.costAnomaly = { existingServiceMonitorArn: existing }; });
+    const t = Template.fromStack(new CostBaselineStack(new cdk.App(), 'Declared', { organization: declared }));
+    t.resourceCountIs('AWS::CE::AnomalyMonitor', 0);
+    t.hasResourceProperties('AWS::CE::AnomalySubscription', { MonitorArnList: [existing] });
+  });
 });
 
 describe('CostBaselineStack under the project\'s policy validation', () => {
