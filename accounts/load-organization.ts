@@ -37,6 +37,30 @@ export function loadOrganization(options: LoadOrganizationOptions): Organization
   return resolveOrganization(declaration, lock, declarationFile, lockFile);
 }
 
+/** A pipeline connection declared in another account than the one whose pipeline uses it. */
+export interface MisplacedConnection {
+  readonly field: 'connectionArn' | 'governanceConnectionArn';
+  readonly arn: string;
+  /** The account it must be in. */
+  readonly accountId: string;
+  /** That account, in words. */
+  readonly owner: string;
+}
+
+/**
+ * The connections not in the account that uses them: the tooling account's
+ * (service pipeline) and the management account's (governance pipeline).
+ */
+export function misplacedConnections(declaration: OrganizationDeclaration, lock: LockFile): MisplacedConnection[] {
+  const owners = [
+    ['connectionArn', lock.accounts[declaration.pipeline.toolingAccount], `the tooling account (${declaration.pipeline.toolingAccount})`],
+    ['governanceConnectionArn', lock.managementAccountId, 'the management account'],
+  ] as const;
+  return owners
+    .filter(([field, accountId]) => accountId !== undefined && declaration.pipeline[field].split(':')[4] !== accountId)
+    .map(([field, accountId, owner]) => ({ field, arn: declaration.pipeline[field], accountId: accountId!, owner }));
+}
+
 /** Joins a validated declaration and lock file; every declared OU and account must have an id. */
 export function resolveOrganization(
   declaration: OrganizationDeclaration,
@@ -89,15 +113,8 @@ export function resolveOrganization(
     }
   }
   // Each connection belongs to the account whose pipeline uses it.
-  const connectionOwners = [
-    ['connectionArn', lock.accounts[declaration.pipeline.toolingAccount], `the tooling account (${declaration.pipeline.toolingAccount})`],
-    ['governanceConnectionArn', lock.managementAccountId, 'the management account'],
-  ] as const;
-  for (const [field, accountId, owner] of connectionOwners) {
-    const arn = declaration.pipeline[field];
-    if (accountId && arn.split(':')[4] !== accountId) {
-      problems.push(problem(declarationFile, ['pipeline', field], arn, `is not in ${owner}, ${accountId}; create the connection there`));
-    }
+  for (const c of misplacedConnections(declaration, lock)) {
+    problems.push(problem(declarationFile, ['pipeline', c.field], c.arn, `is not in ${c.owner}, ${c.accountId}; create the connection there`));
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

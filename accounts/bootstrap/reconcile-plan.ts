@@ -1,5 +1,5 @@
 import { PolicyType } from '@aws-sdk/client-organizations';
-import { DECLARATION_FILE, LOCK_FILE } from '../load-organization';
+import { DECLARATION_FILE, LOCK_FILE, misplacedConnections } from '../load-organization';
 import { LockFile } from '../lock-model';
 import { flattenOrganizationalUnits, OrganizationDeclaration } from '../organization-model';
 import { OrganizationState, RealAccount } from './organization-state';
@@ -197,19 +197,9 @@ export function lockDrift(actual: LockFile | undefined, committed: LockFile | un
  * first apply the account ids are new, so the declared ARNs usually are not.
  */
 export function connectionNotes(declaration: OrganizationDeclaration, lock: LockFile): string[] {
-  const notes: string[] = [];
-  const owners = [
-    ['connectionArn', lock.accounts[declaration.pipeline.toolingAccount], `the tooling account (${declaration.pipeline.toolingAccount})`],
-    ['governanceConnectionArn', lock.managementAccountId, 'the management account'],
-  ] as const;
-  for (const [field, accountId, owner] of owners) {
-    const arn = declaration.pipeline[field];
-    if (accountId && arn.split(':')[4] !== accountId) {
-      notes.push(`${DECLARATION_FILE}: pipeline.${field} "${arn}" is not in ${owner}, ${accountId}: create a CodeConnections `
-        + `connection to GitHub there (console, ${declaration.homeRegion}) and put its ARN in pipeline.${field}; synth refuses the old one`);
-    }
-  }
-  return notes;
+  return misplacedConnections(declaration, lock).map(c =>
+    `${DECLARATION_FILE}: pipeline.${c.field} "${c.arn}" is not in ${c.owner}, ${c.accountId}: create a CodeConnections `
+    + `connection to GitHub there (console, ${declaration.homeRegion}) and put its ARN in pipeline.${c.field}; synth refuses the old one`);
 }
 
 /** One line describing `change`, for the plan and the apply log. */

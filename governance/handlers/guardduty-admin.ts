@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-guardduty';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { GuardDutyDependencies, ProviderResponse } from './guardduty-handler';
+import { guardDutyClientPerRegion, GuardDutyDependencies, ProviderResponse } from './guardduty-handler';
 
 /** The resource's properties, as the stack sets them (CloudFormation passes strings). */
 export const GuardDutyAdminPropertiesSchema = z.object({
@@ -104,15 +104,7 @@ export async function handleGuardDutyAdminEvent(
 }
 
 const logger = new Logger({ serviceName: 'governance-guardduty-admin' });
-const clients = new Map<string, GuardDutyClient>();
-const clientFor = (region: string): GuardDutyClient => {
-  let client = clients.get(region);
-  if (!client) {
-    client = new GuardDutyClient({ region });
-    clients.set(region, client);
-  }
-  return client;
-};
+const clientFor = guardDutyClientPerRegion();
 
 /** Lambda entry point (provider framework onEvent handler). */
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<ProviderResponse> {

@@ -13,3 +13,16 @@ export interface GuardDutyDependencies {
   readonly client: (region: string) => GuardDutyClient;
   readonly logger: Logger;
 }
+
+/** One GuardDuty client per region, created on first use and kept for the function's warm invocations. */
+export function guardDutyClientPerRegion(): (region: string) => GuardDutyClient {
+  const clients = new Map<string, GuardDutyClient>();
+  return region => {
+    let client = clients.get(region);
+    if (!client) {
+      client = new GuardDutyClient({ region });
+      clients.set(region, client);
+    }
+    return client;
+  };
+}

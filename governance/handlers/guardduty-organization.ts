@@ -28,7 +28,7 @@ import {
 } from '@aws-sdk/client-guardduty';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { GuardDutyDependencies, ProviderResponse } from './guardduty-handler';
+import { guardDutyClientPerRegion, GuardDutyDependencies, ProviderResponse } from './guardduty-handler';
 
 const AutoEnableSchema = z.enum(['ALL', 'NEW', 'NONE']);
 const FeatureSchema = z.object({
@@ -156,15 +156,7 @@ export async function handleGuardDutyOrganizationEvent(
 }
 
 const logger = new Logger({ serviceName: 'governance-guardduty-organization' });
-const clients = new Map<string, GuardDutyClient>();
-const clientFor = (region: string): GuardDutyClient => {
-  let client = clients.get(region);
-  if (!client) {
-    client = new GuardDutyClient({ region });
-    clients.set(region, client);
-  }
-  return client;
-};
+const clientFor = guardDutyClientPerRegion();
 
 /** Lambda entry point (provider framework onEvent handler). */
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<ProviderResponse> {
