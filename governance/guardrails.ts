@@ -294,12 +294,3 @@ export function serviceControlGuardrail(name: ServiceControlGuardrail, organizat
   };
   return guardrails[name]();
 }
-
-/** Role names the guardrails treat specially, for documentation and tests. */
-export const GUARDRAIL_PRINCIPALS = {
-  breakGlass: BREAK_GLASS,
-  audit: anyAccountRole(AUDIT_ROLE_NAME),
-  pipeline: PIPELINE_DEPLOYERS,
-  workloads: WORKLOAD_ROLES,
-  landingZone: LANDING_ZONE_OPERATORS,
-} as const;

@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   BadRequestException,
   DisableOrganizationAdminAccountCommand,
@@ -7,36 +6,15 @@ import {
   ListOrganizationAdminAccountsCommand,
 } from '@aws-sdk/client-guardduty';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { regionalClients as mockRegionalClients } from './regional-clients';
 import { adminPhysicalId, handleGuardDutyAdminEvent } from '../../../governance/handlers/guardduty-admin';
 
 const SECURITY = '100000000002';
 const OTHER = '100000000009';
-const logger = new Logger({ logLevel: 'SILENT' });
 
-/** The handler's dependencies, and the mock behind each region's client. */
-interface RegionalClients {
-  readonly deps: { client: (region: string) => GuardDutyClient; logger: Logger };
-  readonly mock: (region: string) => AwsClientStub<GuardDutyClient>;
-}
-
-/** One mocked GuardDuty client per region, as the handler asks for them. */
-function regionalClients(): RegionalClients {
-  const mocks = new Map<string, AwsClientStub<GuardDutyClient>>();
-  const clients = new Map<string, GuardDutyClient>();
-  const get = (region: string) => {
-    if (!clients.has(region)) {
-      const client = new GuardDutyClient({ region });
-      const mock = mockClient(client);
-      mock.on(ListOrganizationAdminAccountsCommand).resolves({ AdminAccounts: [] });
-      clients.set(region, client);
-      mocks.set(region, mock);
-    }
-    return clients.get(region)!;
-  };
-  return { deps: { client: get, logger }, mock: region => { get(region); return mocks.get(region)!; } };
-}
+/** One mocked GuardDuty client per region; no delegated administrator yet. */
+const regionalClients = () => mockRegionalClients(mock => mock.on(ListOrganizationAdminAccountsCommand).resolves({ AdminAccounts: [] }));
 
 function event(requestType: 'Create' | 'Update' | 'Delete', props: Record<string, string>, old?: Record<string, string>): CloudFormationCustomResourceEvent {
   const base = {

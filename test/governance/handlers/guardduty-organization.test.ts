@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import {
   BadRequestException,
   CreateDetectorCommand,
@@ -9,11 +8,10 @@ import {
   UpdateOrganizationConfigurationCommand,
 } from '@aws-sdk/client-guardduty';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { regionalClients as mockRegionalClients } from './regional-clients';
 import { handleGuardDutyOrganizationEvent, organizationPhysicalId } from '../../../governance/handlers/guardduty-organization';
 
-const logger = new Logger({ logLevel: 'SILENT' });
 const S3 = { Name: 'S3_DATA_EVENTS', AutoEnable: 'ALL' };
 const RDS = { Name: 'RDS_LOGIN_EVENTS', AutoEnable: 'ALL' };
 const RUNTIME = {
@@ -22,21 +20,8 @@ const RUNTIME = {
   AdditionalConfiguration: [{ Name: 'ECS_FARGATE_AGENT_MANAGEMENT', AutoEnable: 'ALL' }, { Name: 'EKS_ADDON_MANAGEMENT', AutoEnable: 'NONE' }],
 };
 
-function regionalClients() {
-  const mocks = new Map<string, AwsClientStub<GuardDutyClient>>();
-  const clients = new Map<string, GuardDutyClient>();
-  const get = (region: string) => {
-    if (!clients.has(region)) {
-      const client = new GuardDutyClient({ region });
-      const mock = mockClient(client);
-      mock.on(ListDetectorsCommand).resolves({ DetectorIds: [`detector-${region}`] });
-      clients.set(region, client);
-      mocks.set(region, mock);
-    }
-    return clients.get(region)!;
-  };
-  return { deps: { client: get, logger }, mock: (region: string) => { get(region); return mocks.get(region)!; } };
-}
+/** One mocked GuardDuty client per region; the administrator has a detector in each. */
+const regionalClients = () => mockRegionalClients((mock, region) => mock.on(ListDetectorsCommand).resolves({ DetectorIds: [`detector-${region}`] }));
 
 function event(requestType: 'Create' | 'Update' | 'Delete', region: string, features: unknown[] = [S3, RUNTIME]): CloudFormationCustomResourceEvent {
   const props = { ServiceToken: 'arn:aws:lambda:eu-west-1:100000000002:function:provider', Region: region, AutoEnableOrganizationMembers: 'ALL', Features: features };
