@@ -42,7 +42,7 @@ const project = new awscdk.AwsCdkTypeScriptApp({
   deps: [
     'zod@^4.6.7',
     'cdk-nag@^3.0.2',
-    // The app bundles Lambda code at synth (services/bundle.ts); without
+    // The app bundles Lambda code at synth (kit/bundle.ts); without
     // esbuild, CDK would fall back to Docker.
     'esbuild@0.28.2',
     // Pipeline engines and policy validation. cdk-pipelines-github is
@@ -131,7 +131,7 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     },
   },
   eslintOptions: {
-    dirs: ['accounts', 'governance', 'services', 'pipeline', 'main.ts'],
+    dirs: ['accounts', 'governance', 'kit', 'services', 'pipeline', 'main.ts'],
     devdirs: ['test'],
     ignorePatterns: ['cdk.out/', 'lib/', 'coverage/', '*.d.ts', '.venv/'],
   },

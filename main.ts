@@ -6,6 +6,7 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ConfigError, LOCK_FILE, loadOrganization, Organization, SERVICE_PIPELINE_STACK_NAME } from './accounts';
 import declaration from './accounts/organization';
 import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
+import { bundleEntries, FunctionBundle } from './kit';
 import {
   addPolicyValidation,
   EngineProps,
@@ -18,9 +19,7 @@ import {
   ServicePipelineStack,
 } from './pipeline';
 import {
-  bundleEntries,
   bundleServices,
-  FunctionBundle,
   loadServices,
   Service,
   ServiceBundles,

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { accountWithRole, CONTROL_TOWER_EXECUTION_ROLE_NAME, Organization, OU_PATH_SEPARATOR } from '../accounts';
 import { ControlTowerPlan, laneDependencies, planControlTower } from './control-tower-plan';
 import { OrganizationTrailAlarms } from './organization-trail-alarms';
-import { acknowledgeWildcardResource } from '../services/nag';
+import { acknowledgeWildcardResource } from '../kit';
 
 /** Identifier of the OU-level `AWSControlTowerBaseline` (same in every region and partition). */
 export const CONTROL_TOWER_BASELINE_ID = '17BSJV3IGJ2QSGA2';

@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { ConfigError, Organization } from '../accounts';
-import { denyGrantsNotForAwsResources } from '../services';
+import { denyGrantsNotForAwsResources } from '../kit';
 import { tagPlatformStacks } from './platform-tags';
 
 /**

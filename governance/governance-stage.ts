@@ -1,7 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { accountWithRole, Organization } from '../accounts';
-import { FunctionBundle } from '../services';
+import { FunctionBundle } from '../kit';
 import { ControlTowerStack } from './control-tower-stack';
 import { COST_BASELINE_REGION, CostBaselineStack } from './cost-baseline-stack';
 import { GuardrailsStack } from './guardrails-stack';

@@ -14,7 +14,7 @@ import {
   ROOT_TARGET,
   SERVICE_PIPELINE_STACK_NAME,
 } from '../accounts';
-import { acknowledgeAwsManagedPolicy, acknowledgeWildcardResource } from '../services/nag';
+import { acknowledgeAwsManagedPolicy, acknowledgeWildcardResource } from '../kit';
 
 /** Minutes a break-glass user's MFA sign-in stays good for assuming the role. */
 export const BREAK_GLASS_MFA_MAX_AGE_SECONDS = 900;

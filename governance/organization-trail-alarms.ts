@@ -7,7 +7,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { BREAK_GLASS_ROLE_NAME, Organization } from '../accounts';
-import { alarmTopic, denyGrantsNotForAwsResources } from '../services';
+import { alarmTopic, denyGrantsNotForAwsResources } from '../kit';
 
 /** The log group Control Tower's organization trail delivers to, in the management account's home region. */
 export const CONTROL_TOWER_TRAIL_LOG_GROUP = 'aws-controltower/CloudTrailLogs';

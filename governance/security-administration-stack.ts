@@ -7,9 +7,15 @@ import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { Account, accountWithRole, Organization } from '../accounts';
-import { denyGrantsNotForAwsResources, FunctionBundle } from '../services';
 import { tagPlatformStacks } from './platform-tags';
-import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeWildcardResource, acknowledgeXRay } from '../services/nag';
+import {
+  acknowledgeInlinePolicies,
+  acknowledgeNoVpc,
+  acknowledgeWildcardResource,
+  acknowledgeXRay,
+  denyGrantsNotForAwsResources,
+  FunctionBundle,
+} from '../kit';
 
 /** Service principals GuardDuty registers as delegated administrator for (the malware scans have their own). */
 export const GUARDDUTY_SERVICE_PRINCIPALS = ['guardduty.amazonaws.com', 'malware-protection.guardduty.amazonaws.com'] as const;
@@ -83,7 +89,7 @@ export class HandlerProvider extends Construct {
       description: props.description,
       code: lambda.Code.fromAsset(props.bundle.dir),
       handler: 'index.handler',
-      // Matches the bundles' target (services/bundle.ts BUNDLE_TARGET).
+      // Matches the bundles' target (kit/bundle.ts BUNDLE_TARGET).
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import { Construct } from 'constructs';
 import { Account, accountWithRole, ConfigError, Organization } from '../accounts';
-import { FunctionBundle } from '../services';
+import { FunctionBundle } from '../kit';
 import { tagPlatformStacks } from './platform-tags';
 import { GUARDDUTY_SERVICE_PRINCIPALS, HandlerProvider } from './security-administration-stack';
 

@@ -10,8 +10,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { Organization, PIPELINE_OBSERVER_ROLE_NAME } from '../accounts';
 import { EngineProps } from './engine';
-import { denyGrantsNotForAwsResources } from '../services';
-import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies } from '../services/nag';
+import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies, denyGrantsNotForAwsResources } from '../kit';
 
 /** CDK context key that narrows a synth to the governance pipeline: `-c platform:scope=governance`. */
 export const SCOPE_CONTEXT_KEY = 'platform:scope';

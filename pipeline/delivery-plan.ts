@@ -1,5 +1,6 @@
 import { ConfigError, Organization } from '../accounts';
-import { findCycles, Service } from '../services';
+import { findCycles } from '../kit';
+import { Service } from '../services';
 
 /** A service as the plan sees it. */
 export interface PlanServiceInput {

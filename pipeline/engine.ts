@@ -2,11 +2,22 @@ import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ConfigError, Organization, PIPELINE_ENGINES, PipelineEngine } from '../accounts';
 import { GovernanceStage } from '../governance';
-import { ServiceStage } from '../services';
 import { DeliveryPlan } from './delivery-plan';
 
 /** CDK context key that overrides the declared engine for one synth: `-c pipeline:engine=github`. */
 export const ENGINE_CONTEXT_KEY = 'pipeline:engine';
+
+/**
+ * A service deployed into one environment, as the engines add it to a
+ * pipeline: a stage with a stack per region (services/service-stage.ts
+ * builds it; the engines need only its stacks and API URL outputs).
+ */
+export interface DeployableServiceStage extends cdk.Stage {
+  /** The stacks, one per region, primary region first. */
+  readonly stacks: readonly cdk.Stack[];
+  /** The API URL output of each stack that has an API, by region. */
+  readonly apiUrls: Readonly<Record<string, cdk.CfnOutput>>;
+}
 
 /** What every pipeline engine renders. */
 export interface EngineProps {
@@ -14,7 +25,7 @@ export interface EngineProps {
   /** The order of deliveries; engines render it, never reorder it. */
   readonly plan: DeliveryPlan;
   /** Builds the stage deploying `service` into `environment` (once per pair). */
-  readonly serviceStage: (scope: Construct, environment: string, service: string) => ServiceStage;
+  readonly serviceStage: (scope: Construct, environment: string, service: string) => DeployableServiceStage;
   /** Builds the governance stage (management account). */
   readonly governanceStage: (scope: Construct) => GovernanceStage;
 }

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CDK_BOOTSTRAP_QUALIFIER, Organization, PIPELINE_OBSERVER_ROLE_NAME } from '../accounts';
 import { governanceTargets } from '../governance';
-import { acknowledgeWildcardResource } from '../services/nag';
+import { acknowledgeWildcardResource } from '../kit';
 
 /** GitHub's OIDC issuer host; its claims are IAM condition keys under this prefix. */
 export const GITHUB_OIDC_ISSUER = 'token.actions.githubusercontent.com';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, Organization, parseWith, problem } from '../accounts';
 import { readApiContract } from './api-contract';
-import { findCycles } from './dependency-graph';
+import { findCycles } from '../kit';
 import { Service, ServiceManifest, ServiceManifestSchema } from './service-model';
 
 /** The file that makes a folder under services/ a service. */

@@ -7,8 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FunctionBundle } from './bundle';
-import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeXRay } from './nag';
+import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeXRay, FunctionBundle } from '../kit';
 import { DeploymentStrategy } from './service-model';
 
 /** Properties of a {@link ServiceFunction}. */

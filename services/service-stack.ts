@@ -14,10 +14,16 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { Environment, Organization, WORKLOAD_ROLE_PATH } from '../accounts';
-import { alarmTopic } from './alarm-topic';
-import { FunctionBundle } from './bundle';
+import {
+  acknowledgeInlinePolicies,
+  acknowledgeNoVpc,
+  acknowledgeWildcardResource,
+  acknowledgeXRay,
+  alarmTopic,
+  denyGrantsNotForAwsResources,
+  FunctionBundle,
+} from '../kit';
 import { SmokeTest } from './hooks/pre-traffic-hook';
-import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeWildcardResource, acknowledgeXRay } from './nag';
 import { ServiceApi } from './service-api';
 import { SERVICE_RUNTIME, ServiceFunction } from './service-function';
 import {
@@ -425,24 +431,6 @@ export class ServiceStack extends cdk.Stack {
       }));
     }
   }
-}
-
-/**
- * Key policy statement: no grant on the key unless it is for an AWS resource
- * (a service such as DynamoDB creating it on its caller's behalf) or an AWS
- * service principal creates it. Stops a principal allowed kms:CreateGrant
- * from handing lasting use of the key to anyone, outside key policy and IAM
- * (Control Tower CT.KMS.PR.3).
- */
-export function denyGrantsNotForAwsResources(): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid: 'DenyGrantsNotForAwsResources',
-    effect: iam.Effect.DENY,
-    principals: [new iam.AnyPrincipal()],
-    actions: ['kms:CreateGrant'],
-    resources: ['*'],
-    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-  });
 }
 
 /** The smoke request for a function: an API Gateway proxy event for a route, an empty SQS batch for a queue. */

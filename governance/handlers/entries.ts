@@ -2,7 +2,7 @@ import * as path from 'node:path';
 
 /**
  * The governance stacks' custom resource handlers: bundle name -> source
- * file, in the form `bundleEntries` (services/bundle.ts) takes. The app
+ * file, in the form `bundleEntries` (kit/bundle.ts) takes. The app
  * bundles them once per synth and passes the bundles to the stacks.
  */
 export const GOVERNANCE_HANDLER_ENTRIES = {

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SecurityAdministrationStack } from '../../governance';
+import { FunctionBundle } from '../../kit';
 import { addPolicyValidation } from '../../pipeline';
-import { FunctionBundle } from '../../services';
 import { loadSample } from '../fixtures/organization';
 
 /** A stand-in for a handler bundle: synth only needs a folder to hash. */
