@@ -178,6 +178,15 @@ project.addTask('new-service', {
   receiveArgs: true,
 });
 
+// A service pipeline's build (sharded topologies): the type check, handler
+// tests and lint of its own services only, so its time does not grow with the
+// number of services. The platform pipeline runs the whole suite.
+project.addTask('test:services', {
+  description: 'Type check, tests and lint of the named services only: npx projen test:services -- <service> [...]',
+  exec: 'tsx pipeline/test-services.ts',
+  receiveArgs: true,
+});
+
 project.addTask('bench', {
   description: 'Time synth, unit tests and the type check on this machine (BENCH_RUNS=3)',
   exec: 'tsx test/bench/bench.ts',

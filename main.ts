@@ -3,26 +3,44 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { ConfigError, LOCK_FILE, loadOrganization, Organization, SERVICE_PIPELINE_STACK_NAME } from './accounts';
+import { ConfigError, LOCK_FILE, loadOrganization, Organization, PLATFORM_PIPELINE_STACK_NAME } from './accounts';
 import declaration from './accounts/organization';
 import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
 import { bundleEntries, FunctionBundle } from './kit';
 import {
   addPolicyValidation,
+  builtPipelineViolations,
+  deliveryTopology,
+  END_TO_END_SUITE,
   EngineProps,
+  estimatedWorkflowBytes,
+  GENERATED_WORKFLOW_HEADER,
   GitHubEngine,
   gitHubOidcStacks,
+  GitHubPlatformWorkflow,
   GovernancePipelineStack,
+  PipelineShard,
   planFromModels,
+  planLimitViolations,
+  PlatformPipelineStack,
+  RepositoryLayout,
   SCOPE_CONTEXT_KEY,
   selectedEngine,
+  selectedTopology,
+  serviceTriggerPaths,
   ServicePipelineStack,
+  shardIdOf,
+  throwOnViolations,
+  workflowFileName,
 } from './pipeline';
 import {
   bundleServices,
+  dependencyParameters,
   loadServices,
+  MANIFEST_FILE,
   Service,
   ServiceBundles,
+  ServiceManifestSchema,
   ServiceStack,
   ServiceStage,
   ServiceStageProps,
@@ -39,8 +57,12 @@ export interface PlatformInputs {
   readonly hookBundle?: FunctionBundle;
   /** Bundles of the governance stacks' handlers. @default - built once per process into a temporary folder */
   readonly governanceBundles?: GovernanceBundles;
-  /** Where the github engine writes its workflow. @default '.github/workflows/deploy.yml' */
-  readonly workflowPath?: string;
+  /** Where the github engine writes its workflows. @default '.github/workflows' */
+  readonly workflowDir?: string;
+  /** The repository's folders (trigger paths). @default - read from this repository */
+  readonly layout?: RepositoryLayout;
+  /** Build only this shard's pipeline (`-c platform:scope=pipeline:<id>`). @default - every pipeline */
+  readonly onlyShard?: string;
 }
 
 /** The props of `service`'s stacks in environment `envName` (everything but the region). */
@@ -88,31 +110,119 @@ export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[]
 }
 
 /**
- * Builds the delivery pipelines into `app`: the service pipeline of the
- * selected engine (tooling account) with a stage per (environment, service)
- * in delivery-plan order, and the governance pipeline (management account).
- * Returns the top-level stacks.
+ * Builds the delivery pipelines into `app`, in the selected engine and
+ * topology: the service pipelines (tooling account) with a stage per
+ * (environment, service) in delivery-plan order, the platform pipeline that
+ * creates them (sharded topologies), and the governance pipeline (management
+ * account). With `onlyShard`, only that shard's pipeline (a service
+ * pipeline's own build). Every pipeline is checked against its engine's
+ * hard limits from the plan before any construct is built, and again once
+ * built, before anything is written. Returns the top-level stacks.
  */
 export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
   const { organization } = inputs;
+  const services = inputs.services ?? [];
   addPolicyValidation(app);
+  const engine = selectedEngine(app, organization);
+  const kind = selectedTopology(app, organization);
+  const plan = planFromModels(organization, services);
+  const manifests = new Map(services.map(s => [s.manifest.name, s.manifest]));
+  const topology = deliveryTopology(plan, kind, services.map(s => ({ name: s.manifest.name, owner: s.manifest.owner })), organization.name);
+  const layout = inputs.layout ?? repositoryLayout();
+  const shards = topology.shards.filter(s => inputs.onlyShard === undefined || s.id === inputs.onlyShard);
+  const functionsOf = (name: string) => Object.keys(manifests.get(name)?.functions ?? {}).length;
+  const runsEndToEnd = (names: readonly string[]) => names.some(n => (END_TO_END_SUITE.services as readonly string[]).includes(n));
+  throwOnViolations(planLimitViolations({ ...topology, shards }, engine, {
+    bakeTimeMinutes: organization.pipeline.bakeTimeMinutes,
+    notificationEmails: organization.pipeline.notificationEmails.length,
+    functionsOf,
+    runsEndToEnd,
+    triggerPaths: shard => (kind === 'single' ? [] : serviceTriggerPaths(layout, shard.services)),
+    workflowBytes: shard => estimatedWorkflowBytes(shard, functionsOf, runsEndToEnd),
+  }));
+
   const props: EngineProps = {
     organization,
-    plan: planFromModels(organization, inputs.services ?? []),
+    plan,
+    topology,
+    onlyShard: inputs.onlyShard,
+    layout,
     serviceStage: (scope, envName, serviceName) =>
       new ServiceStage(scope, `${serviceName}-${envName}`, serviceStackInputs(inputs, serviceName, envName)),
+    dependencyParameters: (serviceName, envName) => {
+      const manifest = manifests.get(serviceName)!;
+      return dependencyParameters(organization.name, envName, manifest, manifest.dependsOn.map(d => manifests.get(d)!));
+    },
+    shardOf: name => shardIdOf(kind, { name, owner: manifests.get(name)!.owner }),
     governanceStage: governanceStageOf(organization, inputs.governanceBundles),
   };
-  if (selectedEngine(app, organization) === 'github') {
-    // Writes .github/workflows/deploy.yml (relative to the working directory).
-    new GitHubEngine(app, 'GitHub', { ...props, workflowPath: inputs.workflowPath });
-    return tagged(organization, gitHubOidcStacks(app, organization));
+  const full = inputs.onlyShard === undefined;
+  if (engine === 'github') {
+    const dir = inputs.workflowDir ?? DEFAULT_WORKFLOW_DIR;
+    const written = renderWorkflows(app, props, shards, dir);
+    // The full synth owns the set of generated workflows: one left by a removed service or topology goes.
+    if (full) removeStaleWorkflows(dir, written);
+    return full ? tagged(organization, gitHubOidcStacks(app, organization)) : [];
   }
   // CodePipeline: nothing is written outside cdk.out (no deploy workflow).
-  return tagged(organization, [
-    new ServicePipelineStack(app, 'ServicePipeline', { ...props, stackName: SERVICE_PIPELINE_STACK_NAME }),
-    new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: props.governanceStage }),
-  ]);
+  const stacks: cdk.Stack[] = shards.map(shard => new ServicePipelineStack(app, shard.stackName, { ...props, shard }));
+  if (full && topology.platformPipeline) {
+    stacks.push(new PlatformPipelineStack(app, PLATFORM_PIPELINE_STACK_NAME, { organization, topology, layout }));
+  }
+  throwOnViolations(stacks.flatMap(stack => builtPipelineViolations(stack, (stack as ServicePipelineStack).pipeline.pipeline, kind)));
+  if (full) stacks.push(new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: props.governanceStage }));
+  return tagged(organization, stacks);
+}
+
+/** Where the github engine writes its workflows, relative to the working directory (the repository root under the CDK CLI). */
+export const DEFAULT_WORKFLOW_DIR = path.join('.github', 'workflows');
+
+/**
+ * The github engine's workflows: `deploy.yml` in the `single` topology
+ * (governance first, then every wave); in a sharded one a `services-<shard>.yml`
+ * per shard and `platform.yml` (whole build, every workflow current,
+ * governance). Returns the files written.
+ */
+function renderWorkflows(app: cdk.App, props: EngineProps, shards: readonly PipelineShard[], dir: string): string[] {
+  const written: string[] = [];
+  const single = props.topology.kind === 'single';
+  for (const shard of shards) {
+    const file = path.join(dir, workflowFileName(props.topology.kind, shard.id));
+    new GitHubEngine(app, single ? 'GitHub' : `GitHub-${shard.id}`, { ...props, shard, workflowPath: file });
+    written.push(file);
+  }
+  if (!single && props.onlyShard === undefined) {
+    const file = path.join(dir, workflowFileName(props.topology.kind));
+    new GitHubPlatformWorkflow(app, 'GitHub-platform', { ...props, workflowPath: file });
+    written.push(file);
+  }
+  return written;
+}
+
+/** Deletes the workflows of `dir` this engine generated (they carry its header) that this synth did not write. */
+function removeStaleWorkflows(dir: string, written: readonly string[]): void {
+  if (!fs.existsSync(dir)) return;
+  const keep = new Set(written.map(f => path.resolve(f)));
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.resolve(dir, name);
+    if (keep.has(file) || !name.endsWith('.yml')) continue;
+    if (fs.readFileSync(file, 'utf8').startsWith(GENERATED_WORKFLOW_HEADER)) fs.rmSync(file);
+  }
+}
+
+/**
+ * The repository's folders as the trigger paths see them: top-level folders
+ * with an `index.ts` are the app's code; folders of services/ without a
+ * service.ts are framework.
+ */
+export function repositoryLayout(root: string = __dirname): RepositoryLayout {
+  const dirs = (at: string) => fs.readdirSync(at, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name);
+  return {
+    codeFolders: dirs(root).filter(d => fs.existsSync(path.join(root, d, 'index.ts'))).sort(),
+    servicesFolder: 'services',
+    frameworkServiceFolders: dirs(path.join(root, 'services')).filter(d => !fs.existsSync(path.join(root, 'services', d, MANIFEST_FILE))).sort(),
+    governanceFolder: 'governance',
+  };
 }
 
 /**
@@ -171,6 +281,40 @@ export function summarize(organization: Organization, assembly: CloudAssembly, s
   ].join('\n');
 }
 
+/**
+ * Builds what `-c platform:scope=...` asks for into `app` and returns the
+ * services it deploys: `all` (default: every pipeline), `governance` (the
+ * governance pipeline's build: no service code is loaded or run), or
+ * `pipeline:<shard>` (a service pipeline's build: only its shard's services,
+ * and the manifests of what they depend on, are loaded, bundled, validated
+ * and synthesized; no other service's code is read).
+ */
+export function buildScope(app: cdk.App, organization: Organization, options: { servicesDir?: string; bundleDir?: string } = {}): Service[] {
+  const scope: unknown = app.node.tryGetContext(SCOPE_CONTEXT_KEY) ?? 'all';
+  const servicesDir = options.servicesDir ?? path.join(__dirname, 'services');
+  const bundleDir = options.bundleDir ?? BUNDLE_DIR;
+  if (scope === 'governance') {
+    addPolicyValidation(app);
+    const governanceStage = governanceStageOf(organization, buildGovernanceBundles(bundleDir));
+    tagged(organization, [new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage })]);
+    return [];
+  }
+  if (scope === 'all') {
+    const services = loadServices({ servicesDir, organization });
+    buildPipelines(app, { organization, services, ...buildBundles(services, bundleDir), governanceBundles: buildGovernanceBundles(bundleDir) });
+    return services;
+  }
+  if (typeof scope === 'string' && scope.startsWith(PIPELINE_SCOPE_PREFIX)) {
+    const shard = scope.slice(PIPELINE_SCOPE_PREFIX.length);
+    const members = shardMembers(servicesDir, selectedTopology(app, organization), shard, scope);
+    const loaded = loadServices({ servicesDir, organization, only: withDependencies(servicesDir, members) });
+    const services = loaded.filter(s => members.includes(s.manifest.name));
+    buildPipelines(app, { organization, services: loaded, ...buildBundles(services, bundleDir), onlyShard: shard });
+    return services;
+  }
+  throw new ConfigError([`CDK context ${SCOPE_CONTEXT_KEY} ${JSON.stringify(scope)} is not a scope; allowed: all, governance, ${PIPELINE_SCOPE_PREFIX}<shard>`]);
+}
+
 /** Reads the repository's declaration files, builds and synthesizes the app. */
 function main(): void {
   const organization = loadOrganization({
@@ -178,22 +322,61 @@ function main(): void {
     lockText: fs.readFileSync(path.join(__dirname, LOCK_FILE), 'utf8'),
   });
   const app = new cdk.App();
-  const scope: unknown = app.node.tryGetContext(SCOPE_CONTEXT_KEY) ?? 'all';
-  let services: Service[] = [];
-  if (scope === 'governance') {
-    // The governance pipeline's build: no service code is loaded or run.
-    addPolicyValidation(app);
-    const governanceStage = governanceStageOf(organization, buildGovernanceBundles());
-    tagged(organization, [new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage })]);
-  } else if (scope === 'all') {
-    services = loadServices({ servicesDir: path.join(__dirname, 'services'), organization });
-    buildPipelines(app, { organization, services, ...buildBundles(services), governanceBundles: buildGovernanceBundles() });
-  } else {
-    throw new ConfigError([`CDK context ${SCOPE_CONTEXT_KEY} ${JSON.stringify(scope)} is not a scope; allowed: all, governance`]);
-  }
+  const services = buildScope(app, organization);
   const assembly = app.synth();
   // stderr: the CDK CLI shows it, and stdout stays free for templates.
   console.error(summarize(organization, assembly, services));
+}
+
+/** `platform:scope` of a service pipeline's build: `pipeline:<shard>`. */
+const PIPELINE_SCOPE_PREFIX = 'pipeline:';
+
+/** Reads the manifest of services/<name>/ without validating it (validation happens when it is loaded). */
+function readManifest(servicesDir: string, name: string): { owner?: unknown; dependsOn?: unknown } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return ((require(path.join(servicesDir, name, MANIFEST_FILE)) as { default?: unknown }).default ?? {}) as { owner?: unknown; dependsOn?: unknown };
+}
+
+/** The service folders of `servicesDir`, sorted. */
+function serviceFolders(servicesDir: string): string[] {
+  return fs.readdirSync(servicesDir, { withFileTypes: true })
+    .filter(e => e.isDirectory() && fs.existsSync(path.join(servicesDir, e.name, MANIFEST_FILE)))
+    .map(e => e.name).sort();
+}
+
+/**
+ * The services of shard `shard` in topology `kind`, read without loading the
+ * others: per-service, the folder of that name; per-owner, the folders whose
+ * manifest names that owner (only the manifests are read).
+ */
+function shardMembers(servicesDir: string, kind: ReturnType<typeof selectedTopology>, shard: string, scope: string): string[] {
+  const folders = serviceFolders(servicesDir);
+  const members = kind === 'single' ? folders
+    : kind === 'per-service' ? folders.filter(f => f === shard)
+      : folders.filter(f => shardIdOf(kind, { name: f, owner: String(readManifest(servicesDir, f).owner) }) === shard);
+  if (kind === 'single' ? shard !== 'services' : members.length === 0) {
+    const allowed = kind === 'single' ? ['services']
+      : [...new Set(folders.map(f => shardIdOf(kind, { name: f, owner: String(readManifest(servicesDir, f).owner) })))].sort();
+    throw new ConfigError([`CDK context ${SCOPE_CONTEXT_KEY} ${JSON.stringify(scope)} names no pipeline of topology ${kind}; allowed: ${allowed.map(a => `${PIPELINE_SCOPE_PREFIX}${a}`).join(', ')}`]);
+  }
+  return members;
+}
+
+/**
+ * `names` and everything they depend on, transitively: their manifests
+ * shape the stacks (what is called) and the plan checks the order of the
+ * whole chain. Only manifests are read; only `names` are bundled.
+ */
+function withDependencies(servicesDir: string, names: readonly string[]): string[] {
+  const all = new Set<string>();
+  const visit = (name: string) => {
+    if (all.has(name) || !fs.existsSync(path.join(servicesDir, name, MANIFEST_FILE))) return;
+    all.add(name);
+    const parsed = ServiceManifestSchema.shape.dependsOn.safeParse(readManifest(servicesDir, name).dependsOn);
+    for (const dep of parsed.success ? parsed.data : []) visit(dep);
+  };
+  names.forEach(visit);
+  return [...all].sort();
 }
 
 if (require.main === module) {

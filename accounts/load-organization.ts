@@ -145,6 +145,7 @@ export function resolveOrganization(
     })),
     pipeline: {
       engine: declaration.pipeline.engine,
+      topology: declaration.pipeline.topology,
       toolingAccount: accountByName.get(declaration.pipeline.toolingAccount)!,
       waves: declaration.pipeline.waves,
       repository: declaration.pipeline.repository,

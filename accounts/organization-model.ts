@@ -15,6 +15,16 @@ export const PIPELINE_ENGINES = ['codepipeline', 'github'] as const;
 /** A delivery pipeline engine. */
 export type PipelineEngine = (typeof PIPELINE_ENGINES)[number];
 
+/**
+ * How the delivery plan is split into pipelines: `single` (one pipeline with
+ * every wave: small platforms), `per-service` (one pipeline per service) or
+ * `per-owner` (one pipeline per owning team), the sharded ones with a
+ * platform pipeline that creates the service pipelines.
+ */
+export const PIPELINE_TOPOLOGIES = ['single', 'per-service', 'per-owner'] as const;
+/** A delivery topology. */
+export type PipelineTopology = (typeof PIPELINE_TOPOLOGIES)[number];
+
 /** AWS Organizations allows OUs at most five levels deep under the root. */
 export const MAX_OU_DEPTH = 5;
 
@@ -81,6 +91,13 @@ const ConnectionArnSchema = z.string().regex(
 
 const PipelineSchema = z.strictObject({
   engine: z.enum(PIPELINE_ENGINES).default('codepipeline'),
+  /**
+   * One pipeline for every service (`single`), or one per service or per
+   * owning team plus a platform pipeline (`per-service`, `per-owner`): see
+   * the README's "Delivery at scale". Synth refuses a plan that does not fit
+   * its topology's AWS or GitHub limits and names the fix.
+   */
+  topology: z.enum(PIPELINE_TOPOLOGIES).default('single'),
   /** Name of the account (role `tooling`) the pipeline runs in. */
   toolingAccount: z.string(),
   /**
@@ -341,6 +358,7 @@ export interface Organization {
   readonly environments: readonly Environment[];
   readonly pipeline: {
     readonly engine: PipelineEngine;
+    readonly topology: PipelineTopology;
     readonly toolingAccount: Account;
     /** Service waves in deployment order. */
     readonly waves: readonly string[];

@@ -40,11 +40,16 @@ export const AUDIT_ROLE_NAME = 'platform-audit';
 export const PIPELINE_OBSERVER_ROLE_NAME = 'platform-pipeline-observer';
 
 /**
- * Stack name of the CodePipeline engine's service pipeline (tooling account).
- * CloudFormation names the pipeline's roles after it, which is how the
- * observer roles recognize the pipeline's CodeBuild steps.
+ * Stack name of the CodePipeline engine's service pipeline (tooling account)
+ * in the `single` topology, and the prefix of the service pipelines' stack
+ * names in the sharded ones (`ServicePipeline-<shard>`). CloudFormation
+ * names the pipelines' roles after their stacks, which is how the observer
+ * roles recognize the pipelines' CodeBuild steps.
  */
 export const SERVICE_PIPELINE_STACK_NAME = 'ServicePipeline';
+
+/** Stack name of the platform pipeline of the sharded topologies (tooling account), which creates the service pipelines. */
+export const PLATFORM_PIPELINE_STACK_NAME = 'PlatformPipeline';
 
 /**
  * Name prefix of the governance stacks (CloudFormation names their roles

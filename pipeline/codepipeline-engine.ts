@@ -8,35 +8,56 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { Organization, PIPELINE_OBSERVER_ROLE_NAME } from '../accounts';
+import { cdkBootstrapRoleName, Organization, PIPELINE_OBSERVER_ROLE_NAME, PLATFORM_PIPELINE_STACK_NAME, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
 import { EngineProps } from './engine';
-import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies, denyGrantsNotForAwsResources } from '../kit';
+import { CODEPIPELINE_LIMITS } from './pipeline-limits';
+import { END_TO_END_SUITE, findApisScript } from './post-deploy';
+import { DeliveryTopology, PipelineShard, shardStackName, TOPOLOGY_CONTEXT_KEY } from './topology';
+import { platformTriggerPaths, RepositoryLayout, serviceTriggerPaths } from './trigger-paths';
+import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies, acknowledgeWildcardResource, denyGrantsNotForAwsResources } from '../kit';
 
-/** CDK context key that narrows a synth to the governance pipeline: `-c platform:scope=governance`. */
+/**
+ * CDK context key that narrows a synth: `governance` (the governance
+ * pipeline's build) or `pipeline:<shard>` (a service pipeline's build: its
+ * services' stacks and its own pipeline stack only). @default 'all'
+ */
 export const SCOPE_CONTEXT_KEY = 'platform:scope';
 
 /** Where the build writes JUnit results (jest-junit). */
 const TEST_REPORTS = 'test-reports';
 
-/** Options of {@link platformPipeline}. */
-interface PlatformPipelineOptions {
+/** The CodeBuild image of every project: Amazon Linux standard 7.0 (Node.js 20 and 22, AWS CLI v2). */
+const BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
+
+const INSTALL = 'npm ci --prefer-offline --no-audit';
+
+/** Options of {@link cdkPipeline}. */
+interface CdkPipelineOptions {
   readonly organization: Organization;
   readonly pipelineName: string;
   readonly connectionArn: string;
-  /** The synth command (the app decides from context what it builds). */
-  readonly synthCommand: string;
-  /** Run the unit tests and dependency audit in the build. */
-  readonly runTests: boolean;
+  /** The build's commands after `npm ci`: tests, then the synth (the app decides from context what it builds). */
+  readonly buildCommands: readonly string[];
+  /** Whether the build writes JUnit reports into test-reports/ (CodeBuild test reports). */
+  readonly testReports: boolean;
+  /**
+   * Start only on pushes that change one of these paths (CodePipeline V2
+   * trigger file-path filters).
+   * @default - every push to the branch
+   */
+  readonly triggerPaths?: readonly string[];
 }
 
 /**
  * A self-mutating CDK pipeline (CodePipeline V2) building the repository:
- * GitHub source through CodeConnections on push, one CodeBuild synth with
- * npm caching, the dependency audit, unit tests (JUnit reports), policy
- * validation (cdk-nag, cfn-guard: part of synth), KMS keys with rotation for
- * cross-account artifacts, change sets, parallel asset publishing.
+ * GitHub source through CodeConnections on push (optionally filtered by
+ * path), one CodeBuild build with npm caching, KMS keys with rotation for
+ * cross-account artifacts, change sets, and every file asset published by
+ * one CodeBuild project (CDK Pipelines' default makes one project per asset,
+ * which for Lambda-heavy apps multiplies projects, roles and CodeBuild queue
+ * slots: aws-cdk #23016).
  */
-function platformPipeline(scope: Construct, options: PlatformPipelineOptions): pipelines.CodePipeline {
+function cdkPipeline(scope: Construct, options: CdkPipelineOptions): pipelines.CodePipeline {
   const { owner, name, branch } = options.organization.pipeline.repository;
   const source = pipelines.CodePipelineSource.connection(`${owner}/${name}`, branch, {
     connectionArn: options.connectionArn,
@@ -44,20 +65,11 @@ function platformPipeline(scope: Construct, options: PlatformPipelineOptions): p
   });
   const synth = new pipelines.CodeBuildStep('Synth', {
     input: source,
-    installCommands: ['npm ci --prefer-offline --no-audit'],
-    commands: [
-      ...(options.runTests ? [
-        // Known vulnerabilities at high severity in what is deployed fail the build.
-        'npm audit --audit-level=high --omit=dev',
-        // Type check, unit tests (JUnit into test-reports/), lint.
-        'npx projen test',
-      ] : []),
-      // Synth runs cdk-nag and cfn-guard: a finding fails the build.
-      options.synthCommand,
-    ],
+    installCommands: [INSTALL],
+    commands: [...options.buildCommands],
     primaryOutputDirectory: 'cdk.out',
     buildEnvironment: {
-      buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
+      buildImage: BUILD_IMAGE,
       computeType: codebuild.ComputeType.MEDIUM,
     },
     // Best effort: the npm cache survives between builds on the same host.
@@ -65,7 +77,7 @@ function platformPipeline(scope: Construct, options: PlatformPipelineOptions): p
     partialBuildSpec: codebuild.BuildSpec.fromObject({
       phases: { install: { 'runtime-versions': { nodejs: 20 } } },
       cache: { paths: ['/root/.npm/**/*'] },
-      reports: options.runTests ? {
+      reports: options.testReports ? {
         UnitTests: { 'files': ['**/*.xml'], 'base-directory': TEST_REPORTS, 'file-format': 'JUNITXML' },
       } : undefined,
     }),
@@ -88,11 +100,34 @@ function platformPipeline(scope: Construct, options: PlatformPipelineOptions): p
     selfMutation: true,
     crossAccountKeys: true,
     enableKeyRotation: true,
-    publishAssetsInParallel: true,
+    publishAssetsInParallel: false,
+    // Each pipeline owns its cross-region support stacks (<stack>-support-<region>). CDK's default
+    // shares them between the pipelines of an app, which would make the platform's full synth and a
+    // service pipeline's own scoped synth disagree on which stack holds its replication bucket.
+    reuseCrossRegionSupportStacks: false,
     useChangeSets: true,
     codeBuildDefaults: {
-      buildEnvironment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0 },
+      buildEnvironment: { buildImage: BUILD_IMAGE },
       logging: { cloudWatch: { logGroup: buildLogs } },
+    },
+  });
+}
+
+/**
+ * Limits the pipeline's push trigger to `paths` on the pipeline's branch:
+ * at most 8 globs per push filter and 3 filters per trigger (CodePipeline V2;
+ * the limit check refuses more before this runs).
+ */
+function filterTrigger(pipeline: pipelines.CodePipeline, branch: string, paths: readonly string[]): void {
+  const sourceAction = pipeline.pipeline.stages[0].actions[0];
+  const chunks: string[][] = [];
+  const size = CODEPIPELINE_LIMITS.triggerPathsPerFilter;
+  for (let i = 0; i < paths.length; i += size) chunks.push(paths.slice(i, i + size));
+  pipeline.pipeline.addTrigger({
+    providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+    gitConfiguration: {
+      sourceAction,
+      pushFilter: chunks.map(chunk => ({ branchesIncludes: [branch], filePathsIncludes: chunk })),
     },
   });
 }
@@ -119,8 +154,7 @@ function acknowledgePipelineFindings(stack: cdk.Stack, pipeline: pipelines.CodeP
   const bucketReason = 'Pipeline artifact bucket: KMS-encrypted, TLS-only, private, holding only artifacts rebuildable from git; '
     + 'CodePipeline and CloudTrail record who wrote what';
   // CodePipeline adds a support stack per other region, holding a replication bucket of the same kind.
-  const supportStacks = cdk.Stage.of(stack)!.node.children
-    .filter(c => c instanceof cdk.Stack && c.node.id.startsWith(`cross-region-stack-${stack.account}:`));
+  const supportStacks = Object.values(pipeline.pipeline.crossRegionSupport).map(s => s.stack);
   for (const id of ['AwsSolutions-S1', 'PCI.DSS.321-S3BucketLoggingEnabled', 'PCI.DSS.321-S3BucketVersioningEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled']) {
     acknowledge(id, bucketReason);
     for (const support of supportStacks) cdk.Validations.of(support).acknowledge({ id, reason: bucketReason });
@@ -154,14 +188,29 @@ function failureTopic(scope: Construct, organization: Organization, pipeline: co
   return topic;
 }
 
+/** Properties of a {@link ServicePipelineStack}. */
+export interface ServicePipelineStackProps extends EngineProps, cdk.StackProps {
+  /** The share of the plan this pipeline deploys (the whole plan in the `single` topology). */
+  readonly shard: PipelineShard;
+}
+
 /**
- * The service delivery pipeline, in the tooling account: after the build,
+ * A service delivery pipeline, in the tooling account: after the build,
  * each environment in promotion order, each wave in order, the services of
  * a wave in parallel (one Stage each, own stacks, own rollback); a manual
  * approval before environments that ask for it; integration tests against
  * each service's API in the first environment; the end-to-end suite and a
- * load test after the last wave of every later pre-production environment;
- * a bake-time alarm check after each production wave.
+ * load test after the last wave of every later pre-production environment
+ * where it deploys one of the suite's services; a bake-time alarm check
+ * after each production wave.
+ *
+ * In the `single` topology one such pipeline deploys every service and its
+ * build runs every test and synthesizes the whole app. In a sharded topology
+ * there is one per shard (service or owner): it starts only on pushes that
+ * touch its services' folders or the framework, its build tests and
+ * synthesizes only its shard (`-c platform:scope=pipeline:<id>`), and before
+ * a service deploys to an environment it checks that the dependencies other
+ * pipelines deploy are live there.
  *
  * Governance is not here: the management account must not trust this
  * pipeline, whose build runs code every service team can change. See
@@ -170,23 +219,29 @@ function failureTopic(scope: Construct, organization: Organization, pipeline: co
 export class ServicePipelineStack extends cdk.Stack {
   /** The CDK pipeline. */
   public readonly pipeline: pipelines.CodePipeline;
+  private readonly organizationName: string;
 
-  constructor(scope: Construct, id: string, props: EngineProps & cdk.StackProps) {
+  constructor(scope: Construct, id: string, props: ServicePipelineStackProps) {
     const org = props.organization;
+    const { shard, topology } = props;
+    const sharded = topology.kind !== 'single';
     super(scope, id, {
-      description: `Delivery pipeline of ${org.name}'s services`,
+      description: sharded ? `Delivery pipeline of ${org.name}'s ${shard.services.join(', ')}` : `Delivery pipeline of ${org.name}'s services`,
       ...props,
+      stackName: shard.stackName,
       env: { account: org.pipeline.toolingAccount.id, region: org.homeRegion },
     });
-    this.pipeline = platformPipeline(this, {
+    this.organizationName = org.name;
+    this.pipeline = cdkPipeline(this, {
       organization: org,
-      pipelineName: `${org.name}-services`,
+      pipelineName: shard.pipelineName,
       connectionArn: org.pipeline.connectionArn,
-      synthCommand: 'npx cdk synth',
-      runTests: true,
+      buildCommands: buildCommands(props),
+      testReports: true,
     });
 
-    props.plan.environments.forEach((env, envIndex) => {
+    const suiteServices: readonly string[] = END_TO_END_SUITE.services;
+    shard.plan.environments.forEach((env, envIndex) => {
       const stagesOfEnv: Array<{ service: string; apiUrl?: cdk.CfnOutput }> = [];
       env.waves.forEach((wave, waveIndex) => {
         const pre: pipelines.Step[] = waveIndex === 0 && env.approvalBefore
@@ -201,29 +256,35 @@ export class ServicePipelineStack extends cdk.Stack {
           const apiUrl = stage.apiUrls[env.regions[0]];
           stagesOfEnv.push({ service: service.name, apiUrl });
           stagesOfWave.push(...stage.stacks.map(s => s.stackName));
+          const external = shard.externalDependencies[service.name];
+          const check = external
+            ? [this.dependencyCheck(service.name, env.name, env.accountId, env.regions, props.dependencyParameters(service.name, env.name),
+              external.map(dep => `${dep}=${shardStackName(topology.kind, props.shardOf(dep))}`))]
+            : [];
           const post = envIndex === 0 && apiUrl ? [this.integrationTests(service.name, env.name, env.accountId, env.regions[0], apiUrl)] : [];
-          stageWave.addStage(stage, { post });
+          stageWave.addStage(stage, { pre: check, post });
         }
         if (env.production && org.pipeline.bakeTimeMinutes > 0) {
           stageWave.addPost(this.bakeCheck(env.name, env.accountId, env.regions, stagesOfWave, org.pipeline.bakeTimeMinutes));
         }
       });
       // End-to-end and load tests: every environment between the first and production.
-      const apis = stagesOfEnv.filter(s => s.apiUrl);
-      if (envIndex > 0 && !env.production && apis.length > 0 && env.waves.length > 0) {
+      if (envIndex > 0 && !env.production && env.waves.length > 0 && stagesOfEnv.some(s => suiteServices.includes(s.service))) {
         const last = this.pipeline.waves[this.pipeline.waves.length - 1];
-        last.addPost(this.endToEndTests(env.name, env.accountId, env.regions[0], apis));
+        last.addPost(this.endToEndTests(env.name, env.accountId, env.regions[0]));
       }
     });
 
     this.pipeline.buildPipeline();
+    if (sharded) filterTrigger(this.pipeline, org.pipeline.repository.branch, serviceTriggerPaths(props.layout, shard.services));
     acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
   }
 
   private testStep(id: string, envAccount: string, region: string, stage: string, commands: string[],
-    envFromCfnOutputs: Record<string, cdk.CfnOutput>, env: Record<string, string>): pipelines.CodeBuildStep {
+    envFromCfnOutputs: Record<string, cdk.CfnOutput>, env: Record<string, string>,
+    extraStatements: iam.PolicyStatement[] = []): pipelines.CodeBuildStep {
     return new pipelines.CodeBuildStep(id, {
-      installCommands: ['npm ci --prefer-offline --no-audit'],
+      installCommands: [INSTALL],
       commands,
       envFromCfnOutputs,
       env,
@@ -237,7 +298,7 @@ export class ServicePipelineStack extends cdk.Stack {
       rolePolicyStatements: [new iam.PolicyStatement({
         actions: ['execute-api:Invoke'],
         resources: [`arn:${cdk.Aws.PARTITION}:execute-api:${region}:${envAccount}:*/${stage}/*`],
-      })],
+      }), ...extraStatements],
     });
   }
 
@@ -246,12 +307,46 @@ export class ServicePipelineStack extends cdk.Stack {
       ['npx tsx test/integration/smoke.ts'], { API_URL: apiUrl }, { SERVICE: service });
   }
 
-  private endToEndTests(stage: string, account: string, region: string, apis: Array<{ service: string; apiUrl?: cdk.CfnOutput }>): pipelines.Step {
+  /**
+   * The journey suite and the short load test, against the APIs the
+   * services publish in SSM (read through the environment account's
+   * observer role), wherever those services were deployed from.
+   */
+  private endToEndTests(stage: string, account: string, region: string): pipelines.Step {
+    const org = this.organizationName;
+    const observerRole = observerRoleArn(account);
     return this.testStep(`EndToEndTests-${stage}`, account, region, stage,
-      ['npx tsx test/e2e/payment-flow.ts', 'npx tsx test/e2e/load.ts'],
-      Object.fromEntries(apis.map(a => [`${a.service.toUpperCase().replace(/-/g, '_')}_API_URL`, a.apiUrl!])),
-      // Thresholds of the short load test (see test/e2e/load.ts).
-      { LOAD_REQUESTS: '300', LOAD_CONCURRENCY: '10', LOAD_MAX_P95_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01' });
+      [
+        `eval "$(${findApisScript(org, stage, region, observerRole, END_TO_END_SUITE.services).join('\n')} | sed 's/^/export /')"`,
+        ...END_TO_END_SUITE.commands,
+      ],
+      {}, { ...END_TO_END_SUITE.env },
+      [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRole] })]);
+  }
+
+  /**
+   * Before `service` deploys to `stage`, checks that what it resolves from
+   * the dependencies other pipelines deploy is live there (pipeline/dependency-check.sh),
+   * through the environment account's observer role; fails with the
+   * dependency and environment named instead of a CloudFormation error about
+   * an SSM parameter.
+   */
+  private dependencyCheck(service: string, stage: string, account: string, regions: readonly string[],
+    parameters: Readonly<Record<string, readonly string[]>>, pipelinesOfDependencies: readonly string[]): pipelines.Step {
+    const observerRole = observerRoleArn(account);
+    return new pipelines.CodeBuildStep(`DependencyCheck-${service}-${stage}`, {
+      commands: ['bash pipeline/dependency-check.sh'],
+      env: {
+        SERVICE: service,
+        TARGET_ENVIRONMENT: stage,
+        TARGET_ACCOUNT: account,
+        TARGET_REGIONS: regions.join(' '),
+        OBSERVER_ROLE_NAME: PIPELINE_OBSERVER_ROLE_NAME,
+        REQUIRED_PARAMETERS: requiredParameters(parameters),
+        DEPENDENCY_PIPELINES: pipelinesOfDependencies.join(' '),
+      },
+      rolePolicyStatements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRole] })],
+    });
   }
 
   /**
@@ -261,7 +356,6 @@ export class ServicePipelineStack extends cdk.Stack {
    * rolled out by the governance StackSets, trusted by this pipeline's roles).
    */
   private bakeCheck(stage: string, account: string, regions: readonly string[], stackNames: readonly string[], minutes: number): pipelines.Step {
-    const observerRole = `arn:${cdk.Aws.PARTITION}:iam::${account}:role/${PIPELINE_OBSERVER_ROLE_NAME}`;
     return new pipelines.CodeBuildStep(`BakeTime-${stage}-${stackNames.length ? stackNames[0] : 'wave'}`, {
       commands: ['bash pipeline/bake-check.sh'],
       env: {
@@ -273,8 +367,117 @@ export class ServicePipelineStack extends cdk.Stack {
         ALARM_PREFIXES: stackNames.map(s => `${s}-`).join(' '),
       },
       timeout: cdk.Duration.minutes(minutes + 15),
-      rolePolicyStatements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRole] })],
+      rolePolicyStatements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRoleArn(account)] })],
     });
+  }
+}
+
+/** The observer role of an environment's account (governance StackSets), as an ARN in the pipeline's partition. */
+function observerRoleArn(account: string): string {
+  return `arn:${cdk.Aws.PARTITION}:iam::${account}:role/${PIPELINE_OBSERVER_ROLE_NAME}`;
+}
+
+/** `REQUIRED_PARAMETERS` of pipeline/dependency-check.sh: `<dependency>=<parameter>` pairs. */
+export function requiredParameters(parameters: Readonly<Record<string, readonly string[]>>): string {
+  return Object.entries(parameters).flatMap(([dep, names]) => names.map(n => `${dep}=${n}`)).join(' ');
+}
+
+/**
+ * The build of a service pipeline. `single`: the dependency audit, every
+ * test and the whole app's synth. Sharded: the audit, the type check, tests
+ * and lint of its own services (`npx projen test:services`), and the synth
+ * of its scope only, so its time does not grow with the number of services.
+ */
+function buildCommands(props: ServicePipelineStackProps): string[] {
+  // Known vulnerabilities at high severity in what is deployed fail the build.
+  const audit = 'npm audit --audit-level=high --omit=dev';
+  if (props.topology.kind === 'single') return [audit, 'npx projen test', 'npx cdk synth'];
+  return [
+    audit,
+    `npx projen test:services -- ${props.shard.services.join(' ')}`,
+    // Synth runs cdk-nag and cfn-guard over the scope: a finding fails the build.
+    `npx cdk synth -c ${TOPOLOGY_CONTEXT_KEY}=${props.topology.kind} -c ${SCOPE_CONTEXT_KEY}=${scopeOfShard(props.shard.id)}`,
+  ];
+}
+
+/** The `platform:scope` value of a service pipeline's build. */
+export function scopeOfShard(shardId: string): string {
+  return `pipeline:${shardId}`;
+}
+
+
+/** Properties of a {@link PlatformPipelineStack}. */
+export interface PlatformPipelineStackProps extends cdk.StackProps {
+  readonly organization: Organization;
+  /** The sharded topology whose service pipelines it creates. */
+  readonly topology: DeliveryTopology;
+  /** The repository's folders, from which its trigger paths are derived. */
+  readonly layout: RepositoryLayout;
+}
+
+/**
+ * The platform pipeline of a sharded topology, in the tooling account: on a
+ * change to the framework, the governance code, any test or any service
+ * manifest, it runs every unit test, synthesizes the whole app (every
+ * service pipeline, under the same policy validation), updates itself, and
+ * creates the service pipelines that do not exist yet
+ * (pipeline/reconcile-pipelines.ts): a new service folder gets its pipeline
+ * on merge, which then starts and deploys the service. It never updates an
+ * existing service pipeline, which updates itself (self-mutation), so no two
+ * pipelines ever update the same stack; pipelines whose service folder was
+ * removed are reported, never deleted.
+ *
+ * Deployed once by hand (`npx cdk deploy PlatformPipeline`), like the
+ * `single` topology's service pipeline.
+ */
+export class PlatformPipelineStack extends cdk.Stack {
+  /** The CDK pipeline. */
+  public readonly pipeline: pipelines.CodePipeline;
+
+  constructor(scope: Construct, id: string, props: PlatformPipelineStackProps) {
+    const org = props.organization;
+    super(scope, id, {
+      description: `Platform pipeline of ${org.name}: creates the ${props.topology.kind} service pipelines`,
+      ...props,
+      stackName: PLATFORM_PIPELINE_STACK_NAME,
+      env: { account: org.pipeline.toolingAccount.id, region: org.homeRegion },
+    });
+    this.pipeline = cdkPipeline(this, {
+      organization: org,
+      pipelineName: `${org.name}-platform`,
+      connectionArn: org.pipeline.connectionArn,
+      buildCommands: [
+        'npm audit --audit-level=high --omit=dev',
+        'npx projen test',
+        `npx cdk synth -c ${TOPOLOGY_CONTEXT_KEY}=${props.topology.kind}`,
+      ],
+      testReports: true,
+    });
+    const tooling = org.pipeline.toolingAccount.id;
+    // cdk deploy of a pipeline stack (and its cross-region support stacks) goes through the
+    // tooling account's CDK bootstrap roles in the regions the pipelines deploy to.
+    const regions = [...new Set([org.homeRegion, ...org.environments.flatMap(e => e.regions)])];
+    const bootstrapRoles = regions.flatMap(region => (['deploy', 'file-publishing', 'lookup'] as const)
+      .map(kind => `arn:${cdk.Aws.PARTITION}:iam::${tooling}:role/${cdkBootstrapRoleName(kind, tooling, region)}`));
+    const stacks = this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${SERVICE_PIPELINE_STACK_NAME}-*` });
+    const create = new pipelines.CodeBuildStep('CreateServicePipelines', {
+      input: (this.pipeline.synth as pipelines.CodeBuildStep).inputs[0].fileSet,
+      additionalInputs: { 'cdk.out': this.pipeline.synth },
+      installCommands: [INSTALL],
+      commands: [`npx tsx pipeline/reconcile-pipelines.ts --assembly cdk.out --prefix ${SERVICE_PIPELINE_STACK_NAME}- --region ${org.homeRegion}`],
+      rolePolicyStatements: [
+        new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: bootstrapRoles }),
+        // ListStacks has no resource-level permissions.
+        new iam.PolicyStatement({ actions: ['cloudformation:ListStacks'], resources: ['*'] }),
+        new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stacks] }),
+      ],
+    });
+    this.pipeline.addWave('ServicePipelines', { post: [create] });
+    this.pipeline.buildPipeline();
+    filterTrigger(this.pipeline, org.pipeline.repository.branch, platformTriggerPaths(props.layout));
+    acknowledgeWildcardResource(this.pipeline, '*', 'cloudformation:ListStacks has no resource-level permissions');
+    acknowledgeWildcardResource(this.pipeline, stacks, 'The service pipeline stacks the platform pipeline creates, by name prefix; their ids are unknown until created');
+    acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
   }
 }
 
@@ -301,12 +504,12 @@ export class GovernancePipelineStack extends cdk.Stack {
       ...props,
       env: { account: org.managementAccount.id, region: org.homeRegion },
     });
-    this.pipeline = platformPipeline(this, {
+    this.pipeline = cdkPipeline(this, {
       organization: org,
       pipelineName: `${org.name}-governance`,
       connectionArn: org.pipeline.governanceConnectionArn,
-      synthCommand: `npx cdk synth -c ${SCOPE_CONTEXT_KEY}=governance`,
-      runTests: false,
+      buildCommands: [`npx cdk synth -c ${SCOPE_CONTEXT_KEY}=governance`],
+      testReports: false,
     });
     const stage = props.governanceStage(this);
     this.pipeline.addStage(stage, {

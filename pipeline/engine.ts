@@ -3,6 +3,8 @@ import { Construct } from 'constructs';
 import { ConfigError, Organization, PIPELINE_ENGINES, PipelineEngine } from '../accounts';
 import { GovernanceStage } from '../governance';
 import { DeliveryPlan } from './delivery-plan';
+import { DeliveryTopology } from './topology';
+import { RepositoryLayout } from './trigger-paths';
 
 /** CDK context key that overrides the declared engine for one synth: `-c pipeline:engine=github`. */
 export const ENGINE_CONTEXT_KEY = 'pipeline:engine';
@@ -24,6 +26,24 @@ export interface EngineProps {
   readonly organization: Organization;
   /** The order of deliveries; engines render it, never reorder it. */
   readonly plan: DeliveryPlan;
+  /** The plan split into pipelines. */
+  readonly topology: DeliveryTopology;
+  /**
+   * The one shard this synth builds (`-c platform:scope=pipeline:<id>`, a
+   * service pipeline's own build): only its pipeline, no platform pipeline
+   * and no governance.
+   * @default - every pipeline
+   */
+  readonly onlyShard?: string;
+  /** The repository's folders, from which the pipelines' trigger paths are derived. */
+  readonly layout: RepositoryLayout;
+  /**
+   * The SSM parameters each dependency of `service` must have published in
+   * `environment` before `service` can deploy there, by dependency.
+   */
+  readonly dependencyParameters: (service: string, environment: string) => Readonly<Record<string, readonly string[]>>;
+  /** The id of the shard (pipeline) that deploys `service`, for messages naming a dependency's pipeline. */
+  readonly shardOf: (service: string) => string;
   /** Builds the stage deploying `service` into `environment` (once per pair). */
   readonly serviceStage: (scope: Construct, environment: string, service: string) => DeployableServiceStage;
   /** Builds the governance stage (management account). */

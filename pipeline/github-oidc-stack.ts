@@ -125,7 +125,8 @@ export class GitHubOidcStack extends cdk.Stack {
 
     // The post-deploy tests call the pre-production APIs with SigV4 (the
     // integration tests in the first environment, the end-to-end and load
-    // tests in the others), and the bake check reads production alarms. They
+    // tests in the others), the bake check reads production alarms and the
+    // dependency checks read SSM parameters. They
     // get their own role so that the deploying role stays limited to the CDK
     // bootstrap roles; the APIs accept callers of the organization.
     const preProduction = org.environments.filter(e => !e.production);
@@ -133,10 +134,12 @@ export class GitHubOidcStack extends cdk.Stack {
       'Runs the GitHub workflow\'s post-deploy tests and bake-time checks');
     const stages = preProduction.flatMap(env => env.regions.map(region =>
       `arn:${cdk.Aws.PARTITION}:execute-api:${region}:${env.account.id}:*/${env.name}/*`));
-    // The read-only observer roles of the later environments (governance
+    // The read-only observer roles of the environments (governance
     // StackSets; they trust this role by name): the tests read the API URLs the
-    // services publish in SSM, the bake check reads alarms.
-    const observerRoles = org.environments.slice(1).map(env =>
+    // services publish in SSM, the bake check reads alarms, and in a sharded
+    // topology the dependency checks read what dependencies published, in
+    // every environment.
+    const observerRoles = org.environments.map(env =>
       `arn:${cdk.Aws.PARTITION}:iam::${env.account.id}:role/${PIPELINE_OBSERVER_ROLE_NAME}`);
     const testPolicy = new iam.ManagedPolicy(this, 'InvokeFirstEnvironmentApis', {
       description: `Lets ${GITHUB_TEST_ROLE_NAME} call the pre-production APIs and read through the pipeline observer roles`,

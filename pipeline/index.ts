@@ -4,3 +4,8 @@ export * from './engine';
 export * from './codepipeline-engine';
 export * from './github-oidc-stack';
 export * from './github-engine';
+export * from './topology';
+export * from './trigger-paths';
+export * from './pipeline-limits';
+export * from './post-deploy';
+export * from './lead-time';

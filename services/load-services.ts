@@ -23,6 +23,14 @@ export interface LoadServicesOptions {
    * @default - require() (the app and tests run TypeScript through tsx/swc)
    */
   readonly loadManifest?: (file: string) => unknown;
+  /**
+   * Load only these service folders (a service pipeline's scoped build).
+   * Checks across services then cover only what is loaded: a `dependsOn`
+   * on a folder that exists is taken as valid, and routes are compared among
+   * the loaded services only; the platform pipeline's full build checks all.
+   * @default - every service folder
+   */
+  readonly only?: readonly string[];
 }
 
 /**
@@ -36,6 +44,7 @@ export function loadServices(options: LoadServicesOptions): Service[] {
   const folders = fs.readdirSync(options.servicesDir, { withFileTypes: true })
     .filter(entry => entry.isDirectory() && fs.existsSync(path.join(options.servicesDir, entry.name, MANIFEST_FILE)))
     .map(entry => entry.name)
+    .filter(name => !options.only || options.only.includes(name))
     .sort();
 
   const problems: string[] = [];
@@ -61,7 +70,9 @@ export function loadServices(options: LoadServicesOptions): Service[] {
       invalid.add(folderName);
     }
   }
-  problems.push(...checkAcrossServices(services, options.organization, invalid));
+  // In a scoped load, services outside the scope still count as existing.
+  const existsOutside = (name: string) => options.only !== undefined && fs.existsSync(path.join(options.servicesDir, name, MANIFEST_FILE));
+  problems.push(...checkAcrossServices(services, invalid, existsOutside));
   if (problems.length > 0) throw new ConfigError(problems);
   return services;
 }
@@ -166,7 +177,7 @@ function checkService(m: ServiceManifest, ctx: CheckContext): string[] {
 }
 
 /** Checks between manifests: routes, dependencies and cycles. */
-function checkAcrossServices(services: readonly Service[], organization: Organization, invalid: ReadonlySet<string>): string[] {
+function checkAcrossServices(services: readonly Service[], invalid: ReadonlySet<string>, existsOutside: (name: string) => boolean): string[] {
   const problems: string[] = [];
   const byName = new Map(services.map(s => [s.manifest.name, s]));
   const fileOf = (s: Service) => `${s.folder}/${MANIFEST_FILE}`;
@@ -192,7 +203,7 @@ function checkAcrossServices(services: readonly Service[], organization: Organiz
   // Dependencies exist, and what a function calls can be called.
   for (const service of services) {
     service.manifest.dependsOn.forEach((dep, i) => {
-      if (dep !== service.manifest.name && !byName.has(dep) && !invalid.has(dep)) {
+      if (dep !== service.manifest.name && !byName.has(dep) && !invalid.has(dep) && !existsOutside(dep)) {
         problems.push(problem(fileOf(service), ['dependsOn', i], dep,
           `is not a service; allowed: ${[...byName.keys()].filter(n => n !== service.manifest.name).join(', ') || '(no other services)'}`));
       }

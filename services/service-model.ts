@@ -219,3 +219,26 @@ export const serviceParameters = {
   queueArn: (org: string, env: string, service: string, queue: string) => `/${org}/${env}/services/${service}/queues/${queue}/arn`,
   keyArn: (org: string, env: string, service: string) => `/${org}/${env}/services/${service}/kms-key-arn`,
 } as const;
+
+/**
+ * The SSM parameters `manifest`'s stack resolves at deploy time from each of
+ * its dependencies in environment `env`: those of the APIs and queues its
+ * functions call (services/service-stack.ts reads them). A dependency it only orders itself
+ * after is represented by the first parameter it publishes, so that every
+ * dependency has something to prove it is live; one that publishes nothing
+ * (no routes, no queues) has an empty list.
+ */
+export function dependencyParameters(org: string, env: string, manifest: ServiceManifest,
+  dependencies: readonly ServiceManifest[]): Record<string, string[]> {
+  const called = new Set(Object.values(manifest.functions).flatMap(fn => fn.calls));
+  return Object.fromEntries(dependencies.map(dep => {
+    const hasApi = Object.values(dep.functions).some(fn => fn.route);
+    const queues = Object.keys(dep.queues);
+    const published = [
+      ...(hasApi ? [serviceParameters.apiUrl(org, env, dep.name), serviceParameters.apiId(org, env, dep.name)] : []),
+      ...queues.flatMap(q => [serviceParameters.queueUrl(org, env, dep.name, q), serviceParameters.queueArn(org, env, dep.name, q)]),
+      ...(queues.length > 0 ? [serviceParameters.keyArn(org, env, dep.name)] : []),
+    ];
+    return [dep.name, called.has(dep.name) ? published : published.slice(0, 1)];
+  }));
+}

@@ -1,7 +1,15 @@
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildPipelines } from '../../main';
-import { describePlan, GovernancePipelineStack, pipelineOrder, planFromModels, ServicePipelineStack } from '../../pipeline';
+import {
+  codePipelineShape,
+  deliveryTopology,
+  describePlan,
+  GovernancePipelineStack,
+  pipelineOrder,
+  planFromModels,
+  ServicePipelineStack,
+} from '../../pipeline';
 import { servicesFixture } from '../fixtures/services';
 
 const fixture = servicesFixture();
@@ -122,6 +130,25 @@ describe('the CodePipeline engine', () => {
     ]);
     // The CDK lookup roles (ReadOnlyAccess: they can read data) are not used.
     expect(JSON.stringify(template.toJSON())).not.toContain('lookup-role');
+  });
+
+  test('is the pipeline the limit model counts (stages, actions, CodeBuild projects, resources)', () => {
+    const topology = deliveryTopology(planFromModels(fixture.organization, fixture.services), 'single',
+      fixture.services.map(s => ({ name: s.manifest.name, owner: s.manifest.owner })), fixture.organization.name);
+    const shape = codePipelineShape(topology.shards[0], {
+      bakeTimeMinutes: 10,
+      functionsOf: name => Object.keys(fixture.services.find(s => s.manifest.name === name)!.manifest.functions).length,
+      runsEndToEnd: () => false,
+      triggerPaths: () => [],
+    }, 0);
+    // (CDK Pipelines names a wave of one stage after the stage: compare the actions.)
+    expect(stages.map(s => s.Actions.length)).toEqual(shape.stages.map(s => s.actions));
+    const resources = Object.values(template.toJSON().Resources as Record<string, { Type: string }>);
+    expect(resources.filter(r => r.Type === 'AWS::CodeBuild::Project')).toHaveLength(shape.codeBuildProjects);
+    // The model counts the metadata resource the CDK CLI adds to every stack.
+    expect(resources.filter(r => r.Type !== 'AWS::CDK::Metadata').length + 1).toBe(shape.resources);
+    // Every file asset through one CodeBuild project, not one per asset.
+    expect(stages.find(s => s.Name === 'Assets')!.Actions).toHaveLength(1);
   });
 
   test('notifies failures on a KMS-encrypted topic', () => {

@@ -5,10 +5,11 @@ import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parse, stringify } from 'yaml';
 import { GovernanceStage } from '../../governance';
-import { buildGovernanceBundles } from '../../main';
+import { buildGovernanceBundles, repositoryLayout } from '../../main';
 import {
   addPolicyValidation,
   DeliveryPlan,
+  deliveryTopology,
   describePlan,
   GitHubEngine,
   gitHubActionRoleArn,
@@ -41,9 +42,15 @@ function synthWorkflow(deliveryPlan: DeliveryPlan, name: string): string {
   // Diff protection compares with a committed file when run inside the deploy
   // workflow (GITHUB_WORKFLOW=deploy): off here, the file is a temporary one.
   const app = new cdk.App({ outdir: path.join(dir, 'cdk.out'), context: { 'cdk-pipelines-github:diffProtection': 'false' } });
+  const topology = deliveryTopology(deliveryPlan, 'single', fixture.services.map(s => ({ name: s.manifest.name, owner: s.manifest.owner })), organization.name);
   new GitHubEngine(app, 'GitHub', {
     organization,
     plan: deliveryPlan,
+    topology,
+    shard: topology.shards[0],
+    layout: repositoryLayout(),
+    dependencyParameters: () => ({}),
+    shardOf: () => 'services',
     workflowPath,
     serviceStage: (scope, env, service) => new ServiceStage(scope, `${service}-${env}`, {
       service: byName.get(service)!,
@@ -357,12 +364,13 @@ describe('the GitHub OIDC stacks', () => {
     }]);
   });
 
-  test('the test role may only call pre-production APIs and read through later environments\' observer roles, from the branch', () => {
+  test('the test role may only call pre-production APIs and read through the environments\' observer roles, from the branch', () => {
     expect(permissionsOf(toolingTemplate, 'GitHubIntegrationTestRole')).toEqual([
       { actions: ['execute-api:Invoke'], resources: ['arn:${AWS::Partition}:execute-api:eu-west-1:100000000004:*/dev/*'] },
       {
         actions: ['sts:AssumeRole'],
         resources: [
+          'arn:${AWS::Partition}:iam::100000000004:role/platform-pipeline-observer',
           'arn:${AWS::Partition}:iam::100000000005:role/platform-pipeline-observer',
         ],
       },

@@ -21,7 +21,7 @@ function renderWorkflow(): string {
     // The library's own diff protection compares against a committed file; this test does that itself.
     context: { 'pipeline:engine': 'github', 'cdk-pipelines-github:diffProtection': 'false' },
   });
-  buildPipelines(app, { organization, services, ...buildBundles(services, path.join(dir, 'bundles')), workflowPath });
+  buildPipelines(app, { organization, services, ...buildBundles(services, path.join(dir, 'bundles')), workflowDir: path.dirname(workflowPath) });
   app.synth();
   return fs.readFileSync(workflowPath, 'utf8');
 }

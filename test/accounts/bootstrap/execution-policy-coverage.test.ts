@@ -25,10 +25,11 @@ describe('every stack the pipelines deploy is allowed by its account\'s executio
   const services = loadServices({ servicesDir: path.join(REPO_ROOT, 'services'), organization });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lz-policy-'));
   const bundles = buildBundles(services, path.join(dir, 'bundles'));
-  // Both engines: the GitHub one adds the OIDC stacks of the tooling and management accounts.
-  const stacks = ['codepipeline', 'github'].flatMap(engine => {
-    const app = new cdk.App({ context: { 'pipeline:engine': engine } });
-    buildPipelines(app, { organization, services, ...bundles, workflowPath: path.join(dir, '.github', 'workflows', 'deploy.yml') });
+  // Both engines (the GitHub one adds the OIDC stacks of the tooling and management accounts),
+  // and a sharded topology (the platform pipeline and one pipeline per service).
+  const stacks = [['codepipeline', 'single'], ['github', 'single'], ['codepipeline', 'per-service']].flatMap(([engine, topology]) => {
+    const app = new cdk.App({ context: { 'pipeline:engine': engine, 'pipeline:topology': topology } });
+    buildPipelines(app, { organization, services, ...bundles, workflowDir: path.join(dir, '.github', 'workflows') });
     return app.synth().stacksRecursively;
   });
 

@@ -1,0 +1,227 @@
+import * as cdk from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import { ConfigError, PipelineEngine, PipelineTopology } from '../accounts';
+import { DeliveryTopology, PipelineShard } from './topology';
+
+/** CodePipeline's fixed structural limits (AWS CodePipeline quotas; trigger filters: GitFilePathFilterCriteria). */
+export const CODEPIPELINE_LIMITS = {
+  actionsPerStage: 50,
+  stagesPerPipeline: 50,
+  /** Includes of one push filter. */
+  triggerPathsPerFilter: 8,
+  /** Push filters of one trigger. */
+  pushFiltersPerTrigger: 3,
+} as const;
+
+/** CloudFormation's per-stack limits (AWS CloudFormation quotas; the template size is for one uploaded to S3, as CDK does). */
+export const CLOUDFORMATION_LIMITS = {
+  resourcesPerStack: 500,
+  templateBytes: 1_000_000,
+} as const;
+
+/** GitHub Actions limits that apply to a generated workflow (GitHub's "Actions limits"). */
+export const GITHUB_LIMITS = {
+  /** A workflow file larger than 500 KB does not start runs at all. */
+  workflowFileBytes: 500 * 1024,
+  /** Workflow runs a repository may queue per 10 seconds: a framework change starts every service workflow at once. */
+  queuedRunsPer10Seconds: 500,
+} as const;
+
+/** One limit a pipeline of the plan would cross. */
+export interface LimitViolation {
+  /** The pipeline (stack or workflow file). */
+  readonly pipeline: string;
+  /** What is counted, e.g. "CloudFormation resources in the stack". */
+  readonly what: string;
+  readonly count: number;
+  readonly limit: number;
+  /** What to change. */
+  readonly fix: string;
+}
+
+/** The fix to name when a shared pipeline is too big: split it. */
+function splitFix(topology: PipelineTopology): string {
+  return topology === 'per-service'
+    ? 'split the service (fewer functions, regions or environments per service)'
+    : `switch pipeline.topology in accounts/organization.ts from '${topology}' to 'per-service' (one pipeline per service)`;
+}
+
+/** Throws one {@link ConfigError} listing every violation (nothing is written first), or returns. */
+export function throwOnViolations(violations: readonly LimitViolation[]): void {
+  if (violations.length === 0) return;
+  throw new ConfigError(violations.map(v =>
+    `pipeline ${v.pipeline}: ${v.count} ${v.what}, above the limit of ${v.limit}; fix: ${v.fix}`));
+}
+
+/** What the shape of a shard's pipeline depends on besides the plan. */
+export interface ShapeOptions {
+  /** Minutes of bake time after each production wave (0: no bake step). */
+  readonly bakeTimeMinutes: number;
+  /** Lambda bundles of each service (its functions), for the asset count. */
+  readonly functionsOf: (service: string) => number;
+  /** Whether a pipeline that deploys `services` runs the end-to-end suite (see END_TO_END_SUITE). */
+  readonly runsEndToEnd: (services: readonly string[]) => boolean;
+  /** Trigger path globs of the shard's pipeline (none in the `single` topology). */
+  readonly triggerPaths: (shard: PipelineShard) => readonly string[];
+}
+
+/** A stage of the CodePipeline the engine builds, after CDK Pipelines splits it. */
+export interface StageShape {
+  readonly name: string;
+  readonly actions: number;
+}
+
+/** The CodePipeline (and its stack) the engine builds for a shard, as counted from the plan. */
+export interface CodePipelineShape {
+  readonly stages: readonly StageShape[];
+  /** CodeBuild projects: build, self-mutation, asset publishing, and one per test, check or bake step. */
+  readonly codeBuildProjects: number;
+  /** CloudFormation resources of the pipeline's stack. */
+  readonly resources: number;
+}
+
+/**
+ * Resources of a pipeline stack as the engine builds it (measured on the
+ * synthesized stacks; a unit test keeps these in step with the engine):
+ * the fixed part (pipeline, its role, artifact bucket and key, source,
+ * build and self-mutation projects with their roles, build logs, failure
+ * topic and notification rule), the file-asset publishing project, and
+ * each CodeBuild step (project, role, policy and its pipeline action role).
+ */
+export const PIPELINE_STACK_RESOURCES = {
+  fixed: 24,
+  perNotificationEmail: 1,
+  assetPublishing: 4,
+  perCodeBuildStep: 3,
+} as const;
+
+/**
+ * The CodePipeline of `shard` as the CodePipeline engine builds it: Source,
+ * Build, UpdatePipeline, Assets, then a stage per wave of each environment
+ * holding its approval, each service's dependency check, two change-set
+ * actions per stack and its integration tests, the bake check and the
+ * end-to-end tests; CDK Pipelines splits a stage of more than 50 actions
+ * into sequential stages (`<wave>.1`, `<wave>.2`).
+ */
+export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, notificationEmails: number): CodePipelineShape {
+  const stages: StageShape[] = [{ name: 'Source', actions: 1 }, { name: 'Build', actions: 1 }, { name: 'UpdatePipeline', actions: 1 }];
+  const assets = shard.services.reduce((n, s) => n + options.functionsOf(s), 0);
+  if (assets > 0) stages.push({ name: 'Assets', actions: 1 });
+  let steps = 0;
+  const e2e = options.runsEndToEnd(shard.services);
+  shard.plan.environments.forEach((env, envIndex) => {
+    env.waves.forEach((wave, waveIndex) => {
+      let actions = waveIndex === 0 && env.approvalBefore ? 1 : 0;
+      for (const service of wave.services) {
+        const checks = shard.externalDependencies[service.name] ? 1 : 0;
+        const tests = envIndex === 0 && service.hasApi ? 1 : 0;
+        actions += checks + 2 * env.regions.length + tests;
+        steps += checks + tests;
+      }
+      if (env.production && options.bakeTimeMinutes > 0) {
+        actions++;
+        steps++;
+      }
+      if (e2e && envIndex > 0 && !env.production && waveIndex === env.waves.length - 1) {
+        actions++;
+        steps++;
+      }
+      const parts = Math.ceil(actions / CODEPIPELINE_LIMITS.actionsPerStage);
+      for (let i = 0; i < parts; i++) {
+        stages.push({
+          name: parts > 1 ? `${env.name}-${wave.name}.${i + 1}` : `${env.name}-${wave.name}`,
+          actions: Math.min(CODEPIPELINE_LIMITS.actionsPerStage, actions - i * CODEPIPELINE_LIMITS.actionsPerStage),
+        });
+      }
+    });
+  });
+  const r = PIPELINE_STACK_RESOURCES;
+  return {
+    stages,
+    codeBuildProjects: 2 + (assets > 0 ? 1 : 0) + steps,
+    resources: r.fixed + r.perNotificationEmail * notificationEmails + (assets > 0 ? r.assetPublishing : 0) + r.perCodeBuildStep * steps,
+  };
+}
+
+/**
+ * Checks every pipeline of `topology` against the hard limits of its engine,
+ * from the plan alone (no construct is built): CloudFormation resources per
+ * stack and CodePipeline stages per pipeline, or the size of a GitHub
+ * workflow; trigger path filters. Returns what does not fit.
+ */
+export function planLimitViolations(topology: DeliveryTopology, engine: PipelineEngine, options: ShapeOptions & {
+  readonly notificationEmails: number;
+  /** Estimated bytes of a workflow for `shard` (github engine). */
+  readonly workflowBytes: (shard: PipelineShard) => number;
+}): LimitViolation[] {
+  const violations: LimitViolation[] = [];
+  const fix = splitFix(topology.kind);
+  for (const shard of topology.shards) {
+    const paths = options.triggerPaths(shard).length;
+    const maxPaths = CODEPIPELINE_LIMITS.triggerPathsPerFilter * CODEPIPELINE_LIMITS.pushFiltersPerTrigger;
+    if (engine === 'codepipeline') {
+      const shape = codePipelineShape(shard, options, options.notificationEmails);
+      if (shape.resources > CLOUDFORMATION_LIMITS.resourcesPerStack) {
+        violations.push({ pipeline: shard.stackName, what: 'CloudFormation resources in its stack', count: shape.resources, limit: CLOUDFORMATION_LIMITS.resourcesPerStack, fix });
+      }
+      if (shape.stages.length > CODEPIPELINE_LIMITS.stagesPerPipeline) {
+        violations.push({ pipeline: shard.stackName, what: 'CodePipeline stages (waves of more than 50 actions are split)', count: shape.stages.length, limit: CODEPIPELINE_LIMITS.stagesPerPipeline, fix });
+      }
+      if (paths > maxPaths) {
+        violations.push({
+          pipeline: shard.stackName,
+          what: `trigger path globs (${CODEPIPELINE_LIMITS.pushFiltersPerTrigger} push filters of ${CODEPIPELINE_LIMITS.triggerPathsPerFilter})`,
+          count: paths,
+          limit: maxPaths,
+          fix: 'give the owner fewer services per pipeline, or switch pipeline.topology to \'per-service\'',
+        });
+      }
+    } else {
+      const bytes = options.workflowBytes(shard);
+      if (bytes > GITHUB_LIMITS.workflowFileBytes) {
+        violations.push({ pipeline: shard.stackName, what: 'bytes of workflow file (estimated)', count: bytes, limit: GITHUB_LIMITS.workflowFileBytes, fix });
+      }
+    }
+  }
+  if (engine === 'github' && topology.shards.length > GITHUB_LIMITS.queuedRunsPer10Seconds) {
+    violations.push({
+      pipeline: 'the service workflows',
+      what: 'workflows a framework change starts at once',
+      count: topology.shards.length,
+      limit: GITHUB_LIMITS.queuedRunsPer10Seconds,
+      fix: 'switch pipeline.topology to \'per-owner\' (one workflow per team), or ask GitHub Support to raise the queue limit',
+    });
+  }
+  return violations;
+}
+
+/**
+ * The same limits, counted on a built pipeline stack before it is
+ * synthesized: its CloudFormation resources (the stack's own, not its
+ * stages') and the actions of each CodePipeline stage and the stage count.
+ */
+export function builtPipelineViolations(stack: cdk.Stack, pipeline: codepipeline.Pipeline, topology: PipelineTopology): LimitViolation[] {
+  const fix = splitFix(topology);
+  const resources = stack.node.findAll().filter(c => c instanceof cdk.CfnResource && cdk.Stack.of(c) === stack).length;
+  const violations: LimitViolation[] = [];
+  if (resources > CLOUDFORMATION_LIMITS.resourcesPerStack) {
+    violations.push({ pipeline: stack.stackName, what: 'CloudFormation resources in its stack', count: resources, limit: CLOUDFORMATION_LIMITS.resourcesPerStack, fix });
+  }
+  if (pipeline.stageCount > CODEPIPELINE_LIMITS.stagesPerPipeline) {
+    violations.push({ pipeline: stack.stackName, what: 'CodePipeline stages', count: pipeline.stageCount, limit: CODEPIPELINE_LIMITS.stagesPerPipeline, fix });
+  }
+  for (const stage of pipeline.stages) {
+    if (stage.actions.length > CODEPIPELINE_LIMITS.actionsPerStage) {
+      violations.push({ pipeline: `${stack.stackName} stage ${stage.stageName}`, what: 'actions', count: stage.actions.length, limit: CODEPIPELINE_LIMITS.actionsPerStage, fix });
+    }
+  }
+  return violations;
+}
+
+/** The limits of a rendered workflow, checked before it is written. */
+export function workflowViolations(file: string, yaml: string, topology: PipelineTopology): LimitViolation[] {
+  const bytes = Buffer.byteLength(yaml, 'utf8');
+  return bytes > GITHUB_LIMITS.workflowFileBytes
+    ? [{ pipeline: file, what: 'bytes of workflow file', count: bytes, limit: GITHUB_LIMITS.workflowFileBytes, fix: splitFix(topology) }]
+    : [];
+}

@@ -1,0 +1,66 @@
+/**
+ * Which pushes start which pipeline: path globs derived from the repository's
+ * folder layout and the services a pipeline deploys (CodePipeline V2 trigger
+ * file-path filters; GitHub `on.push.paths`).
+ */
+
+/** What {@link serviceTriggerPaths} reads of the repository (main.ts reads it; tests pass literals). */
+export interface RepositoryLayout {
+  /** Top-level folders of the app's code: those with an `index.ts` (accounts, governance, kit, pipeline, services). */
+  readonly codeFolders: readonly string[];
+  /** The folder holding the framework files and one folder per service. */
+  readonly servicesFolder: string;
+  /** Folders under {@link servicesFolder} that belong to the framework: those without a service manifest (hooks, runtime, ...). */
+  readonly frameworkServiceFolders: readonly string[];
+  /** The folder only the governance pipeline deploys from. */
+  readonly governanceFolder: string;
+}
+
+/** Files at the repository root that every build reads: the app, the toolchain and its lock. */
+export const BUILD_FILES = ['main.ts', 'package.json', 'package-lock.json', '.projenrc.ts', 'cdk.json'] as const;
+
+/** Folders of the post-deploy suites the service pipelines run (integration tests, end-to-end and load tests). */
+export const POST_DEPLOY_SUITE_FOLDERS = ['test/integration', 'test/e2e'] as const;
+
+/**
+ * The framework as a service pipeline sees it: everything its build, synth
+ * and post-deploy steps read besides its own services' folders. A change to
+ * any of it starts every service pipeline. The governance code is left out:
+ * no service stack or service pipeline stack holds a governance construct,
+ * the governance pipeline deploys it, and the platform pipeline tests it.
+ */
+export function frameworkPaths(layout: RepositoryLayout): string[] {
+  const services = layout.servicesFolder;
+  return [
+    ...layout.codeFolders.filter(f => f !== services && f !== layout.governanceFolder).sort().map(f => `${f}/**`),
+    `${services}/*.ts`,
+    ...[...layout.frameworkServiceFolders].sort().map(f => `${services}/${f}/**`),
+    ...BUILD_FILES,
+    ...POST_DEPLOY_SUITE_FOLDERS.map(f => `${f}/**`),
+  ];
+}
+
+/** The paths that start the pipeline deploying `services`: their folders, then the framework. */
+export function serviceTriggerPaths(layout: RepositoryLayout, services: readonly string[]): string[] {
+  return [...[...services].sort().map(s => `${layout.servicesFolder}/${s}/**`), ...frameworkPaths(layout)];
+}
+
+/**
+ * The paths that start the platform pipeline: the framework, the governance
+ * code and every test (it runs the whole unit suite), and any service
+ * manifest (a service folder added or removed gets or loses its pipeline).
+ */
+export function platformTriggerPaths(layout: RepositoryLayout): string[] {
+  const framework = frameworkPaths(layout).filter(p => !POST_DEPLOY_SUITE_FOLDERS.some(f => p === `${f}/**`));
+  return [...framework, `${layout.governanceFolder}/**`, 'test/**', `${layout.servicesFolder}/*/service.ts`];
+}
+
+/** Whether `file` (a repository path with `/`) matches `glob` (`*` within a path segment, `**` across segments). */
+export function matchesGlob(file: string, glob: string): boolean {
+  const pattern = glob.split('/').map(segment => segment === '**'
+    ? '(?:.*)'
+    : segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('/')
+    // `dir/**` also matches files directly in dir.
+    .replace(/\/\(\?:\.\*\)$/, '/.*');
+  return new RegExp(`^${pattern}$`).test(file);
+}

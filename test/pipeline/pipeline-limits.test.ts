@@ -1,0 +1,112 @@
+import * as cdk from 'aws-cdk-lib';
+import { generatedPlan, generatedServices } from './plan-fixtures';
+import { ConfigError } from '../../accounts';
+import { buildPipelines, repositoryLayout } from '../../main';
+import {
+  codePipelineShape,
+  deliveryTopology,
+  estimatedWorkflowBytes,
+  GITHUB_LIMITS,
+  planLimitViolations,
+  serviceTriggerPaths,
+  ShapeOptions,
+} from '../../pipeline';
+import { Service } from '../../services';
+import { servicesFixture } from '../fixtures/services';
+
+const layout = repositoryLayout();
+const options: ShapeOptions & { notificationEmails: number; workflowBytes: (s: Parameters<typeof estimatedWorkflowBytes>[0]) => number } = {
+  bakeTimeMinutes: 10,
+  notificationEmails: 1,
+  // Like the sample services: three functions each.
+  functionsOf: () => 3,
+  runsEndToEnd: () => false,
+  triggerPaths: shard => serviceTriggerPaths(layout, shard.services),
+  workflowBytes: shard => estimatedWorkflowBytes(shard, () => 3),
+};
+
+/** Limit violations of `count` generated services in topology `kind` and `engine`. */
+function violations(count: number, kind: 'single' | 'per-service' | 'per-owner', engine: 'codepipeline' | 'github' = 'codepipeline') {
+  const topology = deliveryTopology(generatedPlan(count), kind, generatedServices(count), 'acme');
+  return planLimitViolations(topology, engine, { ...options, triggerPaths: kind === 'single' ? () => [] : options.triggerPaths });
+}
+
+describe('limits are checked from the plan, before anything is built', () => {
+  test('300 services fit the per-service topology in both engines', () => {
+    expect(violations(300, 'per-service')).toEqual([]);
+    expect(violations(300, 'per-service', 'github')).toEqual([]);
+  });
+
+  test('300 services in one CodePipeline cross CloudFormation\'s 500 resources per stack and CodePipeline\'s 50 stages', () => {
+    const found = violations(300, 'single');
+    expect(found.map(v => [v.pipeline, v.what, v.limit])).toEqual([
+      ['ServicePipeline', 'CloudFormation resources in its stack', 500],
+      ['ServicePipeline', 'CodePipeline stages (waves of more than 50 actions are split)', 50],
+    ]);
+    // One CodeBuild step per service (its integration tests) and one per prod wave.
+    expect(found[0].count).toBe(24 + 1 + 4 + 3 * 302);
+    expect(found[0].fix).toBe('switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)');
+  });
+
+  test('a wave of more than 50 actions becomes sequential stages, which is what makes one pipeline\'s lead time grow', () => {
+    const [shard] = deliveryTopology(generatedPlan(30), 'single', generatedServices(30), 'acme').shards;
+    const stages = codePipelineShape(shard, options, 1).stages;
+    // prod core: 27 services x 2 regions x 2 change-set actions + the bake check = 109 actions.
+    expect(stages.filter(s => s.name.startsWith('prod-core')).map(s => [s.name, s.actions])).toEqual([
+      ['prod-core.1', 50], ['prod-core.2', 50], ['prod-core.3', 9],
+    ]);
+    const [perService] = deliveryTopology(generatedPlan(30), 'per-service', generatedServices(30), 'acme').shards;
+    expect(codePipelineShape(perService, options, 1).stages.map(s => s.name)).toEqual([
+      'Source', 'Build', 'UpdatePipeline', 'Assets', 'dev-foundation', 'staging-foundation', 'prod-foundation',
+    ]);
+  });
+
+  test('the single topology fits until about a hundred services (the sample organization stays single)', () => {
+    expect(violations(3, 'single')).toEqual([]);
+    expect(violations(60, 'single')).toEqual([]);
+    expect(violations(160, 'single').map(v => v.what)).toContain('CloudFormation resources in its stack');
+  });
+
+  test('a team with more services than its pipeline\'s trigger filters can name is refused, with the fix', () => {
+    const topology = deliveryTopology(generatedPlan(40), 'per-owner', generatedServices(40).map(s => ({ ...s, owner: 'one-big-team' })), 'acme');
+    const found = planLimitViolations(topology, 'codepipeline', options);
+    expect(found).toEqual([expect.objectContaining({
+      pipeline: 'ServicePipeline-one-big-team',
+      what: 'trigger path globs (3 push filters of 8)',
+      count: 40 + 14,
+      limit: 24,
+    })]);
+    expect(found[0].fix).toContain('per-service');
+  });
+
+  test('a GitHub workflow over 500 KB is refused: GitHub would not start it', () => {
+    const found = violations(100, 'single', 'github');
+    expect(found).toEqual([expect.objectContaining({ pipeline: 'ServicePipeline', what: 'bytes of workflow file (estimated)', limit: GITHUB_LIMITS.workflowFileBytes })]);
+    expect(found[0].count).toBeGreaterThan(500 * 1024);
+    expect(violations(20, 'single', 'github')).toEqual([]);
+  });
+
+  test('more service workflows than GitHub queues at once are refused, naming per-owner', () => {
+    const found = violations(520, 'per-service', 'github');
+    expect(found).toEqual([expect.objectContaining({ pipeline: 'the service workflows', count: 520, limit: 500 })]);
+    expect(found[0].fix).toContain('per-owner');
+  });
+
+  test('synth fails with one message naming the pipeline, the count, the limit and the fix, before building anything', () => {
+    const fixture = servicesFixture();
+    const template = fixture.services[0];
+    // 300 copies of the fixture's catalog: no bundles, no files; the plan alone is checked.
+    const many: Service[] = Array.from({ length: 300 }, (_, i) => ({
+      ...template,
+      manifest: { ...template.manifest, name: `svc-${String(i).padStart(3, '0')}`, wave: 'foundation' },
+    }));
+    const app = new cdk.App();
+    // The fixture organization (dev, prod) has no notification email: 24 + 4 + 3 x (300 integration tests + 1 bake check).
+    expect(() => buildPipelines(app, { organization: fixture.organization, services: many, layout })).toThrow(new ConfigError([
+      'pipeline ServicePipeline: 931 CloudFormation resources in its stack, above the limit of 500; '
+        + 'fix: switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)',
+    ]));
+    // Nothing was built.
+    expect(app.node.findAll().filter(c => c instanceof cdk.Stack)).toEqual([]);
+  });
+});
