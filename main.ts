@@ -139,6 +139,8 @@ export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[
     runsEndToEnd,
     triggerPaths: shard => (kind === 'single' ? [] : serviceTriggerPaths(layout, shard.services)),
     workflowBytes: shard => estimatedWorkflowBytes(shard, functionsOf, runsEndToEnd),
+    // Account-wide: only a synth of every pipeline sees them all.
+    iamRoleQuota: inputs.onlyShard === undefined ? organization.pipeline.iamRoleQuota : undefined,
   }));
 
   const props: EngineProps = {

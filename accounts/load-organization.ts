@@ -146,6 +146,7 @@ export function resolveOrganization(
     pipeline: {
       engine: declaration.pipeline.engine,
       topology: declaration.pipeline.topology,
+      iamRoleQuota: declaration.pipeline.iamRoleQuota,
       toolingAccount: accountByName.get(declaration.pipeline.toolingAccount)!,
       waves: declaration.pipeline.waves,
       repository: declaration.pipeline.repository,

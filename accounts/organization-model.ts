@@ -98,6 +98,13 @@ const PipelineSchema = z.strictObject({
    * its topology's AWS or GitHub limits and names the fix.
    */
   topology: z.enum(PIPELINE_TOPOLOGIES).default('single'),
+  /**
+   * The tooling account's IAM roles quota (Service Quotas, IAM "Roles per
+   * account": 1,000 by default, adjustable to 5,000). Every pipeline has a
+   * role per CodeBuild project, so a pipeline per service needs it raised at
+   * a few hundred services: synth refuses pipelines that would not fit.
+   */
+  iamRoleQuota: z.number().int().min(1000).max(5000).default(1000),
   /** Name of the account (role `tooling`) the pipeline runs in. */
   toolingAccount: z.string(),
   /**
@@ -359,6 +366,8 @@ export interface Organization {
   readonly pipeline: {
     readonly engine: PipelineEngine;
     readonly topology: PipelineTopology;
+    /** The tooling account's IAM roles quota. */
+    readonly iamRoleQuota: number;
     readonly toolingAccount: Account;
     /** Service waves in deployment order. */
     readonly waves: readonly string[];

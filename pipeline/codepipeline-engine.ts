@@ -101,6 +101,10 @@ function cdkPipeline(scope: Construct, options: CdkPipelineOptions): pipelines.C
     crossAccountKeys: true,
     enableKeyRotation: true,
     publishAssetsInParallel: false,
+    // Actions act as the pipeline's role instead of a role each (source, approvals, CodeBuild
+    // actions): three roles and policies fewer per pipeline, which counts against the tooling
+    // account's IAM roles quota when there is a pipeline per service.
+    usePipelineRoleForActions: true,
     // Each pipeline owns its cross-region support stacks (<stack>-support-<region>). CDK's default
     // shares them between the pipelines of an app, which would make the platform's full synth and a
     // service pipeline's own scoped synth disagree on which stack holds its replication bucket.
@@ -220,6 +224,8 @@ export class ServicePipelineStack extends cdk.Stack {
   /** The CDK pipeline. */
   public readonly pipeline: pipelines.CodePipeline;
   private readonly organizationName: string;
+  /** The roles of the post-deploy steps, by kind: created on first use, shared by every step of the kind. */
+  private readonly stepRoles = new Map<'tests' | 'checks', iam.Role>();
 
   constructor(scope: Construct, id: string, props: ServicePipelineStackProps) {
     const org = props.organization;
@@ -280,9 +286,41 @@ export class ServicePipelineStack extends cdk.Stack {
     acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
   }
 
+  /**
+   * The role every step of `kind` runs as: `tests` (integration, end-to-end
+   * and load tests: calls the pre-production APIs, reads through observer
+   * roles) or `checks` (dependency and bake checks: reads through observer
+   * roles). One role per kind instead of one per step keeps a pipeline's
+   * roles bounded, whatever the number of services and environments: the
+   * tooling account's IAM roles quota holds every pipeline's roles. Under the
+   * pipeline, so CloudFormation names it after this stack, as the observer
+   * roles' trust requires.
+   */
+  private stepRole(kind: 'tests' | 'checks', statement: iam.PolicyStatement): iam.Role {
+    let role = this.stepRoles.get(kind);
+    if (!role) {
+      role = new iam.Role(this.pipeline, kind === 'tests' ? 'PostDeployTestsRole' : 'ChecksRole', {
+        assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+        description: kind === 'tests'
+          ? `Post-deploy tests of ${this.stackName}: calls pre-production APIs, reads through observer roles`
+          : `Dependency and bake checks of ${this.stackName}: reads through observer roles`,
+      });
+      this.stepRoles.set(kind, role);
+    }
+    role.addToPrincipalPolicy(statement);
+    return role;
+  }
+
   private testStep(id: string, envAccount: string, region: string, stage: string, commands: string[],
     envFromCfnOutputs: Record<string, cdk.CfnOutput>, env: Record<string, string>,
     extraStatements: iam.PolicyStatement[] = []): pipelines.CodeBuildStep {
+    // The APIs take IAM-signed calls from principals of the organization:
+    // the tests may call this pipeline's pre-production stages, nothing else.
+    const role = this.stepRole('tests', new iam.PolicyStatement({
+      actions: ['execute-api:Invoke'],
+      resources: [`arn:${cdk.Aws.PARTITION}:execute-api:${region}:${envAccount}:*/${stage}/*`],
+    }));
+    for (const statement of extraStatements) role.addToPrincipalPolicy(statement);
     return new pipelines.CodeBuildStep(id, {
       installCommands: [INSTALL],
       commands,
@@ -293,12 +331,7 @@ export class ServicePipelineStack extends cdk.Stack {
         phases: { install: { 'runtime-versions': { nodejs: 20 } } },
         cache: { paths: ['/root/.npm/**/*'] },
       }),
-      // The APIs take IAM-signed calls from principals of the organization:
-      // the test role may call this environment's stages, nothing else.
-      rolePolicyStatements: [new iam.PolicyStatement({
-        actions: ['execute-api:Invoke'],
-        resources: [`arn:${cdk.Aws.PARTITION}:execute-api:${region}:${envAccount}:*/${stage}/*`],
-      }), ...extraStatements],
+      role,
     });
   }
 
@@ -345,7 +378,7 @@ export class ServicePipelineStack extends cdk.Stack {
         REQUIRED_PARAMETERS: requiredParameters(parameters),
         DEPENDENCY_PIPELINES: pipelinesOfDependencies.join(' '),
       },
-      rolePolicyStatements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRole] })],
+      role: this.stepRole('checks', new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRole] })),
     });
   }
 
@@ -367,7 +400,7 @@ export class ServicePipelineStack extends cdk.Stack {
         ALARM_PREFIXES: stackNames.map(s => `${s}-`).join(' '),
       },
       timeout: cdk.Duration.minutes(minutes + 15),
-      rolePolicyStatements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRoleArn(account)] })],
+      role: this.stepRole('checks', new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRoleArn(account)] })),
     });
   }
 }

@@ -78,22 +78,37 @@ export interface CodePipelineShape {
   readonly codeBuildProjects: number;
   /** CloudFormation resources of the pipeline's stack. */
   readonly resources: number;
+  /**
+   * IAM roles of the pipeline's stack: the pipeline's, the build's,
+   * self-mutation's, asset publishing's, and one shared by its test steps and
+   * one by its check steps (bounded, whatever the number of services).
+   */
+  readonly roles: number;
 }
 
 /**
  * Resources of a pipeline stack as the engine builds it (measured on the
- * synthesized stacks; a unit test keeps these in step with the engine):
- * the fixed part (pipeline, its role, artifact bucket and key, source,
- * build and self-mutation projects with their roles, build logs, failure
- * topic and notification rule), the file-asset publishing project, and
- * each CodeBuild step (project, role, policy and its pipeline action role).
+ * synthesized stacks; unit tests keep these in step with the engine): the
+ * fixed part (pipeline and its role, artifact bucket and key, build and
+ * self-mutation projects with their roles, build logs and their key,
+ * failure topic, its key and notification rule, CDK's metadata), the
+ * file-asset publishing project with its role, each CodeBuild step's
+ * project, and the role (with its policy) shared by the test steps and the
+ * one shared by the check steps.
  */
 export const PIPELINE_STACK_RESOURCES = {
-  fixed: 24,
+  fixed: 20,
   perNotificationEmail: 1,
-  assetPublishing: 4,
-  perCodeBuildStep: 3,
+  assetPublishing: 3,
+  perCodeBuildStep: 1,
+  perStepRole: 2,
 } as const;
+
+/** IAM roles of the platform pipeline: its own, the build's, self-mutation's and the step creating service pipelines. */
+export const PLATFORM_PIPELINE_ROLES = 4;
+
+/** Roles kept free in the tooling account for what is not a pipeline (CDK bootstrap, StackSets, Control Tower, service-linked roles). */
+export const TOOLING_ROLES_RESERVE = 100;
 
 /**
  * The CodePipeline of `shard` as the CodePipeline engine builds it: Source,
@@ -107,24 +122,26 @@ export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, n
   const stages: StageShape[] = [{ name: 'Source', actions: 1 }, { name: 'Build', actions: 1 }, { name: 'UpdatePipeline', actions: 1 }];
   const assets = shard.services.reduce((n, s) => n + options.functionsOf(s), 0);
   if (assets > 0) stages.push({ name: 'Assets', actions: 1 });
-  let steps = 0;
+  let tests = 0;
+  let checks = 0;
   const e2e = options.runsEndToEnd(shard.services);
   shard.plan.environments.forEach((env, envIndex) => {
     env.waves.forEach((wave, waveIndex) => {
       let actions = waveIndex === 0 && env.approvalBefore ? 1 : 0;
       for (const service of wave.services) {
-        const checks = shard.externalDependencies[service.name] ? 1 : 0;
-        const tests = envIndex === 0 && service.hasApi ? 1 : 0;
-        actions += checks + 2 * env.regions.length + tests;
-        steps += checks + tests;
+        const dependencyChecks = shard.externalDependencies[service.name] ? 1 : 0;
+        const integrationTests = envIndex === 0 && service.hasApi ? 1 : 0;
+        actions += dependencyChecks + 2 * env.regions.length + integrationTests;
+        checks += dependencyChecks;
+        tests += integrationTests;
       }
       if (env.production && options.bakeTimeMinutes > 0) {
         actions++;
-        steps++;
+        checks++;
       }
       if (e2e && envIndex > 0 && !env.production && waveIndex === env.waves.length - 1) {
         actions++;
-        steps++;
+        tests++;
       }
       const parts = Math.ceil(actions / CODEPIPELINE_LIMITS.actionsPerStage);
       for (let i = 0; i < parts; i++) {
@@ -136,10 +153,13 @@ export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, n
     });
   });
   const r = PIPELINE_STACK_RESOURCES;
+  const stepRoles = (tests > 0 ? 1 : 0) + (checks > 0 ? 1 : 0);
   return {
     stages,
-    codeBuildProjects: 2 + (assets > 0 ? 1 : 0) + steps,
-    resources: r.fixed + r.perNotificationEmail * notificationEmails + (assets > 0 ? r.assetPublishing : 0) + r.perCodeBuildStep * steps,
+    codeBuildProjects: 2 + (assets > 0 ? 1 : 0) + tests + checks,
+    roles: 3 + (assets > 0 ? 1 : 0) + stepRoles,
+    resources: r.fixed + r.perNotificationEmail * notificationEmails + (assets > 0 ? r.assetPublishing : 0)
+      + r.perCodeBuildStep * (tests + checks) + r.perStepRole * stepRoles,
   };
 }
 
@@ -153,6 +173,12 @@ export function planLimitViolations(topology: DeliveryTopology, engine: Pipeline
   readonly notificationEmails: number;
   /** Estimated bytes of a workflow for `shard` (github engine). */
   readonly workflowBytes: (shard: PipelineShard) => number;
+  /**
+   * The tooling account's IAM roles quota, checked against the roles of every
+   * pipeline of `topology` (CodePipeline).
+   * @default - not checked (a service pipeline's own build sees one shard)
+   */
+  readonly iamRoleQuota?: number;
 }): LimitViolation[] {
   const violations: LimitViolation[] = [];
   const fix = splitFix(topology.kind);
@@ -181,6 +207,22 @@ export function planLimitViolations(topology: DeliveryTopology, engine: Pipeline
       if (bytes > GITHUB_LIMITS.workflowFileBytes) {
         violations.push({ pipeline: shard.stackName, what: 'bytes of workflow file (estimated)', count: bytes, limit: GITHUB_LIMITS.workflowFileBytes, fix });
       }
+    }
+  }
+  if (engine === 'codepipeline' && options.iamRoleQuota !== undefined) {
+    const roles = topology.shards.reduce((n, shard) => n + codePipelineShape(shard, options, options.notificationEmails).roles, 0)
+      + (topology.platformPipeline ? PLATFORM_PIPELINE_ROLES : 0);
+    if (roles > options.iamRoleQuota - TOOLING_ROLES_RESERVE) {
+      violations.push({
+        pipeline: 'the tooling account',
+        what: `IAM roles of its ${topology.shards.length} service pipelines${topology.platformPipeline ? ' and platform pipeline' : ''} `
+          + `(${TOOLING_ROLES_RESERVE} more are kept for the account's other roles)`,
+        count: roles,
+        limit: options.iamRoleQuota - TOOLING_ROLES_RESERVE,
+        fix: `raise the tooling account's IAM quota "Roles per account" (Service Quotas; up to 5000) to at least ${roles + TOOLING_ROLES_RESERVE} `
+          + 'and set pipeline.iamRoleQuota in accounts/organization.ts to it'
+          + (topology.kind === 'per-service' ? ', or switch pipeline.topology to \'per-owner\' (one pipeline per team)' : ''),
+      });
     }
   }
   if (engine === 'github' && topology.shards.length > GITHUB_LIMITS.queuedRunsPer10Seconds) {

@@ -124,10 +124,14 @@ describe('the CodePipeline engine', () => {
     const assumed = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap(p => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
       .filter(st => st.Action === 'sts:AssumeRole' && JSON.stringify(st.Resource).includes('platform-pipeline-observer'));
-    expect(assumed.map(st => st.Resource)).toEqual([ // one bake check per prod wave
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::100000000005:role/platform-pipeline-observer']] },
+    // The two prod waves' bake checks share one checks role: one statement.
+    expect(assumed.map(st => st.Resource)).toEqual([
       { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::100000000005:role/platform-pipeline-observer']] },
     ]);
+    const bakeProjects = Object.values(template.findResources('AWS::CodeBuild::Project'))
+      .filter(p => JSON.stringify(p).includes('bake-check.sh')) as Array<{ Properties: { ServiceRole: unknown } }>;
+    expect(bakeProjects).toHaveLength(2);
+    expect(bakeProjects[0].Properties.ServiceRole).toEqual(bakeProjects[1].Properties.ServiceRole);
     // The CDK lookup roles (ReadOnlyAccess: they can read data) are not used.
     expect(JSON.stringify(template.toJSON())).not.toContain('lookup-role');
   });
@@ -145,6 +149,7 @@ describe('the CodePipeline engine', () => {
     expect(stages.map(s => s.Actions.length)).toEqual(shape.stages.map(s => s.actions));
     const resources = Object.values(template.toJSON().Resources as Record<string, { Type: string }>);
     expect(resources.filter(r => r.Type === 'AWS::CodeBuild::Project')).toHaveLength(shape.codeBuildProjects);
+    expect(resources.filter(r => r.Type === 'AWS::IAM::Role')).toHaveLength(shape.roles);
     // The model counts the metadata resource the CDK CLI adds to every stack.
     expect(resources.filter(r => r.Type !== 'AWS::CDK::Metadata').length + 1).toBe(shape.resources);
     // Every file asset through one CodeBuild project, not one per asset.

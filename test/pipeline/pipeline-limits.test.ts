@@ -37,15 +37,37 @@ describe('limits are checked from the plan, before anything is built', () => {
     expect(violations(300, 'per-service', 'github')).toEqual([]);
   });
 
-  test('300 services in one CodePipeline cross CloudFormation\'s 500 resources per stack and CodePipeline\'s 50 stages', () => {
+  test('the pipelines\' IAM roles must fit the tooling account\'s roles quota: per-service at 300 needs it raised, per-owner does not', () => {
+    const roles = (count: number, kind: 'per-service' | 'per-owner', iamRoleQuota: number) => planLimitViolations(
+      deliveryTopology(generatedPlan(count), kind, generatedServices(count), 'acme'), 'codepipeline', { ...options, iamRoleQuota });
+    // Per service: its pipeline, build, self-mutation and assets, integration tests, bake, and a dependency check per environment (most have one).
+    const [perService] = roles(300, 'per-service', 1000);
+    expect(perService).toMatchObject({ pipeline: 'the tooling account', limit: 900 });
+    expect(perService.what).toBe('IAM roles of its 300 service pipelines and platform pipeline (100 more are kept for the account\'s other roles)');
+    expect(perService.fix).toBe(`raise the tooling account's IAM quota "Roles per account" (Service Quotas; up to 5000) to at least ${perService.count + 100} `
+      + 'and set pipeline.iamRoleQuota in accounts/organization.ts to it, or switch pipeline.topology to \'per-owner\' (one pipeline per team)');
+    expect(roles(300, 'per-service', 5000)).toEqual([]);
+    expect(roles(300, 'per-owner', 1000)).toEqual([]);
+  });
+
+  test('300 services in one CodePipeline cross CodePipeline\'s 50 stages per pipeline', () => {
     const found = violations(300, 'single');
-    expect(found.map(v => [v.pipeline, v.what, v.limit])).toEqual([
-      ['ServicePipeline', 'CloudFormation resources in its stack', 500],
-      ['ServicePipeline', 'CodePipeline stages (waves of more than 50 actions are split)', 50],
+    expect(found.map(v => [v.pipeline, v.what, v.count, v.limit])).toEqual([
+      // Source, Build, UpdatePipeline, Assets; dev 30 + 270 services x 3 actions (17 + 1 stages), staging 30 + 270 x 2
+      // (2 + 11), prod 30 + 270 x 4 + bake (3 + 22).
+      ['ServicePipeline', 'CodePipeline stages (waves of more than 50 actions are split)', 4 + 2 + 17 + 2 + 11 + 3 + 22, 50],
     ]);
-    // One CodeBuild step per service (its integration tests) and one per prod wave.
-    expect(found[0].count).toBe(24 + 1 + 4 + 3 * 302);
     expect(found[0].fix).toBe('switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)');
+  });
+
+  test('one pipeline for 500 services also crosses CloudFormation\'s 500 resources per stack (a CodeBuild project per integration test)', () => {
+    const found = violations(500, 'single');
+    expect(found.find(v => v.what === 'CloudFormation resources in its stack')).toMatchObject({
+      pipeline: 'ServicePipeline',
+      limit: 500,
+      // Fixed part, an email subscription, assets, 500 integration tests and 2 bake checks, the tests and checks roles.
+      count: 20 + 1 + 3 + 502 + 4,
+    });
   });
 
   test('a wave of more than 50 actions becomes sequential stages, which is what makes one pipeline\'s lead time grow', () => {
@@ -61,10 +83,10 @@ describe('limits are checked from the plan, before anything is built', () => {
     ]);
   });
 
-  test('the single topology fits until about a hundred services (the sample organization stays single)', () => {
+  test('the single topology fits a few hundred services at most (the sample organization stays single)', () => {
     expect(violations(3, 'single')).toEqual([]);
-    expect(violations(60, 'single')).toEqual([]);
-    expect(violations(160, 'single').map(v => v.what)).toContain('CloudFormation resources in its stack');
+    expect(violations(160, 'single')).toEqual([]);
+    expect(violations(250, 'single').map(v => v.what)).toEqual(['CodePipeline stages (waves of more than 50 actions are split)']);
   });
 
   test('a team with more services than its pipeline\'s trigger filters can name is refused, with the fix', () => {
@@ -95,15 +117,15 @@ describe('limits are checked from the plan, before anything is built', () => {
   test('synth fails with one message naming the pipeline, the count, the limit and the fix, before building anything', () => {
     const fixture = servicesFixture();
     const template = fixture.services[0];
-    // 300 copies of the fixture's catalog: no bundles, no files; the plan alone is checked.
-    const many: Service[] = Array.from({ length: 300 }, (_, i) => ({
+    // 400 copies of the fixture's catalog: no bundles, no files; the plan alone is checked.
+    const many: Service[] = Array.from({ length: 400 }, (_, i) => ({
       ...template,
       manifest: { ...template.manifest, name: `svc-${String(i).padStart(3, '0')}`, wave: 'foundation' },
     }));
     const app = new cdk.App();
-    // The fixture organization (dev, prod) has no notification email: 24 + 4 + 3 x (300 integration tests + 1 bake check).
+    // The fixture organization (dev, prod in two regions): 4 stages, dev 400 x 3 actions (24), prod 400 x 4 + approval + bake (33).
     expect(() => buildPipelines(app, { organization: fixture.organization, services: many, layout })).toThrow(new ConfigError([
-      'pipeline ServicePipeline: 931 CloudFormation resources in its stack, above the limit of 500; '
+      'pipeline ServicePipeline: 61 CodePipeline stages (waves of more than 50 actions are split), above the limit of 50; '
         + 'fix: switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)',
     ]));
     // Nothing was built.

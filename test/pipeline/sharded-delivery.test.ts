@@ -197,6 +197,7 @@ describe('the per-service topology', () => {
       expect(stagesOf(shard.stackName).map(s => ({ name: s.Name, actions: s.Actions.length })))
         .toEqual(shape.stages.map(s => ({ name: s.name.replace(/^(dev|prod)-(foundation|core)$/, `${shard.id}-$1`), actions: s.actions })));
       expect(Object.values(resources).filter(r => r.Type === 'AWS::CodeBuild::Project')).toHaveLength(shape.codeBuildProjects);
+      expect(Object.values(resources).filter(r => r.Type === 'AWS::IAM::Role')).toHaveLength(shape.roles);
       // The model counts the metadata resource the CDK CLI adds to every stack.
       expect(Object.values(resources).filter(r => r.Type !== 'AWS::CDK::Metadata').length + 1).toBe(shape.resources);
       const bytes = Buffer.byteLength(workflowText(`services-${shard.id}.yml`));

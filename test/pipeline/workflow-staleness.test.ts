@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { parse } from 'yaml';
 import { buildBundles, buildPipelines } from '../../main';
-import { describePlan, planFromModels, workflowOrder } from '../../pipeline';
+import { describePlan, GENERATED_WORKFLOW_HEADER, planFromModels, workflowOrder } from '../../pipeline';
 import { loadServices } from '../../services';
 import { loadShippedOrganization, REPO_ROOT } from '../fixtures/organization';
 
@@ -23,9 +23,12 @@ function renderWorkflow(): string {
   });
   buildPipelines(app, { organization, services, ...buildBundles(services, path.join(dir, 'bundles')), workflowDir: path.dirname(workflowPath) });
   app.synth();
+  renderedFiles = Object.fromEntries(fs.readdirSync(path.dirname(workflowPath)).map(f => [f, fs.readFileSync(path.join(path.dirname(workflowPath), f), 'utf8')]));
   return fs.readFileSync(workflowPath, 'utf8');
 }
 
+/** Every workflow file the synth wrote, by name. */
+let renderedFiles: Record<string, string> = {};
 const rendered = renderWorkflow();
 type Job = { needs?: string[]; env?: Record<string, string>; steps?: Array<{ run?: string; with?: Record<string, unknown> }> };
 const jobs = (parse(rendered) as { jobs: Record<string, Job> }).jobs;
@@ -56,12 +59,17 @@ test('each production wave is followed by a bake-time check of its stacks\' alar
   expect(bakes[0].env).toMatchObject({ BAKE_MINUTES: '10', TARGET_ACCOUNT: '888888888888' });
 });
 
-test('a deploy workflow is committed only while github is the declared engine, and then it is current', () => {
+test('generated workflows are committed only while github is the declared engine, and then they are all current', () => {
+  const committedDir = path.dirname(committed);
+  const generated = fs.existsSync(committedDir)
+    ? fs.readdirSync(committedDir).filter(f => fs.readFileSync(path.join(committedDir, f), 'utf8').startsWith(GENERATED_WORKFLOW_HEADER)).sort()
+    : [];
   if (organization.pipeline.engine === 'github') {
-    // Stale after a change to services or the organization: run `npx cdk synth` and commit the file.
-    expect(fs.readFileSync(committed, 'utf8')).toBe(rendered);
+    // Stale after a change to services or the organization: run `npx cdk synth` and commit the files.
+    expect(generated).toEqual(Object.keys(renderedFiles).sort());
+    for (const file of generated) expect(fs.readFileSync(path.join(committedDir, file), 'utf8')).toBe(renderedFiles[file]);
   } else {
     // CodePipeline deploys: a committed deploy workflow would deploy a second time, with other credentials.
-    expect(fs.existsSync(committed)).toBe(false);
+    expect(generated).toEqual([]);
   }
 });
