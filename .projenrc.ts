@@ -192,6 +192,13 @@ project.addTask('bench', {
   exec: 'tsx test/bench/bench.ts',
 });
 project.tasks.tryFind('bench')!.exec('tsx test/bench/nag-report.ts');
+// Delivery at scale: N generated services per topology and engine (pipelines, limits, synth and scoped
+// synth time, lead time of a one-service change). Minutes at N = 300; see the README's table.
+project.addTask('bench:scale', {
+  description: 'Generate N services in a temporary copy and measure each topology and engine: npx projen bench:scale -- --services 3,30,300',
+  exec: 'tsx test/bench/scale.ts',
+  receiveArgs: true,
+});
 
 // The account bootstrap tool (accounts/bootstrap): `npx projen bootstrap -- plan|apply|bootstrap|lock [options]`.
 project.addTask('bootstrap', {

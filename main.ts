@@ -123,25 +123,8 @@ export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[
   const { organization } = inputs;
   const services = inputs.services ?? [];
   addPolicyValidation(app);
-  const engine = selectedEngine(app, organization);
-  const kind = selectedTopology(app, organization);
-  const plan = planFromModels(organization, services);
+  const { engine, kind, plan, topology, layout, shards } = checkPipelineLimits(app, inputs);
   const manifests = new Map(services.map(s => [s.manifest.name, s.manifest]));
-  const topology = deliveryTopology(plan, kind, services.map(s => ({ name: s.manifest.name, owner: s.manifest.owner })), organization.name);
-  const layout = inputs.layout ?? repositoryLayout();
-  const shards = topology.shards.filter(s => inputs.onlyShard === undefined || s.id === inputs.onlyShard);
-  const functionsOf = (name: string) => Object.keys(manifests.get(name)?.functions ?? {}).length;
-  const runsEndToEnd = (names: readonly string[]) => names.some(n => (END_TO_END_SUITE.services as readonly string[]).includes(n));
-  throwOnViolations(planLimitViolations({ ...topology, shards }, engine, {
-    bakeTimeMinutes: organization.pipeline.bakeTimeMinutes,
-    notificationEmails: organization.pipeline.notificationEmails.length,
-    functionsOf,
-    runsEndToEnd,
-    triggerPaths: shard => (kind === 'single' ? [] : serviceTriggerPaths(layout, shard.services)),
-    workflowBytes: shard => estimatedWorkflowBytes(shard, functionsOf, runsEndToEnd),
-    // Account-wide: only a synth of every pipeline sees them all.
-    iamRoleQuota: inputs.onlyShard === undefined ? organization.pipeline.iamRoleQuota : undefined,
-  }));
 
   const props: EngineProps = {
     organization,
@@ -174,6 +157,37 @@ export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[
   throwOnViolations(stacks.flatMap(stack => builtPipelineViolations(stack, (stack as ServicePipelineStack).pipeline.pipeline, kind)));
   if (full) stacks.push(new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: props.governanceStage }));
   return tagged(organization, stacks);
+}
+
+/**
+ * Renders the plan of `inputs` in the selected engine and topology as a model
+ * and checks every pipeline against its engine's hard limits: from manifests
+ * alone, so a plan that does not fit fails before any bundle or construct is
+ * built. Returns what {@link buildPipelines} builds from.
+ */
+export function checkPipelineLimits(app: cdk.App, inputs: Omit<PlatformInputs, 'bundles' | 'hookBundle'>) {
+  const { organization } = inputs;
+  const services = inputs.services ?? [];
+  const engine = selectedEngine(app, organization);
+  const kind = selectedTopology(app, organization);
+  const plan = planFromModels(organization, services);
+  const manifests = new Map(services.map(s => [s.manifest.name, s.manifest]));
+  const topology = deliveryTopology(plan, kind, services.map(s => ({ name: s.manifest.name, owner: s.manifest.owner })), organization.name);
+  const layout = inputs.layout ?? repositoryLayout();
+  const shards = topology.shards.filter(s => inputs.onlyShard === undefined || s.id === inputs.onlyShard);
+  const functionsOf = (name: string) => Object.keys(manifests.get(name)?.functions ?? {}).length;
+  const runsEndToEnd = (names: readonly string[]) => names.some(n => (END_TO_END_SUITE.services as readonly string[]).includes(n));
+  throwOnViolations(planLimitViolations({ ...topology, shards }, engine, {
+    bakeTimeMinutes: organization.pipeline.bakeTimeMinutes,
+    notificationEmails: organization.pipeline.notificationEmails.length,
+    functionsOf,
+    runsEndToEnd,
+    triggerPaths: shard => (kind === 'single' ? [] : serviceTriggerPaths(layout, shard.services)),
+    workflowBytes: shard => estimatedWorkflowBytes(shard, functionsOf, runsEndToEnd),
+    // Account-wide: only a synth of every pipeline sees them all.
+    iamRoleQuota: inputs.onlyShard === undefined ? organization.pipeline.iamRoleQuota : undefined,
+  }));
+  return { engine, kind, plan, topology, layout, shards };
 }
 
 /** Where the github engine writes its workflows, relative to the working directory (the repository root under the CDK CLI). */
@@ -303,6 +317,7 @@ export function buildScope(app: cdk.App, organization: Organization, options: { 
   }
   if (scope === 'all') {
     const services = loadServices({ servicesDir, organization });
+    checkPipelineLimits(app, { organization, services });
     buildPipelines(app, { organization, services, ...buildBundles(services, bundleDir), governanceBundles: buildGovernanceBundles(bundleDir) });
     return services;
   }
@@ -311,6 +326,7 @@ export function buildScope(app: cdk.App, organization: Organization, options: { 
     const members = shardMembers(servicesDir, selectedTopology(app, organization), shard, scope);
     const loaded = loadServices({ servicesDir, organization, only: withDependencies(servicesDir, members) });
     const services = loaded.filter(s => members.includes(s.manifest.name));
+    checkPipelineLimits(app, { organization, services: loaded, onlyShard: shard });
     buildPipelines(app, { organization, services: loaded, ...buildBundles(services, bundleDir), onlyShard: shard });
     return services;
   }

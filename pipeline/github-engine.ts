@@ -131,46 +131,28 @@ export class GitHubEngine extends Construct {
   constructor(scope: Construct, id: string, props: GitHubEngineProps) {
     super(scope, id);
     const org = props.organization;
-    const { branch } = org.pipeline.repository;
     const { shard, topology } = props;
     const single = topology.kind === 'single';
     const workflowName = single ? 'deploy' : workflowFileName(topology.kind, shard.id).replace(/\.yml$/, '');
 
-    this.workflow = new GitHubWorkflow(this, 'Workflow', {
-      workflowPath: props.workflowPath,
+    this.workflow = generatedWorkflow(this, props, {
       workflowName,
-      workflowTriggers: {
-        push: single ? { branches: [branch] } : { branches: [branch], paths: serviceTriggerPaths(props.layout, shard.services) },
-        workflowDispatch: {},
-      },
-      // One delivery at a time: a newer run waits and never cancels a deployment;
-      // of several waiting runs, GitHub keeps the newest (it holds everything before it).
-      concurrency: { group: `${workflowName}-${branch}`, cancelInProgress: false },
-      synth: new pipelines.ShellStep('Build', {
-        installCommands: [INSTALL],
-        commands: single ? [
-          // Known vulnerabilities at high severity in what is deployed fail the build.
-          AUDIT,
-          // Type check, unit tests, lint: the CodePipeline engine's gates.
-          'npx projen test',
-          // Synth runs cdk-nag (and rewrites this workflow, which must then be unchanged).
-          `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github`,
-        ] : [
-          AUDIT,
-          // Type check, tests and lint of this shard's services only.
-          `npx projen test:services -- ${shard.services.join(' ')}`,
-          // This shard only: its stacks under cdk-nag and cfn-guard, and this workflow (which must be unchanged).
-          `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github -c ${TOPOLOGY_CONTEXT_KEY}=${topology.kind} -c ${SCOPE_CONTEXT_KEY}=${scopeOfShard(shard.id)}`,
-        ],
-        primaryOutputDirectory: 'cdk.out',
-      }),
-      preBuildSteps: [setupNode()],
-      awsCreds: new LongerOidcCredentials(gitHubActionRoleArn(org), DEPLOY_SESSION_SECONDS),
-      // Only where STS is called: cdk-assets still publishes to each target's region.
-      publishAssetsAuthRegion: org.homeRegion,
-      cdkAssetsVersion: CDK_ASSETS_VERSION,
+      paths: single ? undefined : serviceTriggerPaths(props.layout, shard.services),
+      buildCommands: single ? [
+        // Known vulnerabilities at high severity in what is deployed fail the build.
+        AUDIT,
+        // Type check, unit tests, lint: the CodePipeline engine's gates.
+        'npx projen test',
+        // Synth runs cdk-nag (and rewrites this workflow, which must then be unchanged).
+        `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github`,
+      ] : [
+        AUDIT,
+        // Type check, tests and lint of this shard's services only.
+        `npx projen test:services -- ${shard.services.join(' ')}`,
+        // This shard only: its stacks under cdk-nag and cfn-guard, and this workflow (which must be unchanged).
+        `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github -c ${TOPOLOGY_CONTEXT_KEY}=${topology.kind} -c ${SCOPE_CONTEXT_KEY}=${scopeOfShard(shard.id)}`,
+      ],
     });
-    generatedWorkflow(this.workflow, topology.kind);
 
     if (single && props.plan.governance) {
       const { accountId, region } = props.plan.governance;
@@ -248,13 +230,41 @@ export class GitHubEngine extends Construct {
 }
 
 /**
- * What every generated workflow shares: the build gets no OIDC token (it runs
- * third-party code and needs no AWS access; the library grants every job the
- * deploy jobs' permission), the generated-file header, and the size limit,
- * checked right before the file is written so that an oversized workflow
- * (which GitHub would never start) is never written.
+ * A workflow of this engine: on push to the pipeline's branch (optionally
+ * only for `paths`) or by hand, one run at a time (a newer run waits and
+ * never cancels a deployment; of several waiting runs, GitHub keeps the
+ * newest, which holds everything before it), the build with the npm cache,
+ * GitHub OIDC credentials for an hour, assets authenticated in the home
+ * region. The build gets no OIDC token (it runs third-party code and needs
+ * no AWS access; the library grants every job the deploy jobs' permission);
+ * the file carries the generated-file header; its size is checked right
+ * before it is written, so that a workflow GitHub would never start is never
+ * written.
  */
-function generatedWorkflow(workflow: GitHubWorkflow, topology: PipelineTopology): void {
+function generatedWorkflow(scope: Construct, props: EngineProps & { readonly workflowPath: string },
+  options: { readonly workflowName: string; readonly paths?: readonly string[]; readonly buildCommands: readonly string[] }): GitHubWorkflow {
+  const org = props.organization;
+  const { branch } = org.pipeline.repository;
+  const workflow = new GitHubWorkflow(scope, 'Workflow', {
+    workflowPath: props.workflowPath,
+    workflowName: options.workflowName,
+    workflowTriggers: {
+      push: options.paths ? { branches: [branch], paths: [...options.paths] } : { branches: [branch] },
+      workflowDispatch: {},
+    },
+    concurrency: { group: `${options.workflowName}-${branch}`, cancelInProgress: false },
+    synth: new pipelines.ShellStep('Build', {
+      installCommands: [INSTALL],
+      commands: [...options.buildCommands],
+      primaryOutputDirectory: 'cdk.out',
+    }),
+    preBuildSteps: [setupNode()],
+    awsCreds: new LongerOidcCredentials(gitHubActionRoleArn(org), DEPLOY_SESSION_SECONDS),
+    // Only where STS is called: cdk-assets still publishes to each target's region.
+    publishAssetsAuthRegion: org.homeRegion,
+    cdkAssetsVersion: CDK_ASSETS_VERSION,
+  });
+  const topology = props.topology.kind;
   workflow.workflowFile.patch(JsonPatch.remove(`/jobs/${SYNTH_JOB_ID}/permissions/id-token`));
   workflow.workflowFile.commentAtTop = [
     `${GENERATED_WORKFLOW_HEADER.slice(2)}: \`npx cdk synth -c pipeline:engine=github\`. Do not edit.`,
@@ -266,6 +276,7 @@ function generatedWorkflow(workflow: GitHubWorkflow, topology: PipelineTopology)
     throwOnViolations(workflowViolations(path.basename(workflow.workflowPath), file.toYaml(), topology));
     write();
   };
+  return workflow;
 }
 
 /** Properties of a {@link GitHubPlatformWorkflow}. */
@@ -289,32 +300,19 @@ export class GitHubPlatformWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: GitHubPlatformWorkflowProps) {
     super(scope, id);
-    const org = props.organization;
-    const { branch } = org.pipeline.repository;
     const workflowsDir = path.dirname(props.workflowPath);
-    this.workflow = new GitHubWorkflow(this, 'Workflow', {
-      workflowPath: props.workflowPath,
+    this.workflow = generatedWorkflow(this, props, {
       workflowName: 'platform',
-      workflowTriggers: { push: { branches: [branch], paths: platformTriggerPaths(props.layout) }, workflowDispatch: {} },
-      concurrency: { group: `platform-${branch}`, cancelInProgress: false },
-      synth: new pipelines.ShellStep('Build', {
-        installCommands: [INSTALL],
-        commands: [
-          AUDIT,
-          'npx projen test',
-          `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github -c ${TOPOLOGY_CONTEXT_KEY}=${props.topology.kind}`,
-          // Every service workflow must be committed as this synth wrote it.
-          `if [ -n "$(git status --porcelain ${workflowsDir})" ]; then git status --porcelain ${workflowsDir}; `
-            + 'echo "Stale workflows: run npx cdk synth -c pipeline:engine=github and commit them"; exit 1; fi',
-        ],
-        primaryOutputDirectory: 'cdk.out',
-      }),
-      preBuildSteps: [setupNode()],
-      awsCreds: new LongerOidcCredentials(gitHubActionRoleArn(org), DEPLOY_SESSION_SECONDS),
-      publishAssetsAuthRegion: org.homeRegion,
-      cdkAssetsVersion: CDK_ASSETS_VERSION,
+      paths: platformTriggerPaths(props.layout),
+      buildCommands: [
+        AUDIT,
+        'npx projen test',
+        `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github -c ${TOPOLOGY_CONTEXT_KEY}=${props.topology.kind}`,
+        // Every service workflow must be committed as this synth wrote it.
+        `if [ -n "$(git status --porcelain ${workflowsDir})" ]; then git status --porcelain ${workflowsDir}; `
+          + 'echo "Stale workflows: run npx cdk synth -c pipeline:engine=github and commit them"; exit 1; fi',
+      ],
     });
-    generatedWorkflow(this.workflow, props.topology.kind);
     if (props.plan.governance) {
       const { accountId, region } = props.plan.governance;
       const stage = props.governanceStage(this);
