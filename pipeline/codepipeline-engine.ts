@@ -10,7 +10,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { cdkBootstrapRoleName, Organization, PIPELINE_OBSERVER_ROLE_NAME, PLATFORM_PIPELINE_STACK_NAME, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
 import { EngineProps } from './engine';
-import { CODEPIPELINE_LIMITS } from './pipeline-limits';
+import { CODEPIPELINE_LIMITS, STEPS_PER_ROLE } from './pipeline-limits';
 import { END_TO_END_SUITE, findApisScript } from './post-deploy';
 import { DeliveryTopology, PipelineShard, shardStackName, TOPOLOGY_CONTEXT_KEY } from './topology';
 import { platformTriggerPaths, RepositoryLayout, serviceTriggerPaths } from './trigger-paths';
@@ -224,8 +224,9 @@ export class ServicePipelineStack extends cdk.Stack {
   /** The CDK pipeline. */
   public readonly pipeline: pipelines.CodePipeline;
   private readonly organizationName: string;
-  /** The roles of the post-deploy steps, by kind: created on first use, shared by every step of the kind. */
-  private readonly stepRoles = new Map<'tests' | 'checks', iam.Role>();
+  /** The roles of the post-deploy steps, by kind: created on first use, each shared by up to STEPS_PER_ROLE steps. */
+  private readonly stepRoles = { tests: [] as iam.Role[], checks: [] as iam.Role[] };
+  private readonly stepCount = { tests: 0, checks: 0 };
 
   constructor(scope: Construct, id: string, props: ServicePipelineStackProps) {
     const org = props.organization;
@@ -291,21 +292,26 @@ export class ServicePipelineStack extends cdk.Stack {
    * and load tests: calls the pre-production APIs, reads through observer
    * roles) or `checks` (dependency and bake checks: reads through observer
    * roles). One role per kind instead of one per step keeps a pipeline's
-   * roles bounded, whatever the number of services and environments: the
-   * tooling account's IAM roles quota holds every pipeline's roles. Under the
-   * pipeline, so CloudFormation names it after this stack, as the observer
-   * roles' trust requires.
+   * roles bounded by the steps of a pipeline rather than the services of the
+   * platform: the tooling account's IAM roles quota holds every pipeline's
+   * roles. A role serves at most {@link STEPS_PER_ROLE} steps, because each
+   * step's project adds its log and report grants to the role's policy, which
+   * IAM limits to 10,240 characters. Under the pipeline, so CloudFormation
+   * names it after this stack, as the observer roles' trust requires.
    */
   private stepRole(kind: 'tests' | 'checks', statement: iam.PolicyStatement): iam.Role {
-    let role = this.stepRoles.get(kind);
+    const group = Math.floor(this.stepCount[kind]++ / STEPS_PER_ROLE);
+    let role = this.stepRoles[kind][group];
     if (!role) {
-      role = new iam.Role(this.pipeline, kind === 'tests' ? 'PostDeployTestsRole' : 'ChecksRole', {
+      // Construct ids: renaming one replaces the role (and its steps' projects follow).
+      const id = `${kind === 'tests' ? 'PostDeployTestsRole' : 'ChecksRole'}${group === 0 ? '' : group + 1}`;
+      role = new iam.Role(this.pipeline, id, {
         assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
         description: kind === 'tests'
           ? `Post-deploy tests of ${this.stackName}: calls pre-production APIs, reads through observer roles`
           : `Dependency and bake checks of ${this.stackName}: reads through observer roles`,
       });
-      this.stepRoles.set(kind, role);
+      this.stepRoles[kind][group] = role;
     }
     role.addToPrincipalPolicy(statement);
     return role;

@@ -80,8 +80,8 @@ export interface CodePipelineShape {
   readonly resources: number;
   /**
    * IAM roles of the pipeline's stack: the pipeline's, the build's,
-   * self-mutation's, asset publishing's, and one shared by its test steps and
-   * one by its check steps (bounded, whatever the number of services).
+   * self-mutation's, asset publishing's, and one per ten test steps and per
+   * ten check steps (6 for a pipeline of one service).
    */
   readonly roles: number;
 }
@@ -103,6 +103,13 @@ export const PIPELINE_STACK_RESOURCES = {
   perCodeBuildStep: 1,
   perStepRole: 2,
 } as const;
+
+/**
+ * Steps sharing one role: each adds about 500 characters of log, report
+ * and artifact grants to the role's policy, which IAM limits to 10,240
+ * characters per role (CDK would move the excess into managed policies).
+ */
+export const STEPS_PER_ROLE = 10;
 
 /** IAM roles of the platform pipeline: its own, the build's, self-mutation's and the step creating service pipelines. */
 export const PLATFORM_PIPELINE_ROLES = 4;
@@ -153,7 +160,8 @@ export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, n
     });
   });
   const r = PIPELINE_STACK_RESOURCES;
-  const stepRoles = (tests > 0 ? 1 : 0) + (checks > 0 ? 1 : 0);
+  // The test steps share a role per STEPS_PER_ROLE (10) of them, and so do the check steps.
+  const stepRoles = Math.ceil(tests / STEPS_PER_ROLE) + Math.ceil(checks / STEPS_PER_ROLE);
   return {
     stages,
     codeBuildProjects: 2 + (assets > 0 ? 1 : 0) + tests + checks,

@@ -65,8 +65,9 @@ describe('limits are checked from the plan, before anything is built', () => {
     expect(found.find(v => v.what === 'CloudFormation resources in its stack')).toMatchObject({
       pipeline: 'ServicePipeline',
       limit: 500,
-      // Fixed part, an email subscription, assets, 500 integration tests and 2 bake checks, the tests and checks roles.
-      count: 20 + 1 + 3 + 502 + 4,
+      // Fixed part, an email subscription, assets, 500 integration tests and 2 bake checks, and a role and
+      // policy per ten test steps (50) and per ten check steps (1).
+      count: 20 + 1 + 3 + 502 + 2 * (50 + 1),
     });
   });
 
@@ -123,8 +124,11 @@ describe('limits are checked from the plan, before anything is built', () => {
       manifest: { ...template.manifest, name: `svc-${String(i).padStart(3, '0')}`, wave: 'foundation' },
     }));
     const app = new cdk.App();
-    // The fixture organization (dev, prod in two regions): 4 stages, dev 400 x 3 actions (24), prod 400 x 4 + approval + bake (33).
+    // The fixture organization (dev, prod in two regions): 20 + 3 + 400 integration tests + 1 bake + 2 x (40 + 1) roles;
+    // 4 stages, dev 400 x 3 actions (24), prod 400 x 4 + approval + bake (33).
     expect(() => buildPipelines(app, { organization: fixture.organization, services: many, layout })).toThrow(new ConfigError([
+      'pipeline ServicePipeline: 506 CloudFormation resources in its stack, above the limit of 500; '
+        + 'fix: switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)',
       'pipeline ServicePipeline: 61 CodePipeline stages (waves of more than 50 actions are split), above the limit of 50; '
         + 'fix: switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)',
     ]));
