@@ -6,3 +6,4 @@ export * from './bundle';
 export * from './alarm-topic';
 export * from './key-policy';
 export * from './dependency-graph';
+export * from './cli-flags';

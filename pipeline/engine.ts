@@ -52,10 +52,17 @@ export interface EngineProps {
 
 /** The engine to render: the context override, else the declared one. */
 export function selectedEngine(app: cdk.App, organization: Organization): PipelineEngine {
-  const override: unknown = app.node.tryGetContext(ENGINE_CONTEXT_KEY);
-  if (override === undefined) return organization.pipeline.engine;
-  if (typeof override === 'string' && (PIPELINE_ENGINES as readonly string[]).includes(override)) {
-    return override as PipelineEngine;
-  }
-  throw new ConfigError([`CDK context ${ENGINE_CONTEXT_KEY} ${JSON.stringify(override)} is not an engine; allowed: ${PIPELINE_ENGINES.join(', ')}`]);
+  return contextOverride(app, ENGINE_CONTEXT_KEY, PIPELINE_ENGINES, organization.pipeline.engine, 'an engine');
+}
+
+/**
+ * CDK context `key` when it is one of `allowed` (a one-synth override of a
+ * declared choice), else `declared`; any other value is refused, naming the
+ * allowed ones.
+ */
+export function contextOverride<T extends string>(app: cdk.App, key: string, allowed: readonly T[], declared: T, what: string): T {
+  const override: unknown = app.node.tryGetContext(key);
+  if (override === undefined) return declared;
+  if (typeof override === 'string' && (allowed as readonly string[]).includes(override)) return override as T;
+  throw new ConfigError([`CDK context ${key} ${JSON.stringify(override)} is not ${what}; allowed: ${allowed.join(', ')}`]);
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand, ListStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import { ConfigError, formatValue, isKnownRegion, problem, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
+import { FlagSpec, readFlags } from '../kit';
 
 /*
  * Creates the service pipeline stacks of a sharded topology that do not exist
@@ -68,14 +69,6 @@ export interface HelpRequest {
   readonly help: true;
 }
 
-interface FlagSpec {
-  /** Takes a value (`--flag value` or `--flag=value`). */
-  readonly value: boolean;
-  /** `<value>` as shown in --help and in "needs a value" errors. */
-  readonly placeholder?: string;
-  readonly help: string;
-}
-
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--assembly': { value: true, placeholder: '<dir>', help: 'folder holding manifest.json of the CDK cloud assembly (e.g. cdk.out); required' },
   '--prefix': { value: true, placeholder: '<prefix>', help: `stack name prefix of the service pipelines (default ${DEFAULT_PREFIX})` },
@@ -114,46 +107,12 @@ export function reconcileHelpText(): string {
  * argument, each naming the flag, the bad value and what is allowed.
  */
 export function parseReconcileArgs(argv: readonly string[]): ReconcileArgs | HelpRequest {
-  const problems: string[] = [];
-  const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    // `npm run x -- --assembly cdk.out` may pass the `--` on.
-    if (arg === '--') continue;
-    if (!arg.startsWith('-')) {
-      problems.push(`${WHERE}: unexpected argument ${formatValue(arg)}; allowed: only options (${Object.keys(FLAGS).join(', ')})`);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const rawFlag = eq > 0 ? arg.slice(0, eq) : arg;
-    const flag = ALIASES[rawFlag] ?? rawFlag;
-    const spec = FLAGS[flag];
-    if (!spec) {
-      problems.push(`${WHERE}: ${rawFlag} is not an option; allowed: ${[...Object.keys(FLAGS), ...Object.keys(ALIASES)].join(', ')}`);
-      continue;
-    }
-    let value: string;
-    if (!spec.value) {
-      if (eq > 0) {
-        problems.push(`${WHERE}: ${flag} takes no value (got ${formatValue(arg.slice(eq + 1))})`);
-        continue;
-      }
-      value = 'true';
-    } else if (eq > 0) {
-      value = arg.slice(eq + 1);
-    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
-      value = argv[++i];
-    } else {
-      problems.push(`${WHERE}: ${flag} needs a value: ${flag} ${spec.placeholder}`);
-      continue;
-    }
-    const previous = values.get(flag);
-    if (previous !== undefined) {
-      problems.push(`${WHERE}: ${flag} is given more than once (${formatValue(previous)}, ${formatValue(value)}); give it once`);
-      continue;
-    }
-    values.set(flag, value);
-  }
+  const read = readFlags(argv, FLAGS, ALIASES, WHERE);
+  const problems = [
+    ...read.positionals.map(arg => `${WHERE}: unexpected argument ${formatValue(arg)}; allowed: only options (${Object.keys(FLAGS).join(', ')})`),
+    ...read.problems,
+  ];
+  const values = new Map([...read.values].map(([flag, given]) => [flag, given[0]]));
 
   if (values.has('--help') && problems.length === 0) return { help: true };
 

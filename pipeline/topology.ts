@@ -1,6 +1,7 @@
 import * as cdk from 'aws-cdk-lib';
-import { ConfigError, Organization, PIPELINE_TOPOLOGIES, PipelineTopology, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
+import { Organization, PIPELINE_TOPOLOGIES, PipelineTopology, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
 import { DeliveryPlan } from './delivery-plan';
+import { contextOverride } from './engine';
 
 /** CDK context key that overrides the declared topology for one synth: `-c pipeline:topology=per-service`. */
 export const TOPOLOGY_CONTEXT_KEY = 'pipeline:topology';
@@ -56,12 +57,7 @@ export interface TopologyServiceInput {
 
 /** The topology to render: the context override, else the declared one. */
 export function selectedTopology(app: cdk.App, organization: Organization): PipelineTopology {
-  const override: unknown = app.node.tryGetContext(TOPOLOGY_CONTEXT_KEY);
-  if (override === undefined) return organization.pipeline.topology;
-  if (typeof override === 'string' && (PIPELINE_TOPOLOGIES as readonly string[]).includes(override)) {
-    return override as PipelineTopology;
-  }
-  throw new ConfigError([`CDK context ${TOPOLOGY_CONTEXT_KEY} ${JSON.stringify(override)} is not a topology; allowed: ${PIPELINE_TOPOLOGIES.join(', ')}`]);
+  return contextOverride(app, TOPOLOGY_CONTEXT_KEY, PIPELINE_TOPOLOGIES, organization.pipeline.topology, 'a topology');
 }
 
 /** The id of the shard that deploys `service` in topology `kind`. */

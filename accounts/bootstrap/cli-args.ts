@@ -1,3 +1,4 @@
+import { FlagSpec, readFlags } from '../../kit';
 import { ConfigError } from '../config-error';
 import { CONTROL_TOWER_EXECUTION_ROLE_NAME, ORGANIZATION_ACCESS_ROLE_NAME } from '../platform-names';
 import { isKnownRegion } from '../regions';
@@ -36,20 +37,13 @@ export interface CliOptions {
   readonly createTimeoutMinutes: number;
 }
 
-interface FlagSpec {
-  /** Takes a value (`--flag value` or `--flag=value`). */
-  readonly value: boolean;
-  /** May be given more than once. */
-  readonly repeatable?: boolean;
+interface CommandFlagSpec extends FlagSpec {
   /** Commands it applies to. @default every command */
   readonly commands?: readonly Command[];
-  /** `<value>` as shown in --help. */
-  readonly placeholder?: string;
-  readonly help: string;
 }
 
 /** Every option, with the commands it applies to; the source of --help. */
-export const FLAGS: Readonly<Record<string, FlagSpec>> = {
+export const FLAGS: Readonly<Record<string, CommandFlagSpec>> = {
   '--profile': { value: true, placeholder: '<name>', help: 'AWS profile of the management account (default: the SDK credential chain)' },
   '--region': { value: true, placeholder: '<region>', help: 'region of STS, IAM and CDK calls (default: the declaration\'s homeRegion)' },
   '--endpoint-url': { value: true, placeholder: '<url>', help: 'send every AWS call there, e.g. http://localhost:5000 for moto (dummy credentials if none are set)' },
@@ -98,47 +92,10 @@ const where = 'command line';
  * {@link ConfigError} listing every bad argument: the flag, the value, and what is allowed.
  */
 export function parseCliArgs(argv: readonly string[]): CliOptions {
-  const problems: string[] = [];
-  const values = new Map<string, string[]>();
-  const commands: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    // `npx projen bootstrap -- plan` passes the `--` on.
-    if (arg === '--') continue;
-    if (!arg.startsWith('-')) {
-      commands.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const rawFlag = eq > 0 ? arg.slice(0, eq) : arg;
-    const flag = ALIASES[rawFlag] ?? rawFlag;
-    const spec = FLAGS[flag];
-    if (!spec) {
-      problems.push(`${where}: ${rawFlag} is not an option; allowed: ${[...Object.keys(FLAGS), ...Object.keys(ALIASES)].join(', ')}`);
-      continue;
-    }
-    let value: string;
-    if (!spec.value) {
-      if (eq > 0) {
-        problems.push(`${where}: ${flag} takes no value (got "${arg.slice(eq + 1)}")`);
-        continue;
-      }
-      value = 'true';
-    } else if (eq > 0) {
-      value = arg.slice(eq + 1);
-    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
-      value = argv[++i];
-    } else {
-      problems.push(`${where}: ${flag} needs a value: ${flag} ${spec.placeholder}`);
-      continue;
-    }
-    const previous = values.get(flag) ?? [];
-    if (previous.length > 0 && !spec.repeatable) {
-      problems.push(`${where}: ${flag} is given more than once ("${previous[0]}", "${value}"); give it once`);
-      continue;
-    }
-    values.set(flag, [...previous, value]);
-  }
+  const read = readFlags(argv, FLAGS, ALIASES, where);
+  const problems = [...read.problems];
+  const values = read.values;
+  const commands = read.positionals;
 
   const help = values.has('--help');
   let command: Command | undefined;
