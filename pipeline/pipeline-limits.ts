@@ -13,6 +13,16 @@ export const CODEPIPELINE_LIMITS = {
   pushFiltersPerTrigger: 3,
 } as const;
 
+/**
+ * Default quotas of the tooling account (per region) that many pipelines
+ * fill: AWS CodePipeline "pipelines per Region" and AWS CodeBuild "build
+ * projects per Region". Both can be raised through Service Quotas.
+ */
+export const TOOLING_ACCOUNT_QUOTAS = {
+  pipelines: 1000,
+  codeBuildProjects: 5000,
+} as const;
+
 /** CloudFormation's per-stack limits (AWS CloudFormation quotas; the template size is for one uploaded to S3, as CDK does). */
 export const CLOUDFORMATION_LIMITS = {
   resourcesPerStack: 500,
@@ -218,8 +228,30 @@ export function planLimitViolations(topology: DeliveryTopology, engine: Pipeline
     }
   }
   if (engine === 'codepipeline' && options.iamRoleQuota !== undefined) {
-    const roles = topology.shards.reduce((n, shard) => n + codePipelineShape(shard, options, options.notificationEmails).roles, 0)
-      + (topology.platformPipeline ? PLATFORM_PIPELINE_ROLES : 0);
+    const shapes = topology.shards.map(shard => codePipelineShape(shard, options, options.notificationEmails));
+    const platform = topology.platformPipeline ? 1 : 0;
+    // The platform and governance pipelines besides the service pipelines (the governance one is in the management account).
+    const pipelines = shapes.length + platform;
+    if (pipelines > TOOLING_ACCOUNT_QUOTAS.pipelines) {
+      violations.push({
+        pipeline: 'the tooling account',
+        what: 'CodePipeline pipelines in the home region',
+        count: pipelines,
+        limit: TOOLING_ACCOUNT_QUOTAS.pipelines,
+        fix: 'switch pipeline.topology to \'per-owner\' (one pipeline per team), or raise the CodePipeline quota "Maximum number of pipelines per Region"',
+      });
+    }
+    const projects = shapes.reduce((n, s) => n + s.codeBuildProjects, 0) + 3 * platform;
+    if (projects > TOOLING_ACCOUNT_QUOTAS.codeBuildProjects) {
+      violations.push({
+        pipeline: 'the tooling account',
+        what: 'CodeBuild projects in the home region',
+        count: projects,
+        limit: TOOLING_ACCOUNT_QUOTAS.codeBuildProjects,
+        fix: 'switch pipeline.topology to \'per-owner\' (one pipeline per team), or raise the CodeBuild quota "Build projects per Region"',
+      });
+    }
+    const roles = shapes.reduce((n, s) => n + s.roles, 0) + (topology.platformPipeline ? PLATFORM_PIPELINE_ROLES : 0);
     if (roles > options.iamRoleQuota - TOOLING_ROLES_RESERVE) {
       violations.push({
         pipeline: 'the tooling account',

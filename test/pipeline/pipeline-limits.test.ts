@@ -50,6 +50,13 @@ describe('limits are checked from the plan, before anything is built', () => {
     expect(roles(300, 'per-owner', 1000)).toEqual([]);
   });
 
+  test('more pipelines than the tooling account\'s CodePipeline quota (1,000 per region) are refused, naming per-owner', () => {
+    const found = planLimitViolations(deliveryTopology(generatedPlan(1000), 'per-service', generatedServices(1000), 'acme'), 'codepipeline',
+      { ...options, iamRoleQuota: 5000 });
+    expect(found.map(v => [v.pipeline, v.what, v.count, v.limit])).toContainEqual(['the tooling account', 'CodePipeline pipelines in the home region', 1001, 1000]);
+    expect(found.find(v => v.what === 'CodePipeline pipelines in the home region')!.fix).toContain('per-owner');
+  });
+
   test('300 services in one CodePipeline cross CodePipeline\'s 50 stages per pipeline', () => {
     const found = violations(300, 'single');
     expect(found.map(v => [v.pipeline, v.what, v.count, v.limit])).toEqual([
