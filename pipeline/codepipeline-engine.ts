@@ -31,6 +31,9 @@ const BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
 
 const INSTALL = 'npm ci --prefer-offline --no-audit';
 
+/** Heap of a build that synthesizes every service (platform pipeline, platform workflow): measured peak about 3 GB at 300 services. */
+export const WHOLE_PLATFORM_HEAP_MIB = 12288;
+
 /** Options of {@link cdkPipeline}. */
 interface CdkPipelineOptions {
   readonly organization: Organization;
@@ -40,6 +43,13 @@ interface CdkPipelineOptions {
   readonly buildCommands: readonly string[];
   /** Whether the build writes JUnit reports into test-reports/ (CodeBuild test reports). */
   readonly testReports: boolean;
+  /**
+   * Whether the build synthesizes the whole app of a sharded topology: a
+   * LARGE build (15 GB) with a 12 GB heap, since the full synth of 300
+   * services peaks near 3 GB, above Node's default heap on a MEDIUM (7 GB) one.
+   * @default false
+   */
+  readonly wholePlatform?: boolean;
   /**
    * Start only on pushes that change one of these paths (CodePipeline V2
    * trigger file-path filters).
@@ -70,8 +80,9 @@ function cdkPipeline(scope: Construct, options: CdkPipelineOptions): pipelines.C
     primaryOutputDirectory: 'cdk.out',
     buildEnvironment: {
       buildImage: BUILD_IMAGE,
-      computeType: codebuild.ComputeType.MEDIUM,
+      computeType: options.wholePlatform ? codebuild.ComputeType.LARGE : codebuild.ComputeType.MEDIUM,
     },
+    env: options.wholePlatform ? { NODE_OPTIONS: `--max-old-space-size=${WHOLE_PLATFORM_HEAP_MIB}` } : undefined,
     // Best effort: the npm cache survives between builds on the same host.
     cache: codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM),
     partialBuildSpec: codebuild.BuildSpec.fromObject({
@@ -491,6 +502,7 @@ export class PlatformPipelineStack extends cdk.Stack {
         `npx cdk synth -c ${TOPOLOGY_CONTEXT_KEY}=${props.topology.kind}`,
       ],
       testReports: true,
+      wholePlatform: true,
     });
     const tooling = org.pipeline.toolingAccount.id;
     // cdk deploy of a pipeline stack (and its cross-region support stacks) goes through the

@@ -158,6 +158,12 @@ describe('the per-service topology', () => {
     expect(spec.phases.build.commands).toEqual([
       'npm audit --audit-level=high --omit=dev', 'npx projen test', 'npx cdk synth -c pipeline:topology=per-service',
     ]);
+    // The whole platform's synth peaks near 3 GB at 300 services: a LARGE build with a 12 GB heap.
+    const synthProject = Object.values(resourcesOf('PlatformPipeline'))
+      .find(r => r.Type === 'AWS::CodeBuild::Project' && JSON.stringify(r).includes('npx projen test'))!.Properties.Environment as
+      { ComputeType: string; EnvironmentVariables: Array<{ Name: string; Value: string }> };
+    expect(synthProject.ComputeType).toBe('BUILD_GENERAL1_LARGE');
+    expect(synthProject.EnvironmentVariables).toContainEqual(expect.objectContaining({ Name: 'NODE_OPTIONS', Value: '--max-old-space-size=12288' }));
     const stage = stagesOf('PlatformPipeline').find(s => s.Name === 'ServicePipelines')!;
     expect(stage.Actions.map(a => a.Name)).toEqual(['CreateServicePipelines']);
     const create = buildSpecOf('PlatformPipeline', 'CreateServicePipelines').spec;
