@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { accountWithRole, CONTROL_TOWER_EXECUTION_ROLE_NAME, Organization, OU_PATH_SEPARATOR } from '../accounts';
 import { ControlTowerPlan, laneDependencies, planControlTower } from './control-tower-plan';
 import { OrganizationTrailAlarms } from './organization-trail-alarms';
-import { acknowledgeWildcardResource } from '../kit';
+import { acknowledgeWildcardResource, denyGrantsNotForAwsResources } from '../kit';
 
 /** Identifier of the OU-level `AWSControlTowerBaseline` (same in every region and partition). */
 export const CONTROL_TOWER_BASELINE_ID = '17BSJV3IGJ2QSGA2';
@@ -256,14 +256,7 @@ export class ControlTowerStack extends cdk.Stack {
     // Control Tower proactive control CT.KMS.PR.3: only AWS services may
     // hold grants on the key. Control Tower, CloudTrail and Config use the
     // key policy above, not grants.
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'Deny grants except for AWS resources',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-    }));
+    key.addToResourcePolicy(denyGrantsNotForAwsResources());
     return key;
   }
 
