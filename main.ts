@@ -154,7 +154,8 @@ export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[
   if (full && topology.platformPipeline) {
     stacks.push(new PlatformPipelineStack(app, PLATFORM_PIPELINE_STACK_NAME, { organization, topology, layout }));
   }
-  throwOnViolations(stacks.flatMap(stack => builtPipelineViolations(stack, (stack as ServicePipelineStack | PlatformPipelineStack).pipeline.pipeline, kind)));
+  throwOnViolations(stacks.flatMap(stack =>
+    builtPipelineViolations(stack, (stack as ServicePipelineStack | PlatformPipelineStack).pipeline.pipeline, kind)));
   if (full) stacks.push(new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage: props.governanceStage }));
   return tagged(organization, stacks);
 }
