@@ -1,8 +1,10 @@
 import * as cdk from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { generatedPlan, generatedServices } from './plan-fixtures';
 import { ConfigError } from '../../accounts';
 import { buildPipelines, repositoryLayout } from '../../main';
 import {
+  builtPipelineViolations,
   codePipelineShape,
   deliveryTopology,
   estimatedWorkflowBytes,
@@ -55,6 +57,21 @@ describe('limits are checked from the plan, before anything is built', () => {
       { ...options, iamRoleQuota: 5000 });
     expect(found.map(v => [v.pipeline, v.what, v.count, v.limit])).toContainEqual(['the tooling account', 'CodePipeline pipelines in the home region', 1001, 1000]);
     expect(found.find(v => v.what === 'CodePipeline pipelines in the home region')!.fix).toContain('per-owner');
+    // Build, self-mutation, assets, integration tests, bake and three dependency checks per pipeline (most have them).
+    expect(found.find(v => v.what === 'CodeBuild projects in the home region')).toMatchObject({ pipeline: 'the tooling account', limit: 5000 });
+  });
+
+  test('the built pipeline stack is counted again before anything is written: its own resources, not its stages\'', () => {
+    const app = new cdk.App();
+    const stack = new cdk.Stack(app, 'ServicePipeline-big');
+    const pipeline = new codepipeline.Pipeline(stack, 'Pipeline', { pipelineType: codepipeline.PipelineType.V2 });
+    for (let i = 0; i < 500; i++) new cdk.CfnResource(stack, `Topic${i}`, { type: 'AWS::SNS::Topic' });
+    // A stage's stacks are separate stacks: not counted.
+    const stage = new cdk.Stage(stack, 'Stage');
+    new cdk.CfnResource(new cdk.Stack(stage, 'Service'), 'Topic', { type: 'AWS::SNS::Topic' });
+    const found = builtPipelineViolations(stack, pipeline, 'single');
+    // The 500 topics, and the pipeline with its role, policy, artifact bucket, bucket policy, key and alias.
+    expect(found).toEqual([expect.objectContaining({ pipeline: 'ServicePipeline-big', what: 'CloudFormation resources in its stack', count: 507, limit: 500 })]);
   });
 
   test('300 services in one CodePipeline cross CodePipeline\'s 50 stages per pipeline', () => {
