@@ -50,12 +50,6 @@ interface CdkPipelineOptions {
    * @default false
    */
   readonly wholePlatform?: boolean;
-  /**
-   * Start only on pushes that change one of these paths (CodePipeline V2
-   * trigger file-path filters).
-   * @default - every push to the branch
-   */
-  readonly triggerPaths?: readonly string[];
 }
 
 /**
@@ -244,7 +238,10 @@ export class ServicePipelineStack extends cdk.Stack {
     const { shard, topology } = props;
     const sharded = topology.kind !== 'single';
     super(scope, id, {
-      description: sharded ? `Delivery pipeline of ${org.name}'s ${shard.services.join(', ')}` : `Delivery pipeline of ${org.name}'s services`,
+      // (CloudFormation allows 1,024 characters: a team's pipeline is described by its count of services.)
+      description: topology.kind === 'per-service' ? `Delivery pipeline of ${org.name}'s ${shard.id} service`
+        : sharded ? `Delivery pipeline of ${org.name}'s team ${shard.id} (${shard.services.length} services)`
+          : `Delivery pipeline of ${org.name}'s services`,
       ...props,
       stackName: shard.stackName,
       env: { account: org.pipeline.toolingAccount.id, region: org.homeRegion },
