@@ -48,6 +48,10 @@ export default defineOrganization({
 
   pipeline: {
     engine: 'codepipeline',
+    // One pipeline for every service while there are few; 'per-service' or
+    // 'per-owner' (a pipeline per service or team, plus the platform pipeline)
+    // at scale: see the README's "Delivery at scale". Synth says when to switch.
+    topology: 'single',
     toolingAccount: 'tooling',
     // Systems of record first, then what builds on them.
     waves: ['foundation', 'core'],
