@@ -363,10 +363,8 @@ export class ServicePipelineStack extends cdk.Stack {
     const org = this.organizationName;
     const observerRole = observerRoleArn(account);
     return this.testStep(`EndToEndTests-${stage}`, account, region, stage,
-      [
-        `eval "$(${findApisScript(org, stage, region, observerRole, END_TO_END_SUITE.services).join('\n')} | sed 's/^/export /')"`,
-        ...END_TO_END_SUITE.commands,
-      ],
+      // One command: the suites see the URLs without relying on variables surviving between commands.
+      [[findApisScript(org, stage, region, observerRole, END_TO_END_SUITE.services).command, ...END_TO_END_SUITE.commands].join(' && ')],
       {}, { ...END_TO_END_SUITE.env },
       [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [observerRole] })]);
   }

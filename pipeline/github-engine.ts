@@ -24,7 +24,7 @@ import {
   GOVERNANCE_ENVIRONMENT,
 } from './github-oidc-stack';
 import { throwOnViolations, workflowViolations } from './pipeline-limits';
-import { END_TO_END_SUITE } from './post-deploy';
+import { END_TO_END_SUITE, findApisScript } from './post-deploy';
 import { PipelineShard, TOPOLOGY_CONTEXT_KEY } from './topology';
 import { platformTriggerPaths, serviceTriggerPaths } from './trigger-paths';
 
@@ -498,26 +498,20 @@ function integrationTests(service: string, roleArn: string, region: string, apiU
 function endToEndTests(
   org: string, env: string, account: string, region: string, services: readonly string[], roleArn: string, homeRegion: string,
 ): GitHubActionStep {
-  const observerRole = `arn:aws:iam::${account}:role/${PIPELINE_OBSERVER_ROLE_NAME}`;
+  const find = findApisScript(org, env, region, `arn:aws:iam::${account}:role/${PIPELINE_OBSERVER_ROLE_NAME}`, services);
+  const [suite, load] = END_TO_END_SUITE.commands;
   return new GitHubActionStep(`EndToEndTests-${env}`, {
     permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
-    env: { LOAD_REQUESTS: '300', LOAD_CONCURRENCY: '10', LOAD_MAX_P95_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01', AWS_REGION: region },
+    env: { ...END_TO_END_SUITE.env, AWS_REGION: region },
     jobSteps: [
       checkout(),
       setupNode(),
       { name: 'Install', run: INSTALL },
       configureAws('Authenticate Via OIDC Role', roleArn, homeRegion, 1800),
-      {
-        name: 'Find the APIs',
-        run: [
-          `creds=$(aws sts assume-role --role-arn ${observerRole} --role-session-name e2e-urls --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)`,
-          'read -r key secret token <<<"$creds"',
-          ...services.map(s => `echo "${s.toUpperCase().replace(/-/g, '_')}_API_URL=$(AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_SESSION_TOKEN=$token `
-            + `aws ssm get-parameter --region ${region} --name /${org}/${env}/services/${s}/api-url --query Parameter.Value --output text)" >> "$GITHUB_ENV"`),
-        ].join('\n'),
-      },
-      { name: 'End-to-end suite', run: 'npx tsx test/e2e/payment-flow.ts' },
-      { name: 'Load test', run: 'npx tsx test/e2e/load.ts' },
+      // The URLs reach the next steps through $GITHUB_ENV.
+      { name: 'Find the APIs', run: `${find.command} && printf '%s\\n' ${find.variables.map(v => `"${v}=$${v}"`).join(' ')} >> "$GITHUB_ENV"` },
+      { name: 'End-to-end suite', run: suite },
+      { name: 'Load test', run: load },
     ],
   });
 }

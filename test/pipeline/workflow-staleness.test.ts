@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { parse } from 'yaml';
+import { runWithFakeAws } from './fake-aws';
 import { buildBundles, buildPipelines } from '../../main';
 import { describePlan, GENERATED_WORKFLOW_HEADER, planFromModels, workflowOrder } from '../../pipeline';
 import { loadServices } from '../../services';
@@ -45,6 +46,14 @@ test('staging runs the end-to-end suite and the load test, after its last wave, 
   const find = job.steps!.find(s => s.run?.includes('aws ssm get-parameter'))!.run!;
   for (const service of ['LEDGER', 'NOTIFICATIONS', 'PAYMENTS']) expect(find).toContain(`${service}_API_URL=`);
   expect(find).toContain('arn:aws:iam::777777777777:role/platform-pipeline-observer');
+  // Run as GitHub runs it (against a fake AWS CLI): the URLs reach the next steps through $GITHUB_ENV.
+  const githubEnv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'github-env-')), 'env');
+  const found = runWithFakeAws(find, { GITHUB_ENV: githubEnv });
+  expect(found.status).toBe(0);
+  expect(fs.readFileSync(githubEnv, 'utf8').trim().split('\n').sort()).toEqual([
+    'LEDGER_API_URL=https://ledger.example/staging', 'NOTIFICATIONS_API_URL=https://notifications.example/staging',
+    'PAYMENTS_API_URL=https://payments.example/staging',
+  ]);
   expect(job.env).toMatchObject({ LOAD_MAX_P95_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01' });
   expect(id).toMatch(/staging/);
 });
