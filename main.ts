@@ -6,7 +6,7 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { ConfigError, LOCK_FILE, loadOrganization, Organization, PLATFORM_PIPELINE_STACK_NAME } from './accounts';
 import declaration from './accounts/organization';
 import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
-import { bundleEntries, FunctionBundle } from './kit';
+import { bundleEntries, FunctionBundle, SYNTH_PHASES, synthTimings } from './kit';
 import {
   addPolicyValidation,
   builtPipelineViolations,
@@ -23,6 +23,7 @@ import {
   planFromModels,
   planLimitViolations,
   PlatformPipelineStack,
+  PolicyValidationOptions,
   RepositoryLayout,
   SCOPE_CONTEXT_KEY,
   selectedEngine,
@@ -63,6 +64,13 @@ export interface PlatformInputs {
   readonly layout?: RepositoryLayout;
   /** Build only this shard's pipeline (`-c platform:scope=pipeline:<id>`). @default - every pipeline */
   readonly onlyShard?: string;
+  /**
+   * How synth validates templates (cdk-nag, Control Tower guard rules), or
+   * `false` for none: for tests that read templates and assert no
+   * validation result. The CLI synth always validates, with its cache.
+   * @default {} - every template validated, no cache
+   */
+  readonly policyValidation?: PolicyValidationOptions | false;
 }
 
 /** The props of `service`'s stacks in environment `envName` (everything but the region). */
@@ -81,8 +89,18 @@ function serviceStackInputs(inputs: PlatformInputs, serviceName: string, envName
 }
 
 /** The governance stage of `organization`, for either engine or the governance-only synth. */
-function governanceStageOf(organization: Organization, bundles: GovernanceBundles = defaultGovernanceBundles()): EngineProps['governanceStage'] {
-  return scope => new GovernanceStage(scope, 'Governance', { organization, bundles, templateValidation: addPolicyValidation });
+function governanceStageOf(
+  organization: Organization,
+  bundles: GovernanceBundles = defaultGovernanceBundles(),
+  validation: PolicyValidationOptions | false = {},
+): EngineProps['governanceStage'] {
+  const templateValidation = validation === false ? undefined : (app: cdk.App) => addPolicyValidation(app, validation);
+  return scope => new GovernanceStage(scope, 'Governance', { organization, bundles, templateValidation });
+}
+
+/** Adds policy validation to `app` unless `validation` is false. */
+function validate(app: cdk.App, validation: PolicyValidationOptions | false = {}): void {
+  if (validation !== false) addPolicyValidation(app, validation);
 }
 
 /**
@@ -92,9 +110,13 @@ function governanceStageOf(organization: Organization, bundles: GovernanceBundle
  * as the pipelines.
  */
 export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
+  return synthTimings.time(SYNTH_PHASES.constructs, () => buildPlatformStacks(app, inputs));
+}
+
+function buildPlatformStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
   const { organization } = inputs;
-  addPolicyValidation(app);
-  const stacks: cdk.Stack[] = [...governanceStageOf(organization, inputs.governanceBundles)(app).stacks];
+  validate(app, inputs.policyValidation);
+  const stacks: cdk.Stack[] = [...governanceStageOf(organization, inputs.governanceBundles, inputs.policyValidation)(app).stacks];
   const plan = planFromModels(organization, inputs.services ?? []);
   for (const env of plan.environments) {
     for (const region of env.regions) {
@@ -120,9 +142,13 @@ export function buildPlatform(app: cdk.App, inputs: PlatformInputs): cdk.Stack[]
  * built, before anything is written. Returns the top-level stacks.
  */
 export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
+  return synthTimings.time(SYNTH_PHASES.constructs, () => buildPipelineStacks(app, inputs));
+}
+
+function buildPipelineStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] {
   const { organization } = inputs;
   const services = inputs.services ?? [];
-  addPolicyValidation(app);
+  validate(app, inputs.policyValidation);
   const { engine, kind, plan, topology, layout, shards } = checkPipelineLimits(app, inputs);
   const manifests = new Map(services.map(s => [s.manifest.name, s.manifest]));
 
@@ -139,7 +165,7 @@ export function buildPipelines(app: cdk.App, inputs: PlatformInputs): cdk.Stack[
       return dependencyParameters(organization.name, envName, manifest, manifest.dependsOn.map(d => manifests.get(d)!));
     },
     shardOf: name => shardIdOf(kind, { name, owner: manifests.get(name)!.owner }),
-    governanceStage: governanceStageOf(organization, inputs.governanceBundles),
+    governanceStage: governanceStageOf(organization, inputs.governanceBundles, inputs.policyValidation),
   };
   const full = inputs.onlyShard === undefined;
   if (engine === 'github') {
@@ -306,45 +332,68 @@ export function summarize(organization: Organization, assembly: CloudAssembly, s
  * and the manifests of what they depend on, are loaded, bundled, validated
  * and synthesized; no other service's code is read).
  */
-export function buildScope(app: cdk.App, organization: Organization, options: { servicesDir?: string; bundleDir?: string } = {}): Service[] {
+export function buildScope(
+  app: cdk.App,
+  organization: Organization,
+  options: { servicesDir?: string; bundleDir?: string; policyValidation?: PolicyValidationOptions | false } = {},
+): Service[] {
   const scope: unknown = app.node.tryGetContext(SCOPE_CONTEXT_KEY) ?? 'all';
   const servicesDir = options.servicesDir ?? path.join(__dirname, 'services');
   const bundleDir = options.bundleDir ?? BUNDLE_DIR;
+  const policyValidation = options.policyValidation ?? {};
+  const models = <T>(fn: () => T) => synthTimings.time(SYNTH_PHASES.models, fn);
   if (scope === 'governance') {
-    addPolicyValidation(app);
-    const governanceStage = governanceStageOf(organization, buildGovernanceBundles(bundleDir));
-    tagged(organization, [new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage })]);
+    validate(app, policyValidation);
+    const governanceStage = governanceStageOf(organization, buildGovernanceBundles(bundleDir), policyValidation);
+    synthTimings.time(SYNTH_PHASES.constructs, () =>
+      tagged(organization, [new GovernancePipelineStack(app, 'GovernancePipeline', { organization, governanceStage })]));
     return [];
   }
   if (scope === 'all') {
-    const services = loadServices({ servicesDir, organization });
-    checkPipelineLimits(app, { organization, services });
-    buildPipelines(app, { organization, services, ...buildBundles(services, bundleDir), governanceBundles: buildGovernanceBundles(bundleDir) });
+    const services = models(() => loadServices({ servicesDir, organization }));
+    models(() => checkPipelineLimits(app, { organization, services }));
+    buildPipelines(app, {
+      organization, services, ...buildBundles(services, bundleDir), governanceBundles: buildGovernanceBundles(bundleDir), policyValidation,
+    });
     return services;
   }
   if (typeof scope === 'string' && scope.startsWith(PIPELINE_SCOPE_PREFIX)) {
     const shard = scope.slice(PIPELINE_SCOPE_PREFIX.length);
-    const members = shardMembers(servicesDir, selectedTopology(app, organization), shard, scope);
-    const loaded = loadServices({ servicesDir, organization, only: withDependencies(servicesDir, members) });
-    const services = loaded.filter(s => members.includes(s.manifest.name));
-    checkPipelineLimits(app, { organization, services: loaded, onlyShard: shard });
-    buildPipelines(app, { organization, services: loaded, ...buildBundles(services, bundleDir), onlyShard: shard });
+    const { loaded, services } = models(() => {
+      const members = shardMembers(servicesDir, selectedTopology(app, organization), shard, scope);
+      const all = loadServices({ servicesDir, organization, only: withDependencies(servicesDir, members) });
+      checkPipelineLimits(app, { organization, services: all, onlyShard: shard });
+      return { loaded: all, services: all.filter(s => members.includes(s.manifest.name)) };
+    });
+    buildPipelines(app, { organization, services: loaded, ...buildBundles(services, bundleDir), onlyShard: shard, policyValidation });
     return services;
   }
   throw new ConfigError([`CDK context ${SCOPE_CONTEXT_KEY} ${JSON.stringify(scope)} is not a scope; allowed: all, governance, ${PIPELINE_SCOPE_PREFIX}<shard>`]);
 }
 
+/**
+ * Where the CLI synth keeps policy validation results by content
+ * (gitignored): a template unchanged since an earlier synth is not
+ * validated again.
+ */
+export const VALIDATION_CACHE_DIR = path.join(__dirname, '.build', 'validation-cache');
+
+/** Environment variable naming a file the synth writes its per-phase timings to (the benchmark sets it). */
+export const SYNTH_TIMINGS_ENV = 'PLATFORM_SYNTH_TIMINGS';
+
 /** Reads the repository's declaration files, builds and synthesizes the app. */
 function main(): void {
-  const organization = loadOrganization({
+  const organization = synthTimings.time(SYNTH_PHASES.models, () => loadOrganization({
     declaration,
     lockText: fs.readFileSync(path.join(__dirname, LOCK_FILE), 'utf8'),
-  });
+  }));
   const app = new cdk.App();
-  const services = buildScope(app, organization);
-  const assembly = app.synth();
+  const services = buildScope(app, organization, { policyValidation: { cacheDir: VALIDATION_CACHE_DIR } });
+  const assembly = synthTimings.time(SYNTH_PHASES.synthesis, () => app.synth());
   // stderr: the CDK CLI shows it, and stdout stays free for templates.
   console.error(summarize(organization, assembly, services));
+  const timings = process.env[SYNTH_TIMINGS_ENV];
+  if (timings) synthTimings.write(timings);
 }
 
 /** `platform:scope` of a service pipeline's build: `pipeline:<shard>`. */

@@ -7,3 +7,5 @@ export * from './alarm-topic';
 export * from './key-policy';
 export * from './dependency-graph';
 export * from './cli-flags';
+export * from './synth-timings';
+export * from './validation-cache';

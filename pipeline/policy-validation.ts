@@ -1,8 +1,24 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import * as cdk from 'aws-cdk-lib';
-import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NagPack, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { IConstruct } from 'constructs';
+import { SYNTH_PHASES, synthTimings, ValidationCache } from '../kit';
+
+/** How {@link addPolicyValidation} validates. */
+export interface PolicyValidationOptions {
+  /**
+   * Keeps each template's results in this folder by content (template bytes,
+   * rules and their versions, the acknowledgements cdk-nag reads), and
+   * reuses them while none of that changes. A cached result reports its
+   * findings again: the cache saves time, never a finding.
+   * @default - no cache: every template is validated
+   */
+  readonly cacheDir?: string;
+}
 
 /**
  * The policy validation every synth runs (locally, in CI and in the
@@ -12,41 +28,193 @@ import { AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
  * neither fixed nor acknowledged with a reason (`Validations.of(x).acknowledge`,
  * ids `cdk-validator-cfnguard::<rule>` for the guard rules) fails synth.
  */
-export function addPolicyValidation(app: cdk.App): void {
+export function addPolicyValidation(app: cdk.App, options: PolicyValidationOptions = {}): void {
+  const cache = options.cacheDir === undefined ? undefined : new ValidationCache(options.cacheDir);
   cdk.Validations.of(app).addPlugins(
-    new AwsSolutionsChecks(app),
-    new PCIDSS321Checks(app),
-    new ServerlessChecks(app),
-    new ControlTowerGuardValidator(),
+    new NagPackValidator(new AwsSolutionsChecks(app), cache),
+    new NagPackValidator(new PCIDSS321Checks(app), cache),
+    new NagPackValidator(new ServerlessChecks(app), cache),
+    new ControlTowerGuardValidator({ cache }),
   );
+}
+
+/** The installed cdk-nag release: part of every cache key of its packs. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const NAG_VERSION = (require('cdk-nag/package.json') as { version: string }).version;
+
+/**
+ * A cdk-nag pack run one stack at a time, so that a stack whose inputs are
+ * unchanged since a previous synth takes its results from the cache.
+ *
+ * cdk-nag walks the construct tree, not the templates: its findings for a
+ * stack depend on the stack's resources (what its template holds), on their
+ * construct paths and logical ids (findings name them), and on the
+ * acknowledgements on each resource and its ancestors. The cache key holds
+ * all three. Reported under the pack's own name, so acknowledgements and the
+ * validation report read as before.
+ */
+export class NagPackValidator implements cdk.IPolicyValidationPlugin {
+  public readonly name: string;
+  public readonly version?: string;
+  public readonly ruleIds?: string[];
+
+  constructor(private readonly pack: NagPack, private readonly cache?: ValidationCache) {
+    this.name = pack.name;
+    this.version = pack.version;
+    this.ruleIds = pack.ruleIds;
+  }
+
+  public validate(context: cdk.IPolicyValidationContext): cdk.PolicyValidationPluginReport {
+    return synthTimings.time(SYNTH_PHASES.validation(this.name), () => this.validateStacks(context));
+  }
+
+  private validateStacks(context: cdk.IPolicyValidationContext): cdk.PolicyValidationPluginReport {
+    const root = (context as { appConstruct?: IConstruct }).appConstruct;
+    // What cdk-nag's own validate() needs too; CDK provides it since 2.262.
+    if (!root) throw new Error(`${this.name}: the validation context has no construct tree (appConstruct)`);
+    const violations: cdk.PolicyViolation[] = [];
+    for (const [stack, resources] of resourcesByStack(root)) {
+      const digest = this.cache ? stackDigest(stack, resources) : undefined;
+      const key = digest === undefined ? undefined : ValidationCache.key('cdk-nag', NAG_VERSION, this.name, this.version ?? '', digest);
+      let found = key === undefined ? undefined : this.cache!.get<cdk.PolicyViolation[]>(key);
+      if (found) {
+        synthTimings.count(SYNTH_PHASES.validation(this.name), 'stacks from cache');
+      } else {
+        // cdk-nag walks the children of the scope it is given: these resources, and nothing of another stack.
+        found = this.pack.validateScope({ node: { children: resources } } as unknown as IConstruct).violations;
+        synthTimings.count(SYNTH_PHASES.validation(this.name), 'stacks validated');
+        if (key !== undefined) this.cache!.set(key, found);
+      }
+      violations.push(...found);
+    }
+    this.cache?.prune();
+    return { success: violations.length === 0, violations: mergedByRule(violations) };
+  }
+
+}
+
+const stacksOfTree = new WeakMap<IConstruct, Map<cdk.Stack, cdk.CfnResource[]>>();
+/** Every CfnResource of the tree under `root`, by the stack it belongs to (once per tree: the packs share it). */
+function resourcesByStack(root: IConstruct): Map<cdk.Stack, cdk.CfnResource[]> {
+  const known = stacksOfTree.get(root);
+  if (known) return known;
+  const byStack = new Map<cdk.Stack, cdk.CfnResource[]>();
+  stacksOfTree.set(root, byStack);
+  for (const node of root.node.findAll()) {
+    if (!cdk.CfnResource.isCfnResource(node)) continue;
+    const stack = cdk.Stack.of(node);
+    let list = byStack.get(stack);
+    if (!list) byStack.set(stack, list = []);
+    list.push(node);
+  }
+  return byStack;
+}
+
+const digests = new WeakMap<cdk.Stack, string | undefined>();
+/**
+ * What cdk-nag's findings for `stack` depend on, hashed: its template, the
+ * paths and logical ids of its resources, and the acknowledgements on them
+ * and their ancestors. Undefined when the template is not on disk.
+ */
+function stackDigest(stack: cdk.Stack, resources: readonly cdk.CfnResource[]): string | undefined {
+  if (digests.has(stack)) return digests.get(stack);
+  const template = templateBytes(stack);
+  const ids = resources.map(r => `${r.node.path}\t${stack.resolve(r.logicalId)}`).sort().join('\n');
+  const digest = template && ValidationCache.key(template, ids, acknowledgementsOf(resources));
+  digests.set(stack, digest);
+  return digest;
+}
+
+/** The acknowledgements cdk-nag reads for `resources`: on each of them and on every ancestor, with where they are. */
+function acknowledgementsOf(resources: readonly cdk.CfnResource[]): string {
+  const seen = new Set<IConstruct>();
+  const lines: string[] = [];
+  for (const resource of resources) {
+    for (let node: IConstruct | undefined = resource; node && !seen.has(node); node = node.node.scope) {
+      seen.add(node);
+      for (const entry of node.node.metadata) {
+        if (entry.type === cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY) lines.push(`${node.node.path}\t${JSON.stringify(entry.data)}`);
+      }
+    }
+  }
+  return lines.sort().join('\n');
+}
+
+/** The synthesized template of `stack`, or undefined when it is not on disk. */
+function templateBytes(stack: cdk.Stack): Buffer | undefined {
+  const outdir = cdk.Stage.of(stack)?.outdir;
+  if (!outdir) return undefined;
+  try {
+    return fs.readFileSync(path.join(outdir, stack.templateFile));
+  } catch {
+    return undefined;
+  }
+}
+
+/** One violation per rule, its resources from every stack together (as one whole-app run reports them). */
+function mergedByRule(violations: readonly cdk.PolicyViolation[]): cdk.PolicyViolation[] {
+  const byRule = new Map<string, cdk.PolicyViolation>();
+  for (const v of violations) {
+    const merged = byRule.get(v.ruleName);
+    if (merged) byRule.set(v.ruleName, { ...merged, violatingResources: [...merged.violatingResources, ...v.violatingResources] });
+    else byRule.set(v.ruleName, v);
+  }
+  return [...byRule.values()];
 }
 
 /** The Control Tower rule files bundled with `@cdklabs/cdk-validator-cfnguard` (what `CfnGuardValidator` runs by default). */
 const CONTROL_TOWER_RULES_DIR = path.join(
   path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard')), '..', 'rules', 'control-tower', 'cfn-guard');
 
-/** One guard rule file and the resource types it inspects (`undefined`: it may inspect any resource). */
+/** One guard rule file, the resource types it inspects (`undefined`: it may inspect any resource), and its content's hash. */
 interface GuardRuleFile {
   readonly path: string;
   readonly types?: ReadonlySet<string>;
+  readonly digest: string;
+}
+
+/** Properties of a {@link ControlTowerGuardValidator}. */
+export interface ControlTowerGuardValidatorProps {
+  /** Where results are kept by template content and rules. @default - none: every template is validated */
+  readonly cache?: ValidationCache;
+  /**
+   * cfn-guard processes run at once, each on its share of the templates.
+   * @default - one per CPU core
+   */
+  readonly concurrency?: number;
+}
+
+/** What CfnGuardValidator reports. */
+type GuardReport = cdk.PolicyValidationPluginReportBeta1;
+
+/** A cfn-guard run: rule files and the templates they apply to. */
+interface GuardJob {
+  readonly rules: readonly string[];
+  readonly templatePaths: readonly string[];
 }
 
 /**
  * `CfnGuardValidator` with every bundled Control Tower rule, run so that
- * cfn-guard only evaluates the rule files that can apply to each template.
+ * cfn-guard only evaluates the rule files that can apply to each template,
+ * only for templates whose results are not cached, on every core.
  *
  * Why: cfn-guard evaluates every rule file against every template, and its
- * cost grows with rules x resources even when a rule finds nothing to check
- * (each rule still walks the template's resources to select its types). The
- * 237 bundled files cost ~1.1 s per 60 KB service template; fewer than 40 of
- * them name a resource type our templates contain. Each Control Tower rule
- * selects resources by the literal types it names and SKIPs a template
- * without them (scenario 1 of every rule), so leaving those files out for
- * that template changes no result: the same rules still check every resource
- * they can apply to. A rule file that names no type, or mentions `AWS::`
- * other than as a full literal type (a pattern, a prefix), always runs.
+ * cost grows with rules x templates (about 12 ms per pair here) even when a
+ * rule finds nothing to check. The 237 bundled files cost ~1.1 s per 60 KB
+ * service template; fewer than 40 of them name a resource type our
+ * templates contain. Each Control Tower rule selects resources by the
+ * literal types it names and SKIPs a template without them (scenario 1 of
+ * every rule), so leaving those files out for that template changes no
+ * result: the same rules still check every resource they can apply to. A
+ * rule file that names no type, or mentions `AWS::` other than as a full
+ * literal type (a pattern, a prefix), always runs.
  *
- * Templates needing the same rule files share one cfn-guard invocation.
+ * A template's results depend only on its bytes and the rule files applied:
+ * with a cache, a template unchanged since an earlier synth is not validated
+ * again, and its findings are reported from the cache. The rest are split
+ * across cfn-guard processes that run in parallel (worker threads, each
+ * running `CfnGuardValidator` on its share).
+ *
  * Violations are reported under `CfnGuardValidator`'s plugin name, so
  * acknowledgements read `cdk-validator-cfnguard::<rule name>`.
  */
@@ -55,11 +223,15 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
   public readonly version?: string;
   public readonly ruleIds?: string[];
   private readonly rules: readonly GuardRuleFile[];
+  private readonly cache?: ValidationCache;
+  private readonly concurrency: number;
 
-  constructor() {
+  constructor(props: ControlTowerGuardValidatorProps = {}) {
     const full = new CfnGuardValidator();
     this.version = full.version;
     this.ruleIds = full.ruleIds;
+    this.cache = props.cache;
+    this.concurrency = Math.max(1, props.concurrency ?? os.availableParallelism());
     this.rules = fs.readdirSync(CONTROL_TOWER_RULES_DIR, { recursive: true, encoding: 'utf8' })
       .filter(file => file.endsWith('.guard'))
       .sort()
@@ -68,41 +240,162 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
 
   /** The rule files cfn-guard evaluates for a template holding resources of these types. */
   public rulesFor(resourceTypes: ReadonlySet<string>): string[] {
-    return this.rules.filter(r => !r.types || [...r.types].some(t => resourceTypes.has(t))).map(r => r.path);
+    return this.rulesOf(resourceTypes).map(r => r.path);
   }
 
   public validate(context: cdk.IPolicyValidationContext): cdk.PolicyValidationPluginReport {
+    return synthTimings.time(SYNTH_PHASES.validation(this.name), () => this.validateTemplates(context.templatePaths));
+  }
+
+  private validateTemplates(templatePaths: readonly string[]): cdk.PolicyValidationPluginReport {
+    const phase = SYNTH_PHASES.validation(this.name);
+    const violations: cdk.PolicyViolation[] = [];
     const batches = new Map<string, { rules: string[]; templatePaths: string[] }>();
-    for (const templatePath of context.templatePaths) {
-      const rules = this.rulesFor(resourceTypesOf(templatePath));
+    const keys = new Map<string, string>();
+    for (const templatePath of templatePaths) {
+      const bytes = fs.readFileSync(templatePath);
+      const rules = this.rulesOf(resourceTypesOf(bytes));
       // No rule inspects any resource of this template: cfn-guard would SKIP every rule.
       if (rules.length === 0) continue;
-      const key = rules.join('\n');
-      const batch = batches.get(key);
+      if (this.cache) {
+        const key = ValidationCache.key('cfn-guard', this.version ?? '', ...rules.map(r => r.digest), bytes);
+        const cached = this.cache.get<cdk.PolicyViolation[]>(key);
+        if (cached) {
+          synthTimings.count(phase, 'templates from cache');
+          violations.push(...cached.map(v => ({ ...v, violatingResources: v.violatingResources.map(r => ({ ...r, templatePath })) })));
+          continue;
+        }
+        keys.set(templatePath, key);
+      }
+      const batchKey = rules.map(r => r.path).join('\n');
+      const batch = batches.get(batchKey);
       if (batch) batch.templatePaths.push(templatePath);
-      else batches.set(key, { rules, templatePaths: [templatePath] });
+      else batches.set(batchKey, { rules: rules.map(r => r.path), templatePaths: [templatePath] });
     }
-    const reports = [...batches.values()].map(batch =>
-      new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: batch.rules })
-        .validate({ templatePaths: batch.templatePaths, appConstruct: context.appConstruct }));
+    const lanes = laneJobs([...batches.values()], this.concurrency);
+    const reports = runGuardJobs(lanes);
+    synthTimings.count(phase, 'templates validated', keys.size || [...batches.values()].reduce((n, b) => n + b.templatePaths.length, 0));
+    synthTimings.count(phase, 'cfn-guard runs', lanes.reduce((n, l) => n + l.length, 0));
+    const fresh = reports.flatMap(r => r.violations).map(v => ({ ...v, severity: v.severity ?? 'error' }));
+    if (this.cache) {
+      for (const [templatePath, key] of keys) {
+        this.cache.set(key, fresh
+          .map(v => ({ ...v, violatingResources: v.violatingResources.filter(r => r.templatePath === templatePath).map(r => ({ ...r, templatePath: '' })) }))
+          .filter(v => v.violatingResources.length > 0));
+      }
+      this.cache.prune();
+    }
+    violations.push(...fresh);
     return {
-      success: reports.every(r => r.success),
       // CfnGuardValidator leaves severity unset. Once any finding is
       // acknowledged, CDK re-derives success as "no violation of severity
       // error", so the unacknowledged ones would be printed yet pass synth.
-      violations: reports.flatMap(r => r.violations).map(v => ({ ...v, severity: v.severity ?? 'error' })),
+      success: violations.length === 0,
+      violations: mergedByRule(violations),
     };
+  }
+
+  private rulesOf(resourceTypes: ReadonlySet<string>): GuardRuleFile[] {
+    return this.rules.filter(r => !r.types || [...r.types].some(t => resourceTypes.has(t)));
   }
 }
 
 function readRuleFile(file: string): GuardRuleFile {
-  const code = fs.readFileSync(file, 'utf8').split('\n').filter(line => !line.trimStart().startsWith('#')).join('\n');
+  const text = fs.readFileSync(file, 'utf8');
+  const code = text.split('\n').filter(line => !line.trimStart().startsWith('#')).join('\n');
   const types = code.match(/AWS::[A-Za-z0-9]+::[A-Za-z0-9]+/g) ?? [];
   const mentions = code.match(/AWS::/g) ?? [];
-  return types.length > 0 && types.length === mentions.length ? { path: file, types: new Set(types) } : { path: file };
+  const digest = ValidationCache.key(path.basename(file), text);
+  return types.length > 0 && types.length === mentions.length ? { path: file, types: new Set(types), digest } : { path: file, digest };
 }
 
-function resourceTypesOf(templatePath: string): Set<string> {
-  const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as { Resources?: Record<string, { Type?: string }> };
-  return new Set(Object.values(template.Resources ?? {}).map(r => r.Type ?? ''));
+function resourceTypesOf(template: Buffer): Set<string> {
+  const parsed = JSON.parse(template.toString('utf8')) as { Resources?: Record<string, { Type?: string }> };
+  return new Set(Object.values(parsed.Resources ?? {}).map(r => r.Type ?? ''));
+}
+
+/**
+ * The batches' work in `lanes` lists of jobs of about equal cost (rule files
+ * x templates), one list per cfn-guard process running at once. Each batch
+ * is split by templates into one job per lane (cfn-guard's results for a
+ * template do not depend on the others); the jobs then go, largest first,
+ * to the lane with the least work.
+ */
+function laneJobs(batches: ReadonlyArray<{ rules: string[]; templatePaths: string[] }>, lanes: number): GuardJob[][] {
+  const jobs: GuardJob[] = [];
+  for (const batch of batches) {
+    const size = Math.ceil(batch.templatePaths.length / lanes);
+    for (let i = 0; i < batch.templatePaths.length; i += size) {
+      jobs.push({ rules: batch.rules, templatePaths: batch.templatePaths.slice(i, i + size) });
+    }
+  }
+  const cost = (job: GuardJob) => job.rules.length * job.templatePaths.length;
+  const work = Array.from({ length: Math.min(lanes, jobs.length) }, () => ({ cost: 0, jobs: [] as GuardJob[] }));
+  for (const job of [...jobs].sort((a, b) => cost(b) - cost(a))) {
+    const lane = work.reduce((least, l) => (l.cost < least.cost ? l : least));
+    lane.cost += cost(job);
+    lane.jobs.push(job);
+  }
+  return work.map(l => l.jobs);
+}
+
+/** A worker thread's code: runs CfnGuardValidator for each job posted and answers on its port, waking the main thread. */
+const GUARD_WORKER = `
+const { workerData } = require('node:worker_threads');
+const { CfnGuardValidator } = require(workerData.module);
+const { port, signal, jobs } = workerData;
+for (const job of jobs) {
+  let answer;
+  try {
+    answer = { report: new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: job.rules }).validate({ templatePaths: job.templatePaths }) };
+  } catch (e) {
+    answer = { error: String((e && e.stack) || e) };
+  }
+  port.postMessage(answer);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+}
+`;
+
+/**
+ * Runs each lane's jobs with `CfnGuardValidator`, the lanes at once, and
+ * returns their reports. Policy validation plugins are synchronous: the
+ * first lane runs in this thread, each other in a worker thread; this thread
+ * then waits on an atomic counter that the workers raise, and reads their
+ * answers with `receiveMessageOnPort`.
+ */
+function runGuardJobs(lanes: readonly GuardJob[][]): GuardReport[] {
+  // CfnGuardValidator reads only the template paths of its context.
+  const run = (job: GuardJob) => new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [...job.rules] })
+    .validate({ templatePaths: [...job.templatePaths] } as unknown as cdk.IPolicyValidationContextBeta1);
+  if (lanes.length <= 1) return (lanes[0] ?? []).map(run);
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const workers: Array<{ worker: Worker; port: MessagePort; expected: number }> = lanes.slice(1).map(jobs => {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(GUARD_WORKER, {
+      eval: true,
+      workerData: { module: require.resolve('@cdklabs/cdk-validator-cfnguard'), port: port2, signal, jobs },
+      transferList: [port2],
+    });
+    worker.unref();
+    return { worker, port: port1, expected: jobs.length };
+  });
+  try {
+    const reports = lanes[0].map(run);
+    const expected = workers.reduce((n, w) => n + w.expected, 0);
+    for (let done = Atomics.load(signal, 0); done < expected; done = Atomics.load(signal, 0)) Atomics.wait(signal, 0, done);
+    for (const { port, expected: count } of workers) {
+      for (let i = 0; i < count; i++) {
+        const answer = receiveMessageOnPort(port)?.message as { report?: GuardReport; error?: string } | undefined;
+        if (!answer?.report) throw new Error(`cfn-guard failed in a worker: ${answer?.error ?? 'no answer'}`);
+        reports.push(answer.report);
+      }
+    }
+    return reports;
+  } finally {
+    for (const { worker, port } of workers) {
+      port.close();
+      void worker.terminate();
+    }
+  }
 }
