@@ -19,14 +19,6 @@ const DEFAULT_MAX_ENTRIES = 20_000;
  * file and renamed into place, and a damaged entry reads as a miss.
  */
 export class ValidationCache {
-  private written = 0;
-
-  /**
-   * @param dir where entries live (gitignored, e.g. `.build/validation-cache`)
-   * @param maxEntries entries kept at most @default 20,000
-   */
-  constructor(public readonly dir: string, private readonly maxEntries: number = DEFAULT_MAX_ENTRIES) {}
-
   /** A key over `parts`, in order (strings and bytes). */
   public static key(...parts: ReadonlyArray<string | Buffer>): string {
     const hash = createHash('sha256').update(CACHE_FORMAT);
@@ -36,6 +28,14 @@ export class ValidationCache {
     }
     return hash.digest('hex');
   }
+
+  private written = 0;
+
+  /**
+   * @param dir where entries live (gitignored, e.g. `.build/validation-cache`)
+   * @param maxEntries entries kept at most @default 20,000
+   */
+  constructor(public readonly dir: string, private readonly maxEntries: number = DEFAULT_MAX_ENTRIES) {}
 
   /** The value stored under `key`, or undefined. */
   public get<T>(key: string): T | undefined {
