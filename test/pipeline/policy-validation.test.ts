@@ -7,15 +7,16 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { synthTimings, ValidationCache } from '../../kit';
 import { buildBundles, buildPlatform } from '../../main';
-import { addPolicyValidation, ControlTowerGuardValidator } from '../../pipeline';
+import { addPolicyValidation, ControlTowerGuardValidator, PolicyValidationOptions } from '../../pipeline';
 import { loadServices } from '../../services';
 import { loadShippedOrganization, REPO_ROOT } from '../fixtures/organization';
 
 /** An app validated like every synth, with one stack to put resources in. */
-function validatedApp(): { app: cdk.App; stack: cdk.Stack } {
+function validatedApp(options: PolicyValidationOptions = {}): { app: cdk.App; stack: cdk.Stack } {
   const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-validation-')) });
-  addPolicyValidation(app);
+  addPolicyValidation(app, options);
   return { app, stack: new cdk.Stack(app, 'Probe', { env: { account: '123456789012', region: 'eu-west-1' } }) };
 }
 
@@ -93,6 +94,10 @@ describe('ControlTowerGuardValidator', () => {
 
     const scoped = validator.validate(context);
     expect(findings(scoped)).toEqual(findings(new CfnGuardValidator().validate(context)));
+    // The templates split across one, two or three cfn-guard processes at once: the same findings.
+    for (const concurrency of [1, 3]) {
+      expect(findings(new ControlTowerGuardValidator({ concurrency }).validate(context))).toEqual(findings(scoped));
+    }
     expect(findings(scoped)).toEqual(expect.arrayContaining([
       expect.stringMatching(/^cloudwatch_alarm_action_check Alarm/),
       expect.stringMatching(/^sqs_dlq_check QueueWithoutDlq/),
@@ -109,6 +114,101 @@ describe('ControlTowerGuardValidator', () => {
     const lambdaRules = rules(['AWS::Lambda::Function', 'AWS::Lambda::Permission']);
     expect(lambdaRules).toEqual(expect.arrayContaining(['lambda/ct-lambda-pr-2.guard', 'lambda/ct-lambda-pr-3.guard']));
     expect(lambdaRules.filter(r => r.startsWith('ec2/') || r.startsWith('rds/'))).toEqual([]);
+  });
+});
+
+/** The counters of every validation phase so far in this process. */
+function validationCounts(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [phase, p] of Object.entries(synthTimings.snapshot().phases)) {
+    if (!phase.startsWith('validation: ')) continue;
+    for (const [counter, n] of Object.entries(p.counts)) counts[`${phase.slice('validation: '.length)}: ${counter}`] = n;
+  }
+  return counts;
+}
+
+/** What `fn` added to the validation counters. */
+function validationCountsOf(fn: () => void): Record<string, number> {
+  const before = validationCounts();
+  fn();
+  return Object.fromEntries(Object.entries(validationCounts())
+    .map(([k, v]) => [k, v - (before[k] ?? 0)] as const).filter(([, v]) => v !== 0));
+}
+
+/** The Probe stack's template as synthesized by `app`. */
+function probeTemplate(app: cdk.App): string {
+  return fs.readFileSync(path.join(app.outdir, 'Probe.template.json'), 'utf8');
+}
+
+describe('the validation cache', () => {
+  const GUARD = 'cdk-validator-cfnguard';
+  const encryption = sqs.QueueEncryption.SQS_MANAGED;
+  const dlqQueue = (stack: cdk.Stack) => new sqs.Queue(stack, 'Queue', {
+    enforceSSL: true,
+    encryption,
+    deadLetterQueue: { queue: new sqs.Queue(stack, 'Dlq', { enforceSSL: true, encryption }), maxReceiveCount: 3 },
+  });
+  /** The findings of the probe's dead-letter queue (it has no redrive policy of its own), acknowledged but `except`. */
+  const acknowledgeQueueFindings = (stack: cdk.Stack, except?: string) => {
+    for (const id of ['Serverless-SQSRedrivePolicy', `${GUARD}::sqs_dlq_check`].filter(i => i !== except)) {
+      cdk.Validations.of(stack).acknowledge({ id, reason: 'probe queues of a test' });
+    }
+  };
+
+  test('an unchanged template is not validated again, and its findings are reported again from the cache', () => {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'validation-cache-'));
+    const messages: string[] = [];
+    const runs = [0, 1].map(() => validationCountsOf(() => {
+      const { app, stack } = validatedApp({ cacheDir });
+      alarmWithoutAction(stack, 'SilentAlarm');
+      messages.push(synthError(app));
+    }));
+    expect(runs[0]).toEqual(expect.objectContaining({ [`${GUARD}: templates validated`]: 1, 'AwsSolutions: stacks validated': 1 }));
+    expect(runs[1]).toEqual({
+      [`${GUARD}: templates from cache`]: 1,
+      'AwsSolutions: stacks from cache': 1,
+      'PCI.DSS.321: stacks from cache': 1,
+      'Serverless: stacks from cache': 1,
+    });
+    expect(messages[1]).toContain('[CT.CLOUDWATCH.PR.1]');
+    expect(messages[1]).toContain('Probe/SilentAlarm/Resource');
+    const outdirsHidden = (message: string) => message.split(os.tmpdir()).map(part => part.replace(/^\/[^/\s]+/, '<outdir>')).join('');
+    expect(outdirsHidden(messages[1])).toBe(outdirsHidden(messages[0]));
+  });
+
+  test('a changed template is validated again: a finding added since the cached pass fails synth', () => {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'validation-cache-'));
+    const passing = validatedApp({ cacheDir });
+    dlqQueue(passing.stack);
+    acknowledgeQueueFindings(passing.stack);
+    passing.app.synth();
+
+    const changed = validatedApp({ cacheDir });
+    dlqQueue(changed.stack);
+    acknowledgeQueueFindings(changed.stack);
+    alarmWithoutAction(changed.stack, 'NewSilentAlarm');
+    let message = '';
+    expect(validationCountsOf(() => message = synthError(changed.app))).toEqual(expect.objectContaining({
+      [`${GUARD}: templates validated`]: 1,
+      'AwsSolutions: stacks validated': 1,
+    }));
+    expect(message).toContain('Probe/NewSilentAlarm/Resource');
+  });
+
+  test('removing an acknowledgement fails synth though the template is the same: acknowledgements are part of the key', () => {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'validation-cache-'));
+    const acknowledged = validatedApp({ cacheDir });
+    dlqQueue(acknowledged.stack);
+    acknowledgeQueueFindings(acknowledged.stack);
+    acknowledged.app.synth();
+
+    const forgotten = validatedApp({ cacheDir });
+    dlqQueue(forgotten.stack);
+    acknowledgeQueueFindings(forgotten.stack, 'Serverless-SQSRedrivePolicy');
+    const message = synthError(forgotten.app);
+    expect(probeTemplate(forgotten.app)).toBe(probeTemplate(acknowledged.app));
+    expect(message).toContain('Serverless-SQSRedrivePolicy');
+    expect(message).toContain('Probe/Dlq/Resource');
   });
 });
 

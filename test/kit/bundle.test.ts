@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { bundleEntries, BUNDLING_PHASE, synthTimings } from '../../kit';
+
+/** Bundling counters so far in this process. */
+const counts = () => ({ ...synthTimings.snapshot().phases[BUNDLING_PHASE]?.counts });
+/** What `fn` added to the bundling counters. */
+function countsOf(fn: () => void): Record<string, number> {
+  const before = counts();
+  fn();
+  const after = counts();
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
+}
+
+function sources(): { dir: string; entries: Record<string, string> } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-sources-'));
+  fs.writeFileSync(path.join(dir, 'greeting.ts'), 'export const greeting = "hello";\n');
+  fs.writeFileSync(path.join(dir, 'a.ts'), 'import { greeting } from "./greeting";\nexport const handler = async () => greeting;\n');
+  fs.writeFileSync(path.join(dir, 'b.ts'), 'export const handler = async () => "b";\n');
+  return { dir, entries: { a: path.join(dir, 'a.ts'), b: path.join(dir, 'b.ts') } };
+}
+
+describe('bundleEntries', () => {
+  test('builds every entry with one esbuild run', () => {
+    const { entries } = sources();
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    let bundles: ReturnType<typeof bundleEntries> = {};
+    expect(countsOf(() => bundles = bundleEntries(entries, outdir))).toEqual({ 'esbuild runs': 1, 'bundles built': 2 });
+    expect(fs.readFileSync(path.join(bundles.a.dir, 'index.js'), 'utf8')).toContain('hello');
+    expect(bundles.b.bytes).toBe(fs.statSync(path.join(outdir, 'b', 'index.js')).size);
+  });
+
+  test('reuses the previous output while no input changed', () => {
+    const { entries } = sources();
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    const first = bundleEntries(entries, outdir);
+    let again: ReturnType<typeof bundleEntries> = {};
+    expect(countsOf(() => again = bundleEntries(entries, outdir))).toEqual({ 'bundles reused': 2 });
+    expect(again).toEqual(first);
+  });
+
+  test('rebuilds when a file an entry imports changes, and the output has the change', () => {
+    const { dir, entries } = sources();
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    bundleEntries(entries, outdir);
+    fs.writeFileSync(path.join(dir, 'greeting.ts'), 'export const greeting = "bonjour";\n');
+    expect(countsOf(() => bundleEntries(entries, outdir))).toEqual({ 'esbuild runs': 1, 'bundles built': 2 });
+    expect(fs.readFileSync(path.join(outdir, 'a', 'index.js'), 'utf8')).toContain('bonjour');
+  });
+
+  test('rebuilds when the entries change, leaving nothing of a removed function', () => {
+    const { entries } = sources();
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    bundleEntries(entries, outdir);
+    expect(countsOf(() => bundleEntries({ a: entries.a }, outdir))).toEqual({ 'esbuild runs': 1, 'bundles built': 1 });
+    expect(fs.existsSync(path.join(outdir, 'b'))).toBe(false);
+  });
+
+  test('rebuilds when an output was deleted', () => {
+    const { entries } = sources();
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    bundleEntries(entries, outdir);
+    fs.rmSync(path.join(outdir, 'b', 'index.js'));
+    expect(countsOf(() => bundleEntries(entries, outdir))).toEqual({ 'esbuild runs': 1, 'bundles built': 2 });
+  });
+});
