@@ -36,52 +36,84 @@ const OPTIONS: BuildOptions = {
 };
 
 /**
- * Bundles each entry (`name` -> TypeScript file) into `outdir/<name>/index.js`
- * with one esbuild run: minified, with a source map, CommonJS for the
- * Node.js 24 runtime, and the AWS SDK v3 left out because the runtime has it.
- *
- * The output depends only on the sources and the relative path between
- * `outdir` and them: keep `outdir` at the same place in the repository (for
- * example `.build/bundles`) and unchanged code keeps its asset hash on every
- * machine.
- *
- * Reused by content: next to the output, the bundle records what it was
- * built from (entries, esbuild's version and options, and a hash of every
- * input file esbuild read; a dependency under node_modules counts by its
- * package.json, so a new version of it counts as a change). When none of
- * that changed, the previous output is returned without running esbuild.
- * Otherwise `outdir` is emptied first, so a removed function leaves nothing
- * behind.
+ * Bundles each entry (`name` -> TypeScript file) into `outdir/<name>/index.js`:
+ * minified, with a source map, CommonJS for the Node.js 24 runtime, and the
+ * AWS SDK v3 left out because the runtime has it. See {@link bundleGroups}.
  */
 export function bundleEntries(entries: Readonly<Record<string, string>>, outdir: string): Record<string, FunctionBundle> {
+  return bundleGroups({ bundle: { entries, outdir } }).bundle;
+}
+
+/** Entries bundled together into one folder (a service's functions). */
+export interface BundleGroup {
+  /** Function name -> TypeScript entry file. */
+  readonly entries: Readonly<Record<string, string>>;
+  /** Where `<name>/index.js` goes, for each entry. */
+  readonly outdir: string;
+}
+
+/**
+ * Bundles groups of entries (`group.outdir/<name>/index.js` for each entry)
+ * with one esbuild run for all the groups that need it.
+ *
+ * The output depends only on the sources and the relative path between an
+ * outdir and them: keep outdirs at the same place in the repository (for
+ * example `.build/bundles/<service>`) and unchanged code keeps its asset
+ * hash on every machine. Bundling one group alone or with others gives the
+ * same bytes (each entry is bundled on its own; no code is split).
+ *
+ * Reused by content: next to each group's output, the bundle records what it
+ * was built from (entries, esbuild's version and options, and a hash of
+ * every input file esbuild read; a dependency under node_modules counts by
+ * its package.json, so a new version of it counts as a change). A group
+ * none of whose inputs changed keeps its previous output without esbuild.
+ * The others have their outdir emptied first, so a removed function leaves
+ * nothing behind.
+ */
+export function bundleGroups<K extends string>(groups: Readonly<Record<K, BundleGroup>>): Record<K, Record<string, FunctionBundle>> {
   return synthTimings.time(BUNDLING_PHASE, () => {
-    const bundles = () => Object.fromEntries(Object.keys(entries).map(name => {
-      const dir = path.join(outdir, name);
-      return [name, { dir, bytes: fs.statSync(path.join(dir, 'index.js')).size }];
-    }));
-    const key = buildKey(entries, outdir);
-    const recorded = readRecord(outdir);
-    if (recorded && recorded.key === key && inputsUnchanged(recorded.inputs) && outputsPresent(entries, outdir)) {
-      synthTimings.count(BUNDLING_PHASE, 'bundles reused', Object.keys(entries).length);
-      return bundles();
-    }
-    fs.rmSync(outdir, { recursive: true, force: true });
-    const result = buildSync({
-      ...OPTIONS,
-      entryPoints: Object.entries(entries).map(([name, file]) => ({ in: file, out: path.join(name, 'index') })),
-      outdir,
-      metafile: true,
+    const all = Object.entries(groups) as Array<[K, BundleGroup]>;
+    const keys = new Map(all.map(([id, g]) => [id, buildKey(g.entries, g.outdir)]));
+    const stale = all.filter(([id, g]) => {
+      const recorded = readRecord(g.outdir);
+      return !(recorded && recorded.key === keys.get(id) && inputsUnchanged(recorded.inputs) && outputsPresent(g.entries, g.outdir));
     });
-    if (result.errors.length > 0) {
-      throw new Error(`esbuild failed: ${result.errors.map(e => e.text).join('; ')}`);
-    }
-    synthTimings.count(BUNDLING_PHASE, 'esbuild runs');
-    synthTimings.count(BUNDLING_PHASE, 'bundles built', Object.keys(entries).length);
-    // esbuild names inputs relative to the working directory.
-    const inputs = Object.keys(result.metafile?.inputs ?? {}).map(f => path.resolve(f)).sort();
-    writeRecord(outdir, { key, inputs: Object.fromEntries(inputs.map(f => [f, inputDigest(f)])) });
-    return bundles();
+    const reused = all.filter(([id]) => !stale.some(([s]) => s === id));
+    synthTimings.count(BUNDLING_PHASE, 'bundles reused', reused.reduce((n, [, g]) => n + Object.keys(g.entries).length, 0));
+    if (stale.length > 0) build(stale.map(([id, g]) => ({ ...g, key: keys.get(id)! })));
+    return Object.fromEntries(all.map(([id, g]) => [id, Object.fromEntries(Object.keys(g.entries).map(name => {
+      const dir = path.join(g.outdir, name);
+      return [name, { dir, bytes: fs.statSync(path.join(dir, 'index.js')).size }];
+    }))])) as Record<K, Record<string, FunctionBundle>>;
   });
+}
+
+/** One esbuild run for `groups`, each into its emptied outdir, then each group's record of its inputs. */
+function build(groups: ReadonlyArray<BundleGroup & { key: string }>): void {
+  for (const g of groups) fs.rmSync(g.outdir, { recursive: true, force: true });
+  // esbuild writes under one outdir: the deepest folder holding every group's.
+  const root = commonFolder(groups.map(g => path.resolve(g.outdir)));
+  const entryPoints = groups.flatMap(g => Object.entries(g.entries)
+    .map(([name, file]) => ({ in: file, out: path.relative(root, path.join(path.resolve(g.outdir), name, 'index')) })));
+  const result = buildSync({ ...OPTIONS, entryPoints, outdir: root, metafile: true });
+  if (result.errors.length > 0) {
+    throw new Error(`esbuild failed: ${result.errors.map(e => e.text).join('; ')}`);
+  }
+  synthTimings.count(BUNDLING_PHASE, 'esbuild runs');
+  synthTimings.count(BUNDLING_PHASE, 'bundles built', entryPoints.length);
+  // esbuild names files relative to the working directory.
+  const outputs = Object.entries(result.metafile?.outputs ?? {}).map(([file, output]) => [path.resolve(file), Object.keys(output.inputs)] as const);
+  for (const g of groups) {
+    const inside = path.resolve(g.outdir) + path.sep;
+    const inputs = [...new Set(outputs.filter(([file]) => file.startsWith(inside)).flatMap(([, files]) => files.map(f => path.resolve(f))))].sort();
+    writeRecord(g.outdir, { key: g.key, inputs: Object.fromEntries(inputs.map(f => [f, inputDigest(f)])) });
+  }
+}
+
+function commonFolder(dirs: readonly string[]): string {
+  let common = dirs[0];
+  while (!dirs.every(d => d === common || d.startsWith(common + path.sep))) common = path.dirname(common);
+  return common;
 }
 
 interface BundleRecord {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleEntries, BUNDLING_PHASE, synthTimings } from '../../kit';
+import { bundleEntries, bundleGroups, BUNDLING_PHASE, synthTimings } from '../../kit';
 
 /** Bundling counters so far in this process. */
 const counts = () => ({ ...synthTimings.snapshot().phases[BUNDLING_PHASE]?.counts });
@@ -63,5 +63,30 @@ describe('bundleEntries', () => {
     bundleEntries(entries, outdir);
     fs.rmSync(path.join(outdir, 'b', 'index.js'));
     expect(countsOf(() => bundleEntries(entries, outdir))).toEqual({ 'esbuild runs': 1, 'bundles built': 2 });
+  });
+});
+
+describe('bundleGroups', () => {
+  test('bundles every group that needs it with one esbuild run, and only those', () => {
+    const one = sources();
+    const two = sources();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    const groups = { one: { entries: one.entries, outdir: path.join(root, 'one') }, two: { entries: two.entries, outdir: path.join(root, 'two') } };
+    expect(countsOf(() => bundleGroups(groups))).toEqual({ 'esbuild runs': 1, 'bundles built': 4 });
+    fs.writeFileSync(path.join(two.dir, 'greeting.ts'), 'export const greeting = "hola";\n');
+    expect(countsOf(() => bundleGroups(groups))).toEqual({ 'esbuild runs': 1, 'bundles built': 2, 'bundles reused': 2 });
+    expect(fs.readFileSync(path.join(root, 'two', 'a', 'index.js'), 'utf8')).toContain('hola');
+  });
+
+  test('a group bundled with others has the same bytes as bundled alone (asset hashes do not depend on what else was built)', () => {
+    const one = sources();
+    const two = sources();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    const group = { entries: one.entries, outdir: path.join(root, 'one') };
+    bundleGroups({ one: group, two: { entries: two.entries, outdir: path.join(root, 'two') } });
+    const together = ['a/index.js', 'a/index.js.map', 'b/index.js'].map(f => fs.readFileSync(path.join(root, 'one', f), 'utf8'));
+    fs.rmSync(root, { recursive: true });
+    bundleGroups({ one: group });
+    expect(['a/index.js', 'a/index.js.map', 'b/index.js'].map(f => fs.readFileSync(path.join(root, 'one', f), 'utf8'))).toEqual(together);
   });
 });
