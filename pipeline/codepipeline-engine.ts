@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { cdkBootstrapRoleName, Organization, PIPELINE_OBSERVER_ROLE_NAME, PLATFORM_PIPELINE_STACK_NAME, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
 import { EngineProps } from './engine';
 import { CODEPIPELINE_LIMITS, STEPS_PER_ROLE } from './pipeline-limits';
+import { prefetchPolicyValidation } from './policy-validation';
 import { END_TO_END_SUITE, findApisScript } from './post-deploy';
 import { DeliveryTopology, PipelineShard, shardStackName, TOPOLOGY_CONTEXT_KEY } from './topology';
 import { platformTriggerPaths, RepositoryLayout, serviceTriggerPaths } from './trigger-paths';
@@ -278,6 +279,8 @@ export class ServicePipelineStack extends cdk.Stack {
             : [];
           const post = envIndex === 0 && apiUrl ? [this.integrationTests(service.name, env.name, env.accountId, env.regions[0], apiUrl)] : [];
           stageWave.addStage(stage, { pre: check, post });
+          // The stage is synthesized now: its Control Tower checks run while the rest is built.
+          prefetchPolicyValidation(stage);
         }
         if (env.production && org.pipeline.bakeTimeMinutes > 0) {
           stageWave.addPost(this.bakeCheck(env.name, env.accountId, env.regions, stagesOfWave, org.pipeline.bakeTimeMinutes));
@@ -567,6 +570,7 @@ export class GovernancePipelineStack extends cdk.Stack {
         })],
       })),
     });
+    prefetchPolicyValidation(stage);
     this.pipeline.buildPipeline();
     acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
   }

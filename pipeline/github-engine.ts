@@ -24,6 +24,7 @@ import {
   GOVERNANCE_ENVIRONMENT,
 } from './github-oidc-stack';
 import { throwOnViolations, workflowViolations } from './pipeline-limits';
+import { prefetchPolicyValidation } from './policy-validation';
 import { END_TO_END_SUITE, findApisScript } from './post-deploy';
 import { PipelineShard, TOPOLOGY_CONTEXT_KEY } from './topology';
 import { platformTriggerPaths, serviceTriggerPaths } from './trigger-paths';
@@ -187,6 +188,8 @@ export class GitHubEngine extends Construct {
             stackCapabilities: [StackCapabilities.IAM],
             pre: check,
           });
+          // The stage is synthesized now: its Control Tower checks run while the rest is built.
+          prefetchPolicyValidation(stage);
           const apiUrl = stage.apiUrls[env.regions[0]];
           if (envIndex === 0 && service.hasApi && apiUrl) {
             tests.push({ wave: githubWave, deployment, service: service.name, region: env.regions[0], apiUrl });

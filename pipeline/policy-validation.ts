@@ -30,12 +30,31 @@ export interface PolicyValidationOptions {
  */
 export function addPolicyValidation(app: cdk.App, options: PolicyValidationOptions = {}): void {
   const cache = options.cacheDir === undefined ? undefined : new ValidationCache(options.cacheDir);
+  const guard = new ControlTowerGuardValidator({ cache });
+  guards.set(app, guard);
   cdk.Validations.of(app).addPlugins(
     new NagPackValidator(new AwsSolutionsChecks(app), cache),
     new NagPackValidator(new PCIDSS321Checks(app), cache),
     new NagPackValidator(new ServerlessChecks(app), cache),
-    new ControlTowerGuardValidator({ cache }),
+    guard,
   );
+}
+
+/** The guard validator of each app {@link addPolicyValidation} was given. */
+const guards = new WeakMap<IConstruct, ControlTowerGuardValidator>();
+
+/**
+ * Starts the Control Tower checks of `stage`'s templates in the background,
+ * if its app is validated: for a stage a pipeline has already synthesized
+ * (CDK Pipelines synthesizes each stage it adds, while the rest of the app
+ * is still being built). The checks then run on the other cores while this
+ * thread builds constructs, and the app's validation takes their results
+ * for every template still the same. A no-op without policy validation.
+ */
+export function prefetchPolicyValidation(stage: cdk.Stage): void {
+  const guard = guards.get(stage.node.root);
+  // The stage's assembly is cached: synth() here writes nothing new.
+  if (guard) guard.prefetch(stage.synth().stacksRecursively.map(s => s.templateFullPath));
 }
 
 /** The installed cdk-nag release: part of every cache key of its packs. */
@@ -187,6 +206,17 @@ export interface ControlTowerGuardValidatorProps {
 /** What CfnGuardValidator reports. */
 type GuardReport = cdk.PolicyValidationPluginReportBeta1;
 
+/** What checking one template takes. */
+interface GuardPlan {
+  /** Covers everything the findings depend on: cfn-guard's version, the rule files applied, the template bytes. */
+  readonly key: string;
+  readonly rules: readonly GuardRuleFile[];
+  readonly template: GuardTemplate;
+}
+
+/** Templates (or their trimmed copies) to check, by the rule files that check them. */
+type Batches = Map<string, { rules: string[]; templatePaths: string[] }>;
+
 /** A cfn-guard run: rule files and the templates they apply to. */
 interface GuardJob {
   readonly rules: readonly string[];
@@ -225,6 +255,14 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
   private readonly rules: readonly GuardRuleFile[];
   private readonly cache?: ValidationCache;
   private readonly concurrency: number;
+  /** Findings by key, of every template checked by this validator (in this synth). */
+  private readonly results = new Map<string, cdk.PolicyViolation[]>();
+  /** The template each trimmed copy was made from (and each template from itself). */
+  private readonly originalOf = new Map<string, string>();
+  /** Where trimmed copies go until validate() ends. */
+  private scratchDir?: string;
+  /** Checks started by {@link prefetch}, running. */
+  private background?: BackgroundGuard;
 
   constructor(props: ControlTowerGuardValidatorProps = {}) {
     const full = new CfnGuardValidator();
@@ -243,74 +281,119 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
     return this.rulesOf(resourceTypes).map(r => r.path);
   }
 
+  /**
+   * Starts checking these templates in the background (worker threads,
+   * leaving this thread a core), for templates written before the app's
+   * synth: a pipeline's stages are synthesized while its constructs are
+   * built. {@link validate} then takes their results if the template is
+   * still the same (same key), and validates it again otherwise.
+   */
+  public prefetch(templatePaths: readonly string[]): void {
+    const batches: Batches = new Map();
+    const started = new Map<string, string>();
+    for (const templatePath of templatePaths) {
+      const plan = this.planOf(templatePath);
+      if (!plan || this.results.has(plan.key) || this.background?.keys.has(plan.key) || started.has(plan.key)) continue;
+      if (this.cache?.get(plan.key)) continue;
+      started.set(plan.key, templatePath);
+      this.addToBatches(batches, templatePath, plan);
+    }
+    if (batches.size === 0) return;
+    this.background ??= new BackgroundGuard(Math.max(1, this.concurrency - 1));
+    for (const [key, templatePath] of started) this.background.keys.set(key, templatePath);
+    this.background.run(laneJobs([...batches.values()], this.background.lanes));
+  }
+
   public validate(context: cdk.IPolicyValidationContext): cdk.PolicyValidationPluginReport {
-    return synthTimings.time(SYNTH_PHASES.validation(this.name), () => this.validateTemplates(context.templatePaths));
+    return synthTimings.time(SYNTH_PHASES.validation(this.name), () => {
+      try {
+        return this.validateTemplates(context.templatePaths);
+      } finally {
+        this.background?.close();
+        this.background = undefined;
+        if (this.scratchDir) fs.rmSync(this.scratchDir, { recursive: true, force: true });
+        this.scratchDir = undefined;
+      }
+    });
   }
 
   private validateTemplates(templatePaths: readonly string[]): cdk.PolicyValidationPluginReport {
     const phase = SYNTH_PHASES.validation(this.name);
-    const violations: cdk.PolicyViolation[] = [];
-    const batches = new Map<string, { rules: string[]; templatePaths: string[] }>();
-    const keys = new Map<string, string>();
-    // cfn-guard reads the trimmed copies from here; findings name the template they came from.
-    const scratch = fs.mkdtempSync(path.join(scratchRoot(), 'lz-guard-'));
-    const originalOf = new Map<string, string>();
-    let validated = 0;
-    try {
-      for (const [index, templatePath] of templatePaths.entries()) {
-        const bytes = fs.readFileSync(templatePath);
-        const template = JSON.parse(bytes.toString('utf8')) as GuardTemplate;
-        const rules = this.rulesOf(new Set(Object.values(template.Resources ?? {}).map(r => r.Type ?? '')));
-        // No rule inspects any resource of this template: cfn-guard would SKIP every rule.
-        if (rules.length === 0) continue;
-        if (this.cache) {
-          const key = ValidationCache.key('cfn-guard', this.version ?? '', ...rules.map(r => r.digest), bytes);
-          const cached = this.cache.get<cdk.PolicyViolation[]>(key);
-          if (cached) {
-            synthTimings.count(phase, 'templates from cache');
-            violations.push(...cached.map(v => ({ ...v, violatingResources: v.violatingResources.map(r => ({ ...r, templatePath })) })));
-            continue;
-          }
-          keys.set(templatePath, key);
-        }
-        validated++;
-        for (const [group, groupRules] of groupedByTypes(rules)) {
-          const data = group === ANY_TYPE ? templatePath : trimmedCopy(template, groupRules[0].types!, path.join(scratch, `${index}-${groupRules[0].digest}.json`));
-          originalOf.set(data, templatePath);
-          const batchKey = groupRules.map(r => r.path).join('\n');
-          const batch = batches.get(batchKey);
-          if (batch) batch.templatePaths.push(data);
-          else batches.set(batchKey, { rules: groupRules.map(r => r.path), templatePaths: [data] });
-        }
-      }
-      const lanes = laneJobs([...batches.values()], this.concurrency);
-      const reports = runGuardJobs(lanes);
-      synthTimings.count(phase, 'templates validated', validated);
-      synthTimings.count(phase, 'cfn-guard runs', lanes.reduce((n, l) => n + l.length, 0));
-      const fresh = reports.flatMap(r => r.violations).map(v => ({
-        ...v,
-        severity: v.severity ?? 'error',
-        violatingResources: v.violatingResources.map(r => ({ ...r, templatePath: originalOf.get(r.templatePath) ?? r.templatePath })),
-      }));
-      if (this.cache) {
-        for (const [templatePath, key] of keys) {
-          this.cache.set(key, fresh
-            .map(v => ({ ...v, violatingResources: v.violatingResources.filter(r => r.templatePath === templatePath).map(r => ({ ...r, templatePath: '' })) }))
-            .filter(v => v.violatingResources.length > 0));
-        }
-        this.cache.prune();
-      }
-      violations.push(...fresh);
-    } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
+    if (this.background) {
+      const done = this.background.keys.size;
+      this.collect(this.background.finish(), this.background.keys);
+      synthTimings.count(phase, 'templates validated while constructs were built', done);
     }
+    const violations: cdk.PolicyViolation[] = [];
+    const batches: Batches = new Map();
+    const keys = new Map<string, string>();
+    for (const templatePath of templatePaths) {
+      const plan = this.planOf(templatePath);
+      // No rule inspects any resource of this template: cfn-guard would SKIP every rule.
+      if (!plan) continue;
+      const known = this.results.get(plan.key) ?? this.cache?.get<cdk.PolicyViolation[]>(plan.key);
+      if (known) {
+        if (!this.results.has(plan.key)) synthTimings.count(phase, 'templates from cache');
+        violations.push(...known.map(v => ({ ...v, violatingResources: v.violatingResources.map(r => ({ ...r, templatePath })) })));
+        continue;
+      }
+      keys.set(plan.key, templatePath);
+      this.addToBatches(batches, templatePath, plan);
+    }
+    const lanes = laneJobs([...batches.values()], this.concurrency);
+    synthTimings.count(phase, 'templates validated', keys.size);
+    synthTimings.count(phase, 'cfn-guard runs', lanes.reduce((n, l) => n + l.length, 0));
+    this.collect(runGuardJobs(lanes), keys);
+    for (const [key, templatePath] of keys) {
+      violations.push(...this.results.get(key)!.map(v => ({ ...v, violatingResources: v.violatingResources.map(r => ({ ...r, templatePath })) })));
+    }
+    this.cache?.prune();
     return {
-      // CfnGuardValidator leaves severity unset. Once any finding is
-      // acknowledged, CDK re-derives success as "no violation of severity
-      // error", so the unacknowledged ones would be printed yet pass synth.
       success: violations.length === 0,
       violations: mergedByRule(violations),
     };
+  }
+
+  /** Files the findings of `reports` (run for the templates `keys` names, by key) under each template's key, in memory and in the cache. */
+  private collect(reports: readonly GuardReport[], keys: ReadonlyMap<string, string>): void {
+    const byTemplate = new Map<string, cdk.PolicyViolation[]>([...keys.values()].map(t => [t, []]));
+    for (const v of reports.flatMap(r => r.violations)) {
+      for (const resource of v.violatingResources) {
+        const templatePath = this.originalOf.get(resource.templatePath) ?? resource.templatePath;
+        // CfnGuardValidator leaves severity unset. Once any finding is
+        // acknowledged, CDK re-derives success as "no violation of severity
+        // error", so the unacknowledged ones would be printed yet pass synth.
+        byTemplate.get(templatePath)?.push({ ...v, severity: v.severity ?? 'error', violatingResources: [{ ...resource, templatePath: '' }] });
+      }
+    }
+    for (const [key, templatePath] of keys) {
+      const found = mergedByRule(byTemplate.get(templatePath) ?? []);
+      this.results.set(key, found);
+      this.cache?.set(key, found);
+    }
+  }
+
+  /** What checking `templatePath` takes: its cache key, the rules that apply, the template. Undefined when no rule applies. */
+  private planOf(templatePath: string): GuardPlan | undefined {
+    const bytes = fs.readFileSync(templatePath);
+    const template = JSON.parse(bytes.toString('utf8')) as GuardTemplate;
+    const rules = this.rulesOf(new Set(Object.values(template.Resources ?? {}).map(r => r.Type ?? '')));
+    if (rules.length === 0) return undefined;
+    return { key: ValidationCache.key('cfn-guard', this.version ?? '', ...rules.map(r => r.digest), bytes), rules, template };
+  }
+
+  /** Adds `templatePath` to the batches of its rule groups, each group reading a copy with only the resources it selects. */
+  private addToBatches(batches: Batches, templatePath: string, plan: GuardPlan): void {
+    this.scratchDir ??= fs.mkdtempSync(path.join(scratchRoot(), 'lz-guard-'));
+    const index = this.originalOf.size;
+    for (const [group, rules] of groupedByTypes(plan.rules)) {
+      const data = group === ANY_TYPE ? templatePath : trimmedCopy(plan.template, rules[0].types!, path.join(this.scratchDir, `${index}-${rules[0].digest}.json`));
+      this.originalOf.set(data, templatePath);
+      const batchKey = rules.map(r => r.path).join('\n');
+      const batch = batches.get(batchKey);
+      if (batch) batch.templatePaths.push(data);
+      else batches.set(batchKey, { rules: rules.map(r => r.path), templatePaths: [data] });
+    }
   }
 
   private rulesOf(resourceTypes: ReadonlySet<string>): GuardRuleFile[] {
@@ -403,12 +486,12 @@ function laneJobs(batches: ReadonlyArray<{ rules: string[]; templatePaths: strin
   return work.map(l => l.jobs);
 }
 
-/** A worker thread's code: runs CfnGuardValidator for each job posted and answers on its port, waking the main thread. */
+/** A worker thread's code: runs CfnGuardValidator for each job posted to it and answers on its port, waking the main thread. */
 const GUARD_WORKER = `
-const { workerData } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { CfnGuardValidator } = require(workerData.module);
-const { port, signal, jobs } = workerData;
-for (const job of jobs) {
+const { port, signal } = workerData;
+parentPort.on('message', job => {
   let answer;
   try {
     answer = { report: new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: job.rules }).validate({ templatePaths: job.templatePaths }) };
@@ -418,48 +501,87 @@ for (const job of jobs) {
   port.postMessage(answer);
   Atomics.add(signal, 0, 1);
   Atomics.notify(signal, 0);
-}
+});
 `;
 
-/**
- * Runs each lane's jobs with `CfnGuardValidator`, the lanes at once, and
- * returns their reports. Policy validation plugins are synchronous: the
- * first lane runs in this thread, each other in a worker thread; this thread
- * then waits on an atomic counter that the workers raise, and reads their
- * answers with `receiveMessageOnPort`.
- */
-function runGuardJobs(lanes: readonly GuardJob[][]): GuardReport[] {
+/** Runs one job with `CfnGuardValidator` in this thread. */
+function runGuardJob(job: GuardJob): GuardReport {
   // CfnGuardValidator reads only the template paths of its context.
-  const run = (job: GuardJob) => new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [...job.rules] })
+  return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [...job.rules] })
     .validate({ templatePaths: [...job.templatePaths] } as unknown as cdk.IPolicyValidationContextBeta1);
-  if (lanes.length <= 1) return (lanes[0] ?? []).map(run);
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const workers: Array<{ worker: Worker; port: MessagePort; expected: number }> = lanes.slice(1).map(jobs => {
-    const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(GUARD_WORKER, {
-      eval: true,
-      workerData: { module: require.resolve('@cdklabs/cdk-validator-cfnguard'), port: port2, signal, jobs },
-      transferList: [port2],
+}
+
+/**
+ * Worker threads running cfn-guard jobs while this thread does other work.
+ * Policy validation plugins are synchronous: {@link finish} waits on an
+ * atomic counter that the workers raise, and reads their answers with
+ * `receiveMessageOnPort`, without the event loop.
+ */
+class BackgroundGuard {
+  /** The templates being checked, by key. */
+  public readonly keys = new Map<string, string>();
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly workers: Array<{ worker: Worker; port: MessagePort }>;
+  private posted = 0;
+
+  constructor(public readonly lanes: number) {
+    this.workers = Array.from({ length: lanes }, () => {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(GUARD_WORKER, {
+        eval: true,
+        workerData: { module: require.resolve('@cdklabs/cdk-validator-cfnguard'), port: port2, signal: this.signal },
+        transferList: [port2],
+      });
+      // A synth that fails before validation must still exit.
+      worker.unref();
+      return { worker, port: port1 };
     });
-    worker.unref();
-    return { worker, port: port1, expected: jobs.length };
-  });
-  try {
-    const reports = lanes[0].map(run);
-    const expected = workers.reduce((n, w) => n + w.expected, 0);
-    for (let done = Atomics.load(signal, 0); done < expected; done = Atomics.load(signal, 0)) Atomics.wait(signal, 0, done);
-    for (const { port, expected: count } of workers) {
-      for (let i = 0; i < count; i++) {
-        const answer = receiveMessageOnPort(port)?.message as { report?: GuardReport; error?: string } | undefined;
-        if (!answer?.report) throw new Error(`cfn-guard failed in a worker: ${answer?.error ?? 'no answer'}`);
-        reports.push(answer.report);
+  }
+
+  /** Starts lane i's jobs on worker i. */
+  public run(lanes: readonly GuardJob[][]): void {
+    lanes.forEach((jobs, i) => {
+      for (const job of jobs) {
+        this.workers[i % this.workers.length].worker.postMessage(job);
+        this.posted++;
+      }
+    });
+  }
+
+  /** Waits for every job started and returns their reports. */
+  public finish(): GuardReport[] {
+    for (let done = Atomics.load(this.signal, 0); done < this.posted; done = Atomics.load(this.signal, 0)) Atomics.wait(this.signal, 0, done);
+    const reports: GuardReport[] = [];
+    for (const { port } of this.workers) {
+      for (let answer = receiveMessageOnPort(port); answer; answer = receiveMessageOnPort(port)) {
+        const { report, error } = answer.message as { report?: GuardReport; error?: string };
+        if (!report) throw new Error(`cfn-guard failed in a worker: ${error ?? 'no report'}`);
+        reports.push(report);
       }
     }
     return reports;
-  } finally {
-    for (const { worker, port } of workers) {
+  }
+
+  public close(): void {
+    for (const { worker, port } of this.workers) {
       port.close();
       void worker.terminate();
     }
+  }
+}
+
+/**
+ * Runs each lane's jobs, the lanes at once, and returns their reports: the
+ * first lane in this thread, each other in a worker thread.
+ */
+function runGuardJobs(lanes: readonly GuardJob[][]): GuardReport[] {
+  if (lanes.length <= 1) return (lanes[0] ?? []).map(runGuardJob);
+  const others = new BackgroundGuard(lanes.length - 1);
+  try {
+    others.run(lanes.slice(1));
+    const reports = lanes[0].map(runGuardJob);
+    return [...reports, ...others.finish()];
+  } finally {
+    others.close();
   }
 }

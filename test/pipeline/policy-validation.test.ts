@@ -9,7 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { synthTimings, ValidationCache } from '../../kit';
 import { buildBundles, buildPlatform } from '../../main';
-import { addPolicyValidation, ControlTowerGuardValidator, PolicyValidationOptions } from '../../pipeline';
+import { addPolicyValidation, ControlTowerGuardValidator, PolicyValidationOptions, prefetchPolicyValidation } from '../../pipeline';
 import { loadServices } from '../../services';
 import { loadShippedOrganization, REPO_ROOT } from '../fixtures/organization';
 
@@ -209,6 +209,45 @@ describe('the validation cache', () => {
     expect(probeTemplate(forgotten.app)).toBe(probeTemplate(acknowledged.app));
     expect(message).toContain('Serverless-SQSRedrivePolicy');
     expect(message).toContain('Probe/Dlq/Resource');
+  });
+});
+
+describe('checks started while constructs are built', () => {
+  const GUARD = 'cdk-validator-cfnguard';
+
+  test('a stage synthesized early is checked in the background, and its findings fail the app\'s synth', () => {
+    const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
+    addPolicyValidation(app);
+    const stage = new cdk.Stage(app, 'Early', { env: { account: '123456789012', region: 'eu-west-1' } });
+    alarmWithoutAction(new cdk.Stack(stage, 'Probe'), 'SilentAlarm');
+    // What CDK Pipelines does when a stage is added.
+    stage.synth();
+    let message = '';
+    const counts = validationCountsOf(() => {
+      prefetchPolicyValidation(stage);
+      message = synthError(app);
+    });
+    expect(counts).toEqual(expect.objectContaining({ [`${GUARD}: templates validated while constructs were built`]: 1 }));
+    // Not checked a second time at the app's synth.
+    expect(counts).not.toHaveProperty([`${GUARD}: templates validated`]);
+    expect(message).toContain('[CT.CLOUDWATCH.PR.1]');
+    expect(message).toContain('Early/Probe/SilentAlarm/Resource');
+  });
+
+  test('a template changed after its background check is checked again', () => {
+    const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
+    const stack = new cdk.Stack(app, 'Probe');
+    const queue = new sqs.Queue(stack, 'Queue', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
+    cdk.Validations.of(queue).acknowledge({ id: `${GUARD}::sqs_dlq_check`, reason: 'probe' });
+    const templatePath = app.synth().getStackByName('Probe').templateFullPath;
+    const validator = new ControlTowerGuardValidator();
+    validator.prefetch([templatePath]);
+    // The queue loses its encryption after the background check started.
+    const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as { Resources: Record<string, { Properties: Record<string, unknown> }> };
+    delete template.Resources[stack.getLogicalId(queue.node.defaultChild as cdk.CfnElement)].Properties.SqsManagedSseEnabled;
+    fs.writeFileSync(templatePath, JSON.stringify(template));
+    const report = validator.validate({ templatePaths: [templatePath], stackTemplates: [], appConstruct: app } as cdk.IPolicyValidationContext);
+    expect(report.violations.map(v => v.ruleName)).toContain('sqs_queue_encrypted_check');
   });
 });
 
