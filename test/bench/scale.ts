@@ -10,6 +10,16 @@
  * generated services beside the 3 shipped ones. Prints a markdown table on
  * stdout, progress on stderr, and writes the rows as JSON to
  * .build/bench-scale.json. Not part of the test suite.
+ *
+ * With --feedback on (the default), each row also runs the developer's loop
+ * against two floors and prints where each synth spends its time, by phase
+ * (test/bench/scale-report.ts): floor A (the same app, our policy validation
+ * plugins ignored: test/bench/floor-a.cjs) first from nothing and then warm,
+ * the first full synth from no bundles and no validation cache, a second one
+ * with nothing changed, one after editing a payments handler, and floor B (a
+ * plain CDK app with only the same Lambda functions: test/bench/floor-b.ts).
+ * With --cpu-prof, the first full synth runs under V8's profiler and the
+ * app's profile is summarized (test/bench/cpu-profile.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,8 +27,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { renderProfileSummary, summarizeProfile, CpuProfile, ProfileSummary } from './cpu-profile';
 import { generateServices } from './generate-services';
+import { Engine, HelpRequested, Options, parseArgs, SHIPPED_SERVICES, Topology, USAGE, UsageError } from './scale-args';
+import { assemblyCounts, feedbackFigures, FeedbackFigures, FeedbackSteps, renderFeedback, StepResult } from './scale-report';
 import { PLATFORM_PIPELINE_STACK_NAME } from '../../accounts';
+import { SynthTimingsReport } from '../../kit';
+import { SYNTH_TIMINGS_ENV } from '../../main';
 import {
   CloudFormationTemplateJson,
   codePipelineLeadTime,
@@ -36,7 +51,6 @@ const JSON_OUT = path.join(ROOT, '.build', 'bench-scale.json');
 /** What a copy needs to synthesize: the app, its declarations, and the post-deploy suites the pipelines reference. */
 const COPIED = ['accounts', 'governance', 'kit', 'pipeline', 'services', 'main.ts', 'cdk.json', 'package.json',
   'tsconfig.json', 'tsconfig.dev.json', 'test/e2e', 'test/integration'];
-const SHIPPED_SERVICES = 3;
 /** The service whose change the lead time follows, and whose pipeline the scoped synth builds. */
 const CHANGED_SERVICE = 'payments';
 /** The shipped organization's bake time (accounts/organization.ts: bakeTimeMinutes 10). */
@@ -52,94 +66,6 @@ const BUILD_WITHOUT_SYNTH_SECONDS = 180;
 // Generous, so a large N measures the synth rather than V8's default heap limit.
 const NODE_OPTIONS = '--max-old-space-size=16384';
 
-const TOPOLOGIES = ['single', 'per-service', 'per-owner'] as const;
-const ENGINES = ['codepipeline', 'github'] as const;
-type Topology = typeof TOPOLOGIES[number];
-type Engine = typeof ENGINES[number];
-
-interface Options {
-  readonly services: number[];
-  readonly topologies: Topology[];
-  readonly engines: Engine[];
-  readonly runs: number;
-  /** `pipeline.iamRoleQuota` written into the copies' organization. @default - the shipped one's */
-  readonly iamRoleQuota?: number;
-}
-
-const USAGE = `usage: npx tsx test/bench/scale.ts [--services 3,30,300] [--topology single,per-service] [--engine codepipeline,github] [--runs 1]
-  --services  total services per run, including the ${SHIPPED_SERVICES} shipped ones (integers >= ${SHIPPED_SERVICES}); default 3,30,300
-  --topology  any of ${TOPOLOGIES.join(', ')}; default single,per-service
-  --engine    any of ${ENGINES.join(', ')}; default codepipeline,github
-  --runs      times each synth runs; the median time and the highest peak memory are reported (integer >= 1); default 1
-  --iam-role-quota  the tooling account's IAM roles quota written into the copies' organization (1000-5000); default: the shipped one's
-Copies go to .build/scale/n<N>/ (the previous run's copies are deleted first); rows also go to .build/bench-scale.json.`;
-
-/** A mistake in the command line: printed with the usage, without a stack trace, exit 2. */
-class UsageError extends Error {}
-/** `--help`: the usage on stdout, exit 0. */
-class HelpRequested extends Error {}
-
-function listOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
-  const items = value.split(',').map(s => s.trim());
-  const bad = items.filter(i => !(allowed as readonly string[]).includes(i));
-  if (bad.length > 0 || items.length === 0) {
-    throw new UsageError(`${flag} ${JSON.stringify(value)}: ${bad.map(b => JSON.stringify(b)).join(', ') || 'empty'} is not allowed; allowed: a comma-separated list of ${allowed.join(', ')}`);
-  }
-  return [...new Set(items)] as T[];
-}
-
-function integerOf(flag: string, item: string, min: number, what: string): number {
-  if (!/^\d+$/.test(item.trim()) || Number(item) < min) {
-    throw new UsageError(`${flag} ${JSON.stringify(item)} is not ${what}; allowed: an integer >= ${min}`);
-  }
-  return Number(item);
-}
-
-const ALLOWED: Record<string, string> = {
-  '--services': `a comma-separated list of integers >= ${SHIPPED_SERVICES}, e.g. 3,30,300`,
-  '--topology': `a comma-separated list of ${TOPOLOGIES.join(', ')}`,
-  '--engine': `a comma-separated list of ${ENGINES.join(', ')}`,
-  '--runs': 'an integer >= 1',
-  '--iam-role-quota': 'an integer from 1000 to 5000 (the tooling account\'s IAM roles quota written into the copies\' organization)',
-};
-
-function iamRoleQuotaOf(value: string): number {
-  const quota = integerOf('--iam-role-quota', value, 1000, 'an IAM roles quota');
-  if (quota > 5000) throw new UsageError(`--iam-role-quota ${JSON.stringify(value)} is above what AWS allows; allowed: ${ALLOWED['--iam-role-quota']}`);
-  return quota;
-}
-
-/** Reads the command line: `--flag value` or `--flag=value`. */
-export function parseArgs(argv: readonly string[]): Options {
-  const values: Record<string, string> = {};
-  const known = Object.keys(ALLOWED);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    // `npx projen bench:scale -- --services 3` passes the `--` on.
-    if (arg === '--') continue;
-    if (arg === '--help' || arg === '-h') throw new HelpRequested();
-    const eq = arg.indexOf('=');
-    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    if (!known.includes(flag)) {
-      throw new UsageError(`${JSON.stringify(arg)} is not a flag of this benchmark; allowed: ${known.join(', ')}`);
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) {
-      throw new UsageError(`${flag} needs a value; allowed: ${ALLOWED[flag]}`);
-    }
-    values[flag] = value;
-  }
-  const services = (values['--services'] ?? '3,30,300').split(',')
-    .map(s => integerOf('--services', s, SHIPPED_SERVICES, `a number of services (the ${SHIPPED_SERVICES} shipped ones included)`));
-  return {
-    services: [...new Set(services)],
-    topologies: listOf('--topology', values['--topology'] ?? 'single,per-service', TOPOLOGIES),
-    engines: listOf('--engine', values['--engine'] ?? 'codepipeline,github', ENGINES),
-    runs: integerOf('--runs', values['--runs'] ?? '1', 1, 'a number of runs'),
-    iamRoleQuota: values['--iam-role-quota'] === undefined ? undefined : iamRoleQuotaOf(values['--iam-role-quota']),
-  };
-}
-
 /** One run of a command: wall time, peak RSS and outcome. */
 interface Timed {
   readonly seconds: number;
@@ -148,18 +74,37 @@ interface Timed {
   readonly exitCode: number;
   /** On failure: the problems the synth printed, without stack frames. */
   readonly errors: string[];
+  /** The phases the app wrote (PLATFORM_SYNTH_TIMINGS), when it was asked to. */
+  readonly timings?: SynthTimingsReport;
 }
 
 const TIME_BIN = '/usr/bin/time';
 
-function runTimed(cwd: string, args: readonly string[]): Timed {
-  const command = ['npx', 'cdk', ...args];
+/** How a synth runs, besides its arguments. */
+interface RunOptions {
+  /** Where the app writes its phases (PLATFORM_SYNTH_TIMINGS). @default - not written */
+  readonly timingsFile?: string;
+  /** Node options added to {@link NODE_OPTIONS} for every process of the run. @default - none */
+  readonly nodeOptions?: readonly string[];
+  /** Environment variables added for the run. @default - none */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Runs `command` in `cwd` under GNU time; reads the timings file the app wrote, if one was asked for. */
+function runTimed(cwd: string, command: readonly string[], options: RunOptions = {}): Timed {
   const withTime = fs.existsSync(TIME_BIN);
+  if (options.timingsFile) fs.rmSync(options.timingsFile, { force: true });
   const start = process.hrtime.bigint();
   const result = spawnSync(withTime ? TIME_BIN : command[0], withTime ? ['-f', '%M', ...command] : command.slice(1), {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS, CI: 'true' },
+    env: {
+      ...process.env,
+      NODE_OPTIONS: [NODE_OPTIONS, ...options.nodeOptions ?? []].join(' '),
+      CI: 'true',
+      ...(options.timingsFile ? { [SYNTH_TIMINGS_ENV]: options.timingsFile } : {}),
+      ...options.env,
+    },
     // The app prints a summary naming every stack: large at a large N.
     maxBuffer: 1024 * 1024 * 1024,
   });
@@ -170,7 +115,15 @@ function runTimed(cwd: string, args: readonly string[]): Timed {
   const kib = withTime ? Number(lines.pop()) : NaN;
   const exitCode = result.status ?? 1;
   const errors = exitCode === 0 ? [] : errorLines(lines);
-  return { seconds, peakMiB: Number.isFinite(kib) ? kib / 1024 : undefined, exitCode, errors };
+  const timings = options.timingsFile && fs.existsSync(options.timingsFile)
+    ? JSON.parse(fs.readFileSync(options.timingsFile, 'utf8')) as SynthTimingsReport
+    : undefined;
+  return { seconds, peakMiB: Number.isFinite(kib) ? kib / 1024 : undefined, exitCode, errors, timings };
+}
+
+/** `npx cdk <args>` in `cwd`, timed. */
+function runCdk(cwd: string, args: readonly string[], options: RunOptions = {}): Timed {
+  return runTimed(cwd, ['npx', 'cdk', ...args], options);
 }
 
 /**
@@ -194,12 +147,16 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** `runs` runs of the same synth: median time, highest peak, the last run's outcome. */
-function repeat(runs: number, label: string, before: () => void, run: () => Timed): Timed & { samples: number[] } {
+/**
+ * `runs` runs of the same command (`run` gets the run's index): median time,
+ * highest peak, the last run's outcome, and the timings of the run of median
+ * time (the lower middle for an even number of runs).
+ */
+function repeat(runs: number, label: string, before: () => void, run: (i: number) => Timed): StepResult {
   const samples: Timed[] = [];
   for (let i = 0; i < runs; i++) {
     before();
-    const t = run();
+    const t = run(i);
     log(`${label}: run ${i + 1}/${runs} ${t.seconds.toFixed(1)} s, ${t.peakMiB?.toFixed(0) ?? '?'} MiB, exit ${t.exitCode}`);
     samples.push(t);
     // A refusal is deterministic: repeating it measures nothing new.
@@ -207,11 +164,15 @@ function repeat(runs: number, label: string, before: () => void, run: () => Time
   }
   const last = samples[samples.length - 1];
   const peaks = samples.flatMap(s => (s.peakMiB === undefined ? [] : [s.peakMiB]));
+  const timed = [...samples].sort((a, b) => a.seconds - b.seconds)[Math.floor((samples.length - 1) / 2)];
   return {
-    ...last,
+    exitCode: last.exitCode,
+    errors: last.errors,
     seconds: median(samples.map(s => s.seconds)),
     peakMiB: peaks.length ? Math.max(...peaks) : undefined,
     samples: samples.map(s => Number(s.seconds.toFixed(2))),
+    timings: last.exitCode === 0 ? timed.timings : undefined,
+    timedRunSeconds: last.exitCode === 0 && timed.timings ? Number(timed.seconds.toFixed(3)) : undefined,
   };
 }
 
@@ -375,6 +336,7 @@ interface Row {
   readonly services: number;
   readonly topology: Topology;
   readonly engine: Engine;
+  /** The full synth (with --feedback on, from no bundles and no validation cache; with --cpu-prof, under the profiler). */
   readonly synth: SynthResult;
   /** Empty when the synth succeeded; else the problems it printed (a refusal of a plan over the limits is a result). */
   readonly errors: string[];
@@ -384,15 +346,55 @@ interface Row {
   /** The scoped synth of payments' pipeline (its own build); run when the full synth succeeded. */
   readonly scoped?: SynthResult & { readonly shard: string; readonly errors: string[] };
   readonly leadTime?: { readonly minutes: number; readonly approvals: number; readonly stages: LeadTime['stages'] } | { readonly error: string };
+  /** The floors and feedback synths (--feedback on), with their phases. */
+  readonly feedback?: Feedback;
+  /** The app's CPU profile during the full synth (--cpu-prof). */
+  readonly cpuProfile?: { readonly file: string; readonly profiles: number; readonly summary: ProfileSummary } | { readonly error: string };
+}
+
+/** What a row's feedback sequence measured. */
+interface Feedback {
+  readonly steps: Partial<FeedbackSteps>;
+  /** The handler the edit step changed, relative to the copy. */
+  readonly editedFile: string;
+  /** The first synth's cloud assembly, nested assemblies included. */
+  readonly firstAssembly?: { readonly stacks: number; readonly resources: number };
+  readonly figures: FeedbackFigures;
 }
 
 /** The shard whose pipeline deploys payments: what its own build scopes to. */
 function shardOfChanged(copy: string, topology: Topology): string {
   if (topology === 'single') return SINGLE_SHARD_ID;
   if (topology === 'per-service') return CHANGED_SERVICE;
+  return changedManifest(copy).owner;
+}
+
+function changedManifest(copy: string): { owner: string; functions: Record<string, { handler: string }> } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const manifest = (require(path.join(copy, 'services', CHANGED_SERVICE, 'service.ts')) as { default: { owner: string } }).default;
-  return manifest.owner;
+  return (require(path.join(copy, 'services', CHANGED_SERVICE, 'service.ts')) as { default: ReturnType<typeof changedManifest> }).default;
+}
+
+/** The source of the changed service's first function in `copy`, as its manifest names it (`functions[...].handler`). */
+function changedHandler(copy: string): string {
+  const first = Object.values(changedManifest(copy).functions)[0];
+  if (!first) throw new Error(`services/${CHANGED_SERVICE}/service.ts: no function to edit`);
+  return path.join(copy, 'services', CHANGED_SERVICE, first.handler);
+}
+
+/**
+ * Runs `run` with a code change appended to `file` (a new exported constant:
+ * it survives minification, so the bundle, its asset hash and the templates
+ * deploying it change, as with a real edit), then puts the file back.
+ */
+function withEditedFile<T>(file: string, run: () => T): T {
+  const original = fs.readFileSync(file);
+  // A new value each time, so that no bundle recorded earlier matches the edited source.
+  fs.appendFileSync(file, `\nexport const benchScaleEdit = '${new Date().toISOString()}';\n`);
+  try {
+    return run();
+  } finally {
+    fs.writeFileSync(file, original);
+  }
 }
 
 function leadTimeOf(copy: string, outdir: string, topology: Topology, engine: Engine, shard: string, synthSeconds: number): Row['leadTime'] {
@@ -414,26 +416,94 @@ function leadTimeOf(copy: string, outdir: string, topology: Topology, engine: En
   }
 }
 
-function measure(copy: string, n: number, topology: Topology, engine: Engine, runs: number): Row {
+/** The preload that makes a synth floor A (our validation plugins ignored). */
+const FLOOR_A_PRELOAD = path.join(__dirname, 'floor-a.cjs');
+/** The plain CDK app of floor B, run with tsx in a copy. */
+const FLOOR_B_SCRIPT = path.join(__dirname, 'floor-b.ts');
+
+/** Deletes what makes a synth warm: built bundles and cached validation results (main.ts's BUNDLE_DIR and VALIDATION_CACHE_DIR). */
+function removeCaches(copy: string): void {
+  fs.rmSync(path.join(copy, '.build', 'bundles'), { recursive: true, force: true });
+  fs.rmSync(path.join(copy, '.build', 'validation-cache'), { recursive: true, force: true });
+}
+
+/** Quoted for NODE_OPTIONS, which splits on spaces outside double quotes. */
+const quoted = (file: string) => JSON.stringify(file);
+
+/** The preload that profiles where NODE_OPTIONS may not carry --cpu-prof. */
+const CPU_PROF_PRELOAD = path.join(__dirname, 'cpu-prof.cjs');
+
+/**
+ * How a run writes CPU profiles into `dir`: node's own --cpu-prof where
+ * NODE_OPTIONS may carry it, else (Node 20 refuses it there) a preload that
+ * runs the same V8 profiler (test/bench/cpu-prof.cjs).
+ */
+function cpuProfiling(dir: string): RunOptions {
+  return process.allowedNodeEnvironmentFlags.has('--cpu-prof')
+    ? { nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${quoted(dir)}`] }
+    : { nodeOptions: ['--require', quoted(CPU_PROF_PRELOAD)], env: { BENCH_CPU_PROF_DIR: dir } };
+}
+
+/** The summary of the largest profile of `dir`: the app's process (the CLI, npx and tsx's launcher sample far less). */
+function appProfile(dir: string, copy: string): Row['cpuProfile'] {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter(f => f.endsWith('.cpuprofile')) : [];
+  const largest = files.map(f => ({ f, size: fs.statSync(path.join(dir, f)).size })).sort((a, b) => b.size - a.size)[0];
+  if (!largest) return { error: `no .cpuprofile in ${path.relative(ROOT, dir)}` };
+  const file = path.join(dir, largest.f);
+  const text = fs.readFileSync(file, 'utf8');
+  if (!text.includes('/main.ts')) log(`warning: the largest profile ${path.relative(ROOT, file)} names no main.ts: it may not be the app's`);
+  return { file: path.relative(ROOT, file), profiles: files.length, summary: summarizeProfile(JSON.parse(text) as CpuProfile, copy) };
+}
+
+function measure(copy: string, n: number, topology: Topology, engine: Engine, options: Options): Row {
+  const { runs } = options;
   const label = `N=${n} ${topology}/${engine}`;
+  const rowId = `${topology}-${engine}`;
   const context = ['-c', `pipeline:topology=${topology}`, '-c', `pipeline:engine=${engine}`];
   const workflows = path.join(copy, '.github', 'workflows');
-  const outdir = path.join(copy, `cdk.out-${topology}-${engine}`);
-  const synth = repeat(runs, `${label} synth`, () => {
+  const outdir = path.join(copy, `cdk.out-${rowId}`);
+  const timingsFile = (step: string) => (i: number) => path.join(copy, '.build', 'bench-timings', `${rowId}-${step}-${i + 1}.json`);
+  const synthArgs = ['synth', '-q', ...context];
+  const steps: { -readonly [K in keyof FeedbackSteps]?: StepResult } = {};
+  const editedFile = changedHandler(copy);
+  const feedback = (): Feedback => {
+    const firstAssembly = steps.first?.exitCode === 0 ? assemblyCounts(outdir) : undefined;
+    return { steps, editedFile: path.relative(copy, editedFile), firstAssembly, figures: feedbackFigures(steps, firstAssembly) };
+  };
+
+  if (options.feedback) {
+    // Floor A: the same app, our policy validation plugins ignored; first from nothing, then with its bundles.
+    const floorOut = `${outdir}-floor-a`;
+    const floorA = (step: string) => (i: number) =>
+      runCdk(copy, [...synthArgs, '-o', floorOut], { timingsFile: timingsFile(step)(i), nodeOptions: ['--require', quoted(FLOOR_A_PRELOAD)] });
+    steps.floorAFirst = repeat(runs, `${label} floor A, first`, () => {
+      removeCaches(copy);
+      fs.rmSync(floorOut, { recursive: true, force: true });
+    }, floorA('floor-a-first'));
+    steps.floorASecond = repeat(runs, `${label} floor A, second`, () => undefined, floorA('floor-a-second'));
+    for (const phase of feedbackFigures(steps).floorAValidationPhases) log(`${label}: WARNING: floor A ran ${phase}`);
+  }
+
+  const profileDir = path.join(copy, '.build', 'cpu-prof', rowId);
+  const synth = repeat(runs, `${label} synth${options.feedback ? ' (first: no bundles, no validation cache)' : ''}`, () => {
     fs.rmSync(outdir, { recursive: true, force: true });
     // Each engine/topology's full synth owns the workflows folder: start it empty so what is counted is this synth's.
     fs.rmSync(workflows, { recursive: true, force: true });
-  }, () => runTimed(copy, ['synth', '-q', ...context, '-o', outdir]));
+    if (options.feedback) removeCaches(copy);
+    if (options.cpuProf) fs.rmSync(profileDir, { recursive: true, force: true });
+  }, i => runCdk(copy, [...synthArgs, '-o', outdir], { timingsFile: timingsFile('first')(i), ...options.cpuProf ? cpuProfiling(profileDir) : {} }));
+  steps.first = synth;
   const row: Row = {
     services: n,
     topology,
     engine,
     synth: { seconds: synth.seconds, samples: synth.samples, peakMiB: synth.peakMiB, exitCode: synth.exitCode },
     errors: synth.errors,
+    cpuProfile: options.cpuProf ? appProfile(profileDir, copy) : undefined,
   };
   if (synth.exitCode !== 0) {
     for (const e of synth.errors) log(`${label}: ${e}`);
-    return row;
+    return options.feedback ? { ...row, feedback: feedback() } : row;
   }
 
   const assembly = assemblyStats(topLevelStacks(outdir));
@@ -441,14 +511,32 @@ function measure(copy: string, n: number, topology: Topology, engine: Engine, ru
   const pipelines = workflowsWritten
     ? { service: workflowsWritten.servicePipelines, platform: workflowsWritten.platformPipeline }
     : { service: assembly.servicePipelines, platform: assembly.platformPipeline };
+
+  if (options.feedback) {
+    // As a developer runs it again: bundles, validation cache and cdk.out kept.
+    steps.second = repeat(runs, `${label} second synth`, () => undefined,
+      i => runCdk(copy, [...synthArgs, '-o', outdir], { timingsFile: timingsFile('second')(i) }));
+    // Floor B while the bundles are those of the unedited sources.
+    const floorBOut = `${outdir}-floor-b`;
+    steps.floorB = repeat(runs, `${label} floor B`, () => fs.rmSync(floorBOut, { recursive: true, force: true }),
+      i => runTimed(copy, ['npx', 'tsx', FLOOR_B_SCRIPT, floorBOut], { timingsFile: timingsFile('floor-b')(i) }));
+    for (const e of steps.floorB.errors) log(`${label} floor B: ${e}`);
+  }
+
   const shard = shardOfChanged(copy, topology);
   const scopedOut = `${outdir}-scoped`;
   const scoped = repeat(runs, `${label} scoped synth (pipeline:${shard})`,
     () => fs.rmSync(scopedOut, { recursive: true, force: true }),
-    () => runTimed(copy, ['synth', '-q', ...context, '-c', `platform:scope=pipeline:${shard}`, '-o', scopedOut]));
+    () => runCdk(copy, [...synthArgs, '-c', `platform:scope=pipeline:${shard}`, '-o', scopedOut]));
   for (const e of scoped.errors) log(`${label} scoped: ${e}`);
   // The changed service's pipeline builds with its scoped synth.
   const leadTime = leadTimeOf(copy, outdir, topology, engine, shard, scoped.seconds);
+
+  if (options.feedback) {
+    // Last: the sources are put back afterwards, but the bundles of the edit stay until the next synth rebuilds them.
+    steps.afterEdit = repeat(runs, `${label} after editing ${path.relative(copy, editedFile)}`, () => undefined,
+      i => withEditedFile(editedFile, () => runCdk(copy, [...synthArgs, '-o', outdir], { timingsFile: timingsFile('after-edit')(i) })));
+  }
   return {
     ...row,
     pipelines,
@@ -456,6 +544,7 @@ function measure(copy: string, n: number, topology: Topology, engine: Engine, ru
     workflows: workflowsWritten,
     scoped: { shard, seconds: scoped.seconds, samples: scoped.samples, peakMiB: scoped.peakMiB, exitCode: scoped.exitCode, errors: scoped.errors },
     leadTime,
+    feedback: options.feedback ? feedback() : undefined,
   };
 }
 
@@ -494,6 +583,21 @@ function markdown(rows: readonly Row[]): string {
   return [line(HEADER), line(HEADER.map(() => '---')), ...rows.map(r => line(tableRow(r)))].join('\n');
 }
 
+/** A row's per-phase table and CPU profile summary, under a heading; empty when it has neither. */
+function rowDetails(r: Row): string {
+  const parts: string[] = [];
+  if (r.feedback) {
+    const { steps, firstAssembly, editedFile } = r.feedback;
+    parts.push(renderFeedback(steps, { assembly: firstAssembly, editedFile, profiled: r.cpuProfile !== undefined }));
+  }
+  if (r.cpuProfile) {
+    parts.push('error' in r.cpuProfile
+      ? `CPU profile: ${r.cpuProfile.error}`
+      : renderProfileSummary(r.cpuProfile.summary, `CPU profile of the app during the first synth (${r.cpuProfile.file}, the largest of ${r.cpuProfile.profiles})`));
+  }
+  return parts.length === 0 ? '' : [`### N=${r.services} ${r.topology}/${r.engine}`, ...parts].join('\n\n');
+}
+
 function main(argv: readonly string[]): void {
   const options = parseArgs(argv);
   log(`N ${options.services.join(', ')}; topologies ${options.topologies.join(', ')}; engines ${options.engines.join(', ')}; `
@@ -529,13 +633,14 @@ function main(argv: readonly string[]): void {
     const copy = copies.get(n)!.dir;
     for (const topology of options.topologies) {
       for (const engine of options.engines) {
-        rows.push(measure(copy, n, topology, engine, options.runs));
+        rows.push(measure(copy, n, topology, engine, options));
         // Written after every row, so a long run interrupted keeps what it measured.
         write();
       }
     }
   }
   process.stdout.write(`${markdown(rows)}\n`);
+  for (const details of rows.map(rowDetails).filter(d => d !== '')) process.stdout.write(`\n${details}\n`);
   log(`rows written to ${path.relative(ROOT, JSON_OUT)}`);
 }
 
