@@ -201,10 +201,20 @@ export interface ControlTowerGuardValidatorProps {
    * @default - one per CPU core
    */
   readonly concurrency?: number;
+  /**
+   * Templates {@link ControlTowerGuardValidator.prefetch} gathers before it
+   * starts checking them in the background (each cfn-guard process costs
+   * about 50 ms to start, per group of rule files).
+   * @default 48
+   */
+  readonly prefetchBatch?: number;
 }
 
 /** What CfnGuardValidator reports. */
 type GuardReport = cdk.PolicyValidationPluginReportBeta1;
+
+/** Templates {@link ControlTowerGuardValidator.prefetch} gathers before it starts checking them. */
+const PREFETCH_BATCH_TEMPLATES = 48;
 
 /** What checking one template takes. */
 interface GuardPlan {
@@ -255,6 +265,7 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
   private readonly rules: readonly GuardRuleFile[];
   private readonly cache?: ValidationCache;
   private readonly concurrency: number;
+  private readonly prefetchBatch: number;
   /** Findings by key, of every template checked by this validator (in this synth). */
   private readonly results = new Map<string, cdk.PolicyViolation[]>();
   /** The template each trimmed copy was made from (and each template from itself). */
@@ -263,6 +274,8 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
   private scratchDir?: string;
   /** Checks started by {@link prefetch}, running. */
   private background?: BackgroundGuard;
+  /** Templates given to {@link prefetch} and not started yet. */
+  private pending: { keys: Map<string, string>; batches: Batches } = { keys: new Map(), batches: new Map() };
 
   constructor(props: ControlTowerGuardValidatorProps = {}) {
     const full = new CfnGuardValidator();
@@ -270,6 +283,7 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
     this.ruleIds = full.ruleIds;
     this.cache = props.cache;
     this.concurrency = Math.max(1, props.concurrency ?? os.availableParallelism());
+    this.prefetchBatch = Math.max(1, props.prefetchBatch ?? PREFETCH_BATCH_TEMPLATES);
     this.rules = fs.readdirSync(CONTROL_TOWER_RULES_DIR, { recursive: true, encoding: 'utf8' })
       .filter(file => file.endsWith('.guard'))
       .sort()
@@ -289,19 +303,19 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
    * still the same (same key), and validates it again otherwise.
    */
   public prefetch(templatePaths: readonly string[]): void {
-    const batches: Batches = new Map();
-    const started = new Map<string, string>();
     for (const templatePath of templatePaths) {
       const plan = this.planOf(templatePath);
-      if (!plan || this.results.has(plan.key) || this.background?.keys.has(plan.key) || started.has(plan.key)) continue;
+      if (!plan || this.results.has(plan.key) || this.background?.keys.has(plan.key) || this.pending.keys.has(plan.key)) continue;
       if (this.cache?.get(plan.key)) continue;
-      started.set(plan.key, templatePath);
-      this.addToBatches(batches, templatePath, plan);
+      this.pending.keys.set(plan.key, templatePath);
+      this.addToBatches(this.pending.batches, templatePath, plan);
     }
-    if (batches.size === 0) return;
+    // Each cfn-guard process costs about 50 ms to start and read its rules: start them for many templates at once.
+    if (this.pending.keys.size < this.prefetchBatch) return;
     this.background ??= new BackgroundGuard(Math.max(1, this.concurrency - 1));
-    for (const [key, templatePath] of started) this.background.keys.set(key, templatePath);
-    this.background.run(laneJobs([...batches.values()], this.background.lanes));
+    for (const [key, templatePath] of this.pending.keys) this.background.keys.set(key, templatePath);
+    this.background.run(laneJobs([...this.pending.batches.values()], this.background.lanes));
+    this.pending = { keys: new Map(), batches: new Map() };
   }
 
   public validate(context: cdk.IPolicyValidationContext): cdk.PolicyValidationPluginReport {
@@ -325,12 +339,20 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
       synthTimings.count(phase, 'templates validated while constructs were built', done);
     }
     const violations: cdk.PolicyViolation[] = [];
-    const batches: Batches = new Map();
-    const keys = new Map<string, string>();
+    // Templates prefetched but not started yet are checked with the rest.
+    const batches: Batches = this.pending.batches;
+    const keys = new Map<string, string>(this.pending.keys);
+    this.pending = { keys: new Map(), batches: new Map() };
+    // The templates of this synth whose findings come from this run (a template changed since its prefetch has another key).
+    const reported = new Map<string, string>();
     for (const templatePath of templatePaths) {
       const plan = this.planOf(templatePath);
       // No rule inspects any resource of this template: cfn-guard would SKIP every rule.
       if (!plan) continue;
+      if (keys.has(plan.key)) {
+        reported.set(plan.key, templatePath);
+        continue;
+      }
       const known = this.results.get(plan.key) ?? this.cache?.get<cdk.PolicyViolation[]>(plan.key);
       if (known) {
         if (!this.results.has(plan.key)) synthTimings.count(phase, 'templates from cache');
@@ -338,13 +360,14 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
         continue;
       }
       keys.set(plan.key, templatePath);
+      reported.set(plan.key, templatePath);
       this.addToBatches(batches, templatePath, plan);
     }
     const lanes = laneJobs([...batches.values()], this.concurrency);
     synthTimings.count(phase, 'templates validated', keys.size);
     synthTimings.count(phase, 'cfn-guard runs', lanes.reduce((n, l) => n + l.length, 0));
     this.collect(runGuardJobs(lanes), keys);
-    for (const [key, templatePath] of keys) {
+    for (const [key, templatePath] of reported) {
       violations.push(...this.results.get(key)!.map(v => ({ ...v, violatingResources: v.violatingResources.map(r => ({ ...r, templatePath })) })));
     }
     this.cache?.prune();

@@ -215,23 +215,34 @@ describe('the validation cache', () => {
 describe('checks started while constructs are built', () => {
   const GUARD = 'cdk-validator-cfnguard';
 
-  test('a stage synthesized early is checked in the background, and its findings fail the app\'s synth', () => {
+  test('a stage synthesized early is checked with the app, and its findings fail the app\'s synth', () => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
     addPolicyValidation(app);
     const stage = new cdk.Stage(app, 'Early', { env: { account: '123456789012', region: 'eu-west-1' } });
     alarmWithoutAction(new cdk.Stack(stage, 'Probe'), 'SilentAlarm');
     // What CDK Pipelines does when a stage is added.
     stage.synth();
-    let message = '';
-    const counts = validationCountsOf(() => {
-      prefetchPolicyValidation(stage);
-      message = synthError(app);
-    });
-    expect(counts).toEqual(expect.objectContaining({ [`${GUARD}: templates validated while constructs were built`]: 1 }));
-    // Not checked a second time at the app's synth.
-    expect(counts).not.toHaveProperty([`${GUARD}: templates validated`]);
+    prefetchPolicyValidation(stage);
+    const message = synthError(app);
     expect(message).toContain('[CT.CLOUDWATCH.PR.1]');
     expect(message).toContain('Early/Probe/SilentAlarm/Resource');
+  });
+
+  test('templates prefetched in batches are checked in the background, once', () => {
+    const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
+    const stacks = [0, 1].map(i => new cdk.Stack(app, `Probe${i}`));
+    stacks.forEach((stack, i) => alarmWithoutAction(stack, `SilentAlarm${i}`));
+    const templatePaths = stacks.map(stack => app.synth().getStackByName(stack.stackName).templateFullPath);
+    const validator = new ControlTowerGuardValidator({ prefetchBatch: 2 });
+    let report: cdk.PolicyValidationPluginReport | undefined;
+    const counts = validationCountsOf(() => {
+      validator.prefetch(templatePaths);
+      report = validator.validate({ templatePaths, stackTemplates: [], appConstruct: app } as cdk.IPolicyValidationContext);
+    });
+    expect(counts).toEqual({ [`${GUARD}: templates validated while constructs were built`]: 2 });
+    expect(report!.violations.flatMap(v => v.violatingResources.map(r => `${v.ruleName} ${path.basename(r.templatePath ?? '')}`)).sort()).toEqual([
+      'cloudwatch_alarm_action_check Probe0.template.json', 'cloudwatch_alarm_action_check Probe1.template.json',
+    ]);
   });
 
   test('a template changed after its background check is checked again', () => {
