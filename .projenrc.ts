@@ -128,6 +128,11 @@ const project = new awscdk.AwsCdkTypeScriptApp({
       // One worker per core (jest's default leaves one core idle): the suites
       // are CPU-bound synths; on 2 cores this took jest from 114 s to 82 s.
       maxWorkers: '100%',
+      // CDK's schema validation and creation stack traces off where nothing reads them (see the file).
+      setupFiles: ['<rootDir>/test/setup.ts'],
+      // The shared assemblies of test/fixtures/assembly.ts (and the benchmark's copies) are not sources:
+      // jest neither crawls nor watches them.
+      modulePathIgnorePatterns: ['<rootDir>/.build/test-assemblies/', '<rootDir>/.build/scale/'],
     },
   },
   eslintOptions: {

@@ -1,18 +1,46 @@
-import * as os from 'node:os';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand } from '@aws-sdk/client-cloudformation';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { buildBundles, buildPipelines, buildPlatform, summarize } from '../main';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ConfigError } from '../accounts';
+import { buildPlatform, buildScope, summarize } from '../main';
+import { reconcilePipelines } from '../pipeline/reconcile-pipelines';
 import { loadServices } from '../services';
-import { loadSample, loadShippedOrganization, projectContext, REPO_ROOT } from './fixtures/organization';
+import { expectNoFindings, sharedAssemblies } from './fixtures/assembly';
+import { loadSample, loadShippedOrganization, REPO_ROOT } from './fixtures/organization';
 import { servicesFixture } from './fixtures/services';
+import { CACHED_VALIDATION } from './fixtures/validation';
+
+// The assemblies this file reads; on a first run each worker synthesizes those no other one is building.
+const [platform, shipped, shippedGitHub, shippedPerService, scoped, fixtureApp] = sharedAssemblies([
+  // The shipped app's stacks without a pipeline (buildPlatform).
+  { build: 'platform' },
+  // The shipped app as `cdk synth` builds it (the declared engine and topology), and in the other engine and a sharded topology.
+  { validation: true },
+  { engine: 'github', topology: 'single', validation: true },
+  { topology: 'per-service', validation: true },
+  // A service pipeline's build (-c platform:scope=pipeline:payments).
+  { topology: 'per-service', scope: 'pipeline:payments' },
+  // The fixture services' pipelines app.
+  { services: 'fixture', validation: true },
+]);
+
+/** A stack of `assembly` (pipeline stages are nested assemblies), by stack name. */
+const stackNamed = (assembly: CloudAssembly, name: string) => {
+  const found = assembly.stacksRecursively.filter(s => s.stackName === name);
+  if (found.length !== 1) throw new Error(`${found.length} stacks named ${name}`);
+  return found[0];
+};
+/** The top-level stacks of an assembly, by stack name. */
+const topLevel = (assembly: CloudAssembly) => assembly.stacks.map(s => s.stackName).sort();
 
 describe('the shipped app', () => {
   const organization = loadShippedOrganization();
   const services = loadServices({ servicesDir: path.join(REPO_ROOT, 'services'), organization });
-  const app = new cdk.App();
-  const stacks = buildPlatform(app, { organization, services, ...buildBundles(services, path.join(os.tmpdir(), `lz-main-bundles-${process.pid}`)) });
 
   test('discovers the sample services with their waves', () => {
     expect(services.map(s => [s.manifest.name, s.manifest.wave])).toEqual([
@@ -21,7 +49,7 @@ describe('the shipped app', () => {
   });
 
   test('has governance plus one stack per service, environment and region', () => {
-    expect(stacks.map(s => s.stackName)).toEqual([
+    expect(platform.stacks.map(s => s.stackName)).toEqual([
       'Governance-ControlTower',
       'Governance-Guardrails',
       'Governance-MemberRoles',
@@ -34,31 +62,38 @@ describe('the shipped app', () => {
     ]);
   });
 
-  test('synthesizes offline with every cdk-nag finding fixed or acknowledged', () => {
-    // Validation plugins (cdk-nag) run inside synth and throw on any unacknowledged error.
-    const assembly = app.synth();
-    expect(assembly.stacksRecursively.find(s => s.stackName === 'Governance-Guardrails')!.environment).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
-    expect(assembly.getStackByName('payments-prod-eu-central-1').environment).toMatchObject({ account: '888888888888', region: 'eu-central-1' });
+  test('synthesizes offline, each stack in its account and region', () => {
+    for (const { assembly } of [platform, shipped]) {
+      expect(stackNamed(assembly, 'Governance-Guardrails').environment).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
+      expect(stackNamed(assembly, 'payments-prod-eu-central-1').environment).toMatchObject({ account: '888888888888', region: 'eu-central-1' });
+    }
+  });
+
+  // Every engine and topology an organization may declare: each adds stacks of its own (OIDC roles,
+  // per-service pipelines and the platform pipeline).
+  test.each([
+    ['codepipeline', 'single', shipped], ['github', 'single', shippedGitHub], ['codepipeline', 'per-service', shippedPerService],
+  ] as const)('passes every validation of `cdk synth` (cdk-nag packs, Control Tower rules, CloudFormation schema), '
+    + 'each finding fixed or acknowledged: %s, %s', (_engine, _topology, variant) => {
+    expectNoFindings(variant);
   });
 
   test('promotes one payments bundle through dev, staging and prod', () => {
     const keys = ['dev-eu-west-1', 'staging-eu-west-1', 'prod-eu-west-1', 'prod-eu-central-1'].map(suffix => {
-      const stack = stacks.find(s => s.node.id === `payments-${suffix}`)!;
-      return Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      return Object.values(Template.fromJSON(stackNamed(shipped.assembly, `payments-${suffix}`).template).findResources('AWS::Lambda::Function'))
         .map(r => (r as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key).sort();
     });
     expect(new Set(keys.map(k => k.join()))).toEqual(new Set([keys[0].join()]));
   });
 
   test('staging shifts traffic linearly by default', () => {
-    const stack = stacks.find(s => s.node.id === 'ledger-staging-eu-west-1')!;
-    Template.fromStack(stack).hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+    Template.fromJSON(stackNamed(shipped.assembly, 'ledger-staging-eu-west-1').template).hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
       DeploymentConfigName: 'CodeDeployDefault.LambdaLinear10PercentEvery1Minute',
     });
   });
 
   test('summarizes OUs, accounts, environments in promotion order, services and stacks', () => {
-    const summary = summarize(organization, app.synth(), services);
+    const summary = summarize(organization, platform.assembly, services);
     expect(summary).toContain('Services (3): ledger (wave foundation), notifications (wave foundation), payments (wave core)');
     expect(summary).toMatch(/Environments in promotion order: dev \(workload-dev 666666666666; eu-west-1\) -> staging .* -> prod \(.*manual approval\)/);
     expect(summary).toContain('Stacks (18): ledger-dev-eu-west-1 (666666666666/eu-west-1), ');
@@ -72,7 +107,7 @@ describe('stacks without a pipeline', () => {
   test('follow the delivery plan: a service limited to dev gets no prod stacks', () => {
     const fixture = servicesFixture();
     const devOnly = fixture.services.map(s => ({ ...s, manifest: { ...s.manifest, environments: ['dev'] } }));
-    const stacks = buildPlatform(new cdk.App(), { ...fixture, services: devOnly });
+    const stacks = buildPlatform(new cdk.App(), { ...fixture, services: devOnly, policyValidation: false });
     expect(stacks.map(s => s.stackName)).toEqual([
       'Governance-ControlTower', 'Governance-Guardrails', 'Governance-MemberRoles', 'Governance-SecurityAdministration',
       'Governance-SecurityServices', 'Governance-CostBaseline', 'catalog-dev-eu-west-1', 'orders-dev-eu-west-1',
@@ -83,7 +118,8 @@ describe('stacks without a pipeline', () => {
 describe('cdk-nag in the app', () => {
   test('fails synth when a stack breaks an AWS Solutions or a PCI DSS rule', () => {
     const app = new cdk.App();
-    const [stack] = buildPlatform(app, { organization: loadSample() });
+    // Results are cached by content; a cached finding is reported again.
+    const [stack] = buildPlatform(app, { organization: loadSample(), policyValidation: CACHED_VALIDATION });
     new s3.Bucket(stack, 'UnencryptedLoglessBucket');
     let message = '';
     try {
@@ -98,7 +134,7 @@ describe('cdk-nag in the app', () => {
   test('an organization without services synthesizes its governance alone', () => {
     const organization = loadSample();
     const app = new cdk.App();
-    buildPlatform(app, { organization });
+    buildPlatform(app, { organization, policyValidation: false });
     const summary = summarize(organization, app.synth());
     expect(summary).toContain('OUs (5): Security, Infrastructure, Workloads, Workloads/Dev, Workloads/Prod');
     expect(summary).toContain('Accounts (6): management 100000000000, log-archive 100000000001');
@@ -110,13 +146,14 @@ describe('cdk-nag in the app', () => {
 });
 
 describe('the pipelines app, synthesized as the CLI does', () => {
+  // cdk.json's feature flags, as `cdk synth` runs (explicitStackTags: tags reach the resources, not the stacks).
+  const { assembly } = fixtureApp;
+
+  test('passes the policy validation with cdk.json\'s feature flags too', () => {
+    expectNoFindings(fixtureApp);
+  });
+
   test('every taggable resource of every stack carries the four tags the tag policy fixes', () => {
-    const fixture = servicesFixture();
-    // cdk.json's feature flags, as `cdk synth` runs (the policy validation must pass with them too;
-    // explicitStackTags: tags reach the resources, not the stacks).
-    const app = new cdk.App({ context: projectContext() });
-    buildPipelines(app, fixture);
-    const assembly = app.synth();
     expect(assembly.stacksRecursively.length).toBeGreaterThan(5);
     const missing: string[] = [];
     const tagsOf = new Map<string, Record<string, string>>();
@@ -139,5 +176,98 @@ describe('the pipelines app, synthesized as the CLI does', () => {
       'Governance-ControlTower': { service: 'governance', environment: 'shared' },
       'orders-prod-eu-central-1': { service: 'orders', environment: 'prod' },
     });
+  });
+});
+
+describe('a service pipeline\'s build synthesizes only its scope (-c platform:scope=pipeline:<shard>)', () => {
+  const organization = loadShippedOrganization();
+  const context = { 'pipeline:topology': 'per-service' };
+  // Each with its bundles at the same depth in the repository, so that the same sources give the same asset hashes.
+  const full = shippedPerService;
+
+  test('loads and bundles only its services (the manifests of its dependencies are read, their code is not)', () => {
+    expect(scoped.deployed).toEqual(['payments']);
+    expect(fs.readdirSync(scoped.bundleDir).sort()).toEqual(['_framework', 'payments']);
+    expect(fs.readdirSync(full.bundleDir).sort()).toEqual(['_framework', '_governance', 'ledger', 'notifications', 'payments']);
+  });
+
+  test('synthesizes only its own pipeline stack and its services\' stacks: no other pipeline, no governance', () => {
+    expect(topLevel(scoped.assembly)).toEqual(['ServicePipeline-payments', 'ServicePipeline-payments-support-eu-central-1']);
+    expect(scoped.assembly.stacksRecursively.map(s => s.stackName).sort()).toEqual([
+      'ServicePipeline-payments', 'ServicePipeline-payments-support-eu-central-1',
+      'payments-dev-eu-west-1', 'payments-prod-eu-central-1', 'payments-prod-eu-west-1', 'payments-staging-eu-west-1',
+    ]);
+    expect(topLevel(full.assembly)).toEqual(expect.arrayContaining(['PlatformPipeline', 'GovernancePipeline', 'ServicePipeline-ledger', 'ServicePipeline-payments']));
+  });
+
+  test('its pipeline stack is exactly what the platform pipeline\'s full synth created, so self-mutation changes nothing', () => {
+    const template = (assembly: CloudAssembly) => assembly.getStackByName('ServicePipeline-payments').template as unknown;
+    expect(template(scoped.assembly)).toEqual(template(full.assembly));
+  });
+
+  test('a scope that names no pipeline is refused with the pipelines there are', () => {
+    const app = new cdk.App({ context: { ...context, 'platform:scope': 'pipeline:billing' } });
+    expect(() => buildScope(app, organization)).toThrow(new ConfigError([
+      'CDK context platform:scope "pipeline:billing" names no pipeline of topology per-service; allowed: pipeline:ledger, pipeline:notifications, pipeline:payments',
+    ]));
+    const perOwner = new cdk.App({ context: { 'pipeline:topology': 'per-owner', 'platform:scope': 'pipeline:payments' } });
+    expect(() => buildScope(perOwner, organization)).toThrow(
+      'CDK context platform:scope "pipeline:payments" names no pipeline of topology per-owner; '
+      + 'allowed: pipeline:team-ledger, pipeline:team-merchant-experience, pipeline:team-payments');
+    expect(() => buildScope(new cdk.App({ context: { 'platform:scope': 'services' } }), organization))
+      .toThrow('CDK context platform:scope "services" is not a scope; allowed: all, governance, pipeline:<shard>');
+  });
+});
+
+describe('the platform pipeline', () => {
+  // A copy of the fixture services inside the repository (gitignored), at the
+  // same depth, so their relative imports still resolve; plus a new service.
+  const work = path.join(REPO_ROOT, '.build', `platform-${process.pid}`);
+  const servicesDir = path.join(work, 'services');
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  test('creates the pipeline of a service folder added by a merge, and leaves the existing pipelines to their self-mutation', async () => {
+    fs.cpSync(path.join(__dirname, 'fixtures', 'services'), servicesDir, { recursive: true });
+    const inventory = path.join(servicesDir, 'inventory');
+    fs.cpSync(path.join(servicesDir, 'catalog'), inventory, { recursive: true });
+    const rename = (file: string, from: string | RegExp, to: string) =>
+      fs.writeFileSync(path.join(inventory, file), fs.readFileSync(path.join(inventory, file), 'utf8').replace(from, to));
+    rename('service.ts', /name: 'catalog'/, 'name: \'inventory\'');
+    rename('service.ts', '/items/{itemId}', '/stock/{itemId}');
+    rename('api.yaml', '/items/{itemId}', '/stock/{itemId}');
+    rename('api.yaml', 'title: catalog', 'title: inventory');
+
+    // The platform pipeline's build: the whole app, in the sharded topology.
+    const organization = loadSample(d => { d.pipeline.waves = ['foundation', 'core']; d.pipeline.topology = 'per-service'; });
+    const outdir = path.join(work, 'cdk.out');
+    const app = new cdk.App({ outdir });
+    buildScope(app, organization, { servicesDir, bundleDir: path.join(work, 'bundles'), policyValidation: false });
+    app.synth();
+    const stacks = app.node.children.filter((c): c is cdk.Stack => c instanceof cdk.Stack).map(s => s.stackName);
+    expect(stacks).toEqual(expect.arrayContaining(['ServicePipeline-catalog', 'ServicePipeline-inventory', 'ServicePipeline-orders', 'PlatformPipeline']));
+
+    // Its CreateServicePipelines step, against CloudFormation where the two older pipelines exist.
+    const cloudFormation = mockClient(CloudFormationClient);
+    cloudFormation.on(ListStacksCommand).resolves({
+      StackSummaries: [
+        { StackName: 'ServicePipeline-catalog', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() },
+        { StackName: 'ServicePipeline-orders', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date() },
+      ],
+    });
+    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [] });
+    const deployed: string[][] = [];
+    const result = await reconcilePipelines({
+      assemblyDir: outdir,
+      region: 'eu-west-1',
+      cloudFormation: new CloudFormationClient({ region: 'eu-west-1' }),
+      deploy: async selectors => { deployed.push([...selectors]); return { ok: true }; },
+      log: () => undefined,
+    });
+    // Only the new pipeline, with its cross-region support stack first.
+    expect(deployed).toEqual([['cross-region-stack-ServicePipeline-inventory:eu-central-1', 'ServicePipeline-inventory']]);
+    expect(result.created.map(e => e.stackName)).toEqual(['ServicePipeline-inventory']);
+    expect(result.present.map(e => e.stackName).sort()).toEqual(['ServicePipeline-catalog', 'ServicePipeline-orders']);
+    expect(result.orphaned).toEqual([]);
+    cloudFormation.restore();
   });
 });

@@ -8,6 +8,7 @@ import { ConfigError, Organization } from '../../accounts';
 import { ControlTowerStack, laneDependencies, planControlTower } from '../../governance';
 import { addPolicyValidation } from '../../pipeline';
 import { loadSample, loadShippedOrganization } from '../fixtures/organization';
+import { CACHED_VALIDATION } from '../fixtures/validation';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 
@@ -335,7 +336,7 @@ describe('planControlTower', () => {
 describe('ControlTowerStack under the policy validation of every synth', () => {
   test('the shipped organization\'s stack synthesizes with no unacknowledged finding', () => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'control-tower-validation-')) });
-    addPolicyValidation(app);
+    addPolicyValidation(app, CACHED_VALIDATION);
     new ControlTowerStack(app, 'ControlTower', { organization: loadShippedOrganization() });
     // Throws, listing the findings, if any is neither fixed nor acknowledged.
     const assembly = app.synth();

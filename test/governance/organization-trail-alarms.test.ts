@@ -3,13 +3,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ControlTowerStack } from '../../governance';
 import { addPolicyValidation } from '../../pipeline';
 import { loadSample } from '../fixtures/organization';
+import { CACHED_VALIDATION } from '../fixtures/validation';
 
 // The on-call's email, as pipeline.notificationEmails declares it.
 const organization = loadSample(d => { d.pipeline.notificationEmails = ['oncall@test.example']; });
 
 describe('alarms on the organization trail', () => {
   const app = new cdk.App();
-  addPolicyValidation(app);
+  addPolicyValidation(app, CACHED_VALIDATION);
   const stack = new ControlTowerStack(app, 'ControlTower', { organization });
   const template = Template.fromStack(stack);
   const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map(f => f.Properties);

@@ -7,6 +7,7 @@ import { SecurityAdministrationStack } from '../../governance';
 import { FunctionBundle } from '../../kit';
 import { addPolicyValidation } from '../../pipeline';
 import { loadSample } from '../fixtures/organization';
+import { CACHED_VALIDATION } from '../fixtures/validation';
 
 /** A stand-in for a handler bundle: synth only needs a folder to hash. */
 function fakeBundle(name: string): FunctionBundle {
@@ -80,7 +81,7 @@ describe('SecurityAdministrationStack', () => {
 describe('SecurityAdministrationStack under the project\'s policy validation', () => {
   test('synthesizes with no unacknowledged AwsSolutions, PCI DSS, Serverless or Control Tower finding', () => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'security-administration-')) });
-    addPolicyValidation(app);
+    addPolicyValidation(app, CACHED_VALIDATION);
     new SecurityAdministrationStack(app, 'SecurityAdministration', { organization: loadSample(), guardDutyAdminBundle: fakeBundle('gd') });
     expect(() => app.synth()).not.toThrow();
   });

@@ -8,6 +8,7 @@ import { DEFAULT_GUARDDUTY_FEATURES, SecurityServicesStack } from '../../governa
 import { FunctionBundle } from '../../kit';
 import { addPolicyValidation } from '../../pipeline';
 import { loadSample } from '../fixtures/organization';
+import { CACHED_VALIDATION } from '../fixtures/validation';
 
 /** A stand-in for a handler bundle: synth only needs a folder to hash. */
 function fakeBundle(name: string): FunctionBundle {
@@ -145,7 +146,7 @@ describe('SecurityServicesStack', () => {
 describe('SecurityServicesStack under the project\'s policy validation', () => {
   test('synthesizes with no unacknowledged AwsSolutions, PCI DSS, Serverless or Control Tower finding', () => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'security-services-')) });
-    addPolicyValidation(app);
+    addPolicyValidation(app, CACHED_VALIDATION);
     new SecurityServicesStack(app, 'SecurityServices', { organization: loadSample(), guardDutyOrganizationBundle: fakeBundle('gd') });
     expect(() => app.synth()).not.toThrow();
   });

@@ -1,22 +1,23 @@
-import * as cdk from 'aws-cdk-lib';
+import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildPipelines } from '../../main';
 import {
   codePipelineShape,
   deliveryTopology,
   describePlan,
-  GovernancePipelineStack,
   pipelineOrder,
   planFromModels,
-  ServicePipelineStack,
 } from '../../pipeline';
-import { servicesFixture } from '../fixtures/services';
+import { loadServices } from '../../services';
+import { FIXTURE_SERVICES_DIR, fixtureOrganization, sharedAssembly } from '../fixtures/assembly';
 
-const fixture = servicesFixture();
-const app = new cdk.App();
-const [servicePipeline, governancePipeline] = buildPipelines(app, fixture) as [ServicePipelineStack, GovernancePipelineStack];
-const template = Template.fromStack(servicePipeline);
-const governance = Template.fromStack(governancePipeline);
+// The fixture services' pipelines in the CodePipeline engine, as `cdk synth` builds them.
+const organization = fixtureOrganization();
+const services = loadServices({ servicesDir: FIXTURE_SERVICES_DIR, organization, displayDir: path.join('test', 'fixtures', 'services') });
+const { assembly } = sharedAssembly({ services: 'fixture', engine: 'codepipeline', topology: 'single', validation: true });
+const servicePipeline = assembly.getStackByName('ServicePipeline');
+const governancePipeline = assembly.getStackByName('GovernancePipeline');
+const template = Template.fromJSON(servicePipeline.template);
+const governance = Template.fromJSON(governancePipeline.template);
 
 interface Action {
   Name: string;
@@ -31,7 +32,7 @@ const stages = stagesOf(template);
 
 describe('the CodePipeline engine', () => {
   test('runs in the tooling account as a V2 pipeline with rotated cross-account keys', () => {
-    expect(servicePipeline.account).toBe('100000000003');
+    expect(servicePipeline.environment.account).toBe('100000000003');
     template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
@@ -50,9 +51,9 @@ describe('the CodePipeline engine', () => {
   });
 
   test('deploys in the plan\'s order: dev before prod, foundation before core, approval before prod', () => {
-    expect(pipelineOrder(servicePipeline.resolve(template.toJSON()), {
-      template: governance.toJSON(), accountId: governancePipeline.account, region: governancePipeline.region,
-    })).toEqual(describePlan(planFromModels(fixture.organization, fixture.services)));
+    expect(pipelineOrder(template.toJSON(), {
+      template: governance.toJSON(), accountId: governancePipeline.environment.account, region: governancePipeline.environment.region,
+    })).toEqual(describePlan(planFromModels(organization, services)));
     const prodFirst = stages.find(s => s.Actions.some(a => a.Name === 'Approve-prod'))!;
     const approval = prodFirst.Actions.find(a => a.Name === 'Approve-prod')!;
     expect(approval.ActionTypeId.Category).toBe('Approval');
@@ -137,11 +138,11 @@ describe('the CodePipeline engine', () => {
   });
 
   test('is the pipeline the limit model counts (stages, actions, CodeBuild projects, resources)', () => {
-    const topology = deliveryTopology(planFromModels(fixture.organization, fixture.services), 'single',
-      fixture.services.map(s => ({ name: s.manifest.name, owner: s.manifest.owner })), fixture.organization.name);
+    const topology = deliveryTopology(planFromModels(organization, services), 'single',
+      services.map(s => ({ name: s.manifest.name, owner: s.manifest.owner })), organization.name);
     const shape = codePipelineShape(topology.shards[0], {
       bakeTimeMinutes: 10,
-      functionsOf: name => Object.keys(fixture.services.find(s => s.manifest.name === name)!.manifest.functions).length,
+      functionsOf: name => Object.keys(services.find(s => s.manifest.name === name)!.manifest.functions).length,
       runsEndToEnd: () => false,
       triggerPaths: () => [],
     }, 0);
@@ -166,7 +167,7 @@ describe('the CodePipeline engine', () => {
 
 describe('the governance pipeline', () => {
   test('lives in the management account and builds only the governance scope', () => {
-    expect(governancePipeline.account).toBe('100000000000');
+    expect(governancePipeline.environment.account).toBe('100000000000');
     governance.hasResourceProperties('AWS::CodeBuild::Project', {
       Source: {
         BuildSpec: Match.serializedJson(Match.objectLike({

@@ -22,6 +22,7 @@ import {
 import { ServiceStage } from '../../services';
 import { loadSample } from '../fixtures/organization';
 import { servicesFixture } from '../fixtures/services';
+import { CACHED_VALIDATION } from '../fixtures/validation';
 
 const fixture = servicesFixture();
 const { organization } = fixture;
@@ -381,7 +382,8 @@ describe('the GitHub OIDC stacks', () => {
 
   test('pass the policy validation (cdk-nag packs, cfn-guard Control Tower rules) with every finding fixed or acknowledged', () => {
     const app = new cdk.App();
-    addPolicyValidation(app);
+    // Results cached by content: a cached finding is reported again.
+    addPolicyValidation(app, CACHED_VALIDATION);
     gitHubOidcStacks(app, sample);
     // Validation plugins (cdk-nag, cfn-guard) run inside synth and throw on any unacknowledged error.
     expect(() => app.synth()).not.toThrow();

@@ -1,36 +1,21 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as cdk from 'aws-cdk-lib';
 import { parse } from 'yaml';
 import { runWithFakeAws } from './fake-aws';
-import { buildBundles, buildPipelines } from '../../main';
 import { describePlan, GENERATED_WORKFLOW_HEADER, planFromModels, workflowOrder } from '../../pipeline';
 import { loadServices } from '../../services';
+import { sharedAssembly } from '../fixtures/assembly';
 import { loadShippedOrganization, REPO_ROOT } from '../fixtures/organization';
 
 const organization = loadShippedOrganization();
 const services = loadServices({ servicesDir: path.join(REPO_ROOT, 'services'), organization });
 const committed = path.join(REPO_ROOT, '.github', 'workflows', 'deploy.yml');
 
-/** The deploy workflow the github engine renders for the shipped app. */
-function renderWorkflow(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workflow-'));
-  const workflowPath = path.join(dir, '.github', 'workflows', 'deploy.yml');
-  const app = new cdk.App({
-    outdir: path.join(dir, 'cdk.out'),
-    // The library's own diff protection compares against a committed file; this test does that itself.
-    context: { 'pipeline:engine': 'github', 'cdk-pipelines-github:diffProtection': 'false' },
-  });
-  buildPipelines(app, { organization, services, ...buildBundles(services, path.join(dir, 'bundles')), workflowDir: path.dirname(workflowPath) });
-  app.synth();
-  renderedFiles = Object.fromEntries(fs.readdirSync(path.dirname(workflowPath)).map(f => [f, fs.readFileSync(path.join(path.dirname(workflowPath), f), 'utf8')]));
-  return fs.readFileSync(workflowPath, 'utf8');
-}
-
-/** Every workflow file the synth wrote, by name. */
-let renderedFiles: Record<string, string> = {};
-const rendered = renderWorkflow();
+/** Every workflow file the github engine writes for the shipped app, by name (`cdk synth -c pipeline:engine=github`). */
+const renderedFiles = sharedAssembly({ engine: 'github', topology: 'single', validation: true }).workflows;
+/** The deploy workflow among them. */
+const rendered = renderedFiles[path.basename(committed)];
 type Job = { needs?: string[]; env?: Record<string, string>; steps?: Array<{ run?: string; with?: Record<string, unknown> }> };
 const jobs = (parse(rendered) as { jobs: Record<string, Job> }).jobs;
 const jobRunning = (command: string) => Object.entries(jobs).filter(([, j]) => j.steps?.some(s => s.run?.includes(command)));

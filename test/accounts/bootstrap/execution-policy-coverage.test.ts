@@ -1,7 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import * as cdk from 'aws-cdk-lib';
 import {
   AccountKind,
   accountKindOf,
@@ -10,28 +6,24 @@ import {
   executionPolicyDocument,
   requiredActionOf,
 } from '../../../accounts/bootstrap';
-import { buildBundles, buildPipelines } from '../../../main';
-import { loadServices } from '../../../services';
-import { loadShippedOrganization, REPO_ROOT } from '../../fixtures/organization';
+import { sharedAssemblies } from '../../fixtures/assembly';
+import { loadShippedOrganization } from '../../fixtures/organization';
 
 /**
- * Synthesizes the real app (both pipelines, with every stage they deploy)
- * and checks each template against the execution policy of the account it
- * deploys to: a stack that starts using a new service fails here, not in
- * the middle of a deployment.
+ * Reads the real app as `cdk synth` builds it (both pipelines, with every
+ * stage they deploy) and checks each template against the execution policy
+ * of the account it deploys to: a stack that starts using a new service
+ * fails here, not in the middle of a deployment.
  */
 describe('every stack the pipelines deploy is allowed by its account\'s execution policy', () => {
   const organization = loadShippedOrganization();
-  const services = loadServices({ servicesDir: path.join(REPO_ROOT, 'services'), organization });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lz-policy-'));
-  const bundles = buildBundles(services, path.join(dir, 'bundles'));
   // Both engines (the GitHub one adds the OIDC stacks of the tooling and management accounts),
   // and a sharded topology (the platform pipeline and one pipeline per service).
-  const stacks = [['codepipeline', 'single'], ['github', 'single'], ['codepipeline', 'per-service']].flatMap(([engine, topology]) => {
-    const app = new cdk.App({ context: { 'pipeline:engine': engine, 'pipeline:topology': topology } });
-    buildPipelines(app, { organization, services, ...bundles, workflowDir: path.join(dir, '.github', 'workflows') });
-    return app.synth().stacksRecursively;
-  });
+  const stacks = sharedAssemblies([
+    { engine: 'codepipeline', topology: 'single', validation: true },
+    { engine: 'github', topology: 'single', validation: true },
+    { engine: 'codepipeline', topology: 'per-service', validation: true },
+  ]).flatMap(app => app.assembly.stacksRecursively);
 
   const kindOfAccount = new Map<string, AccountKind>([
     [organization.managementAccount.id, 'management'],
@@ -47,8 +39,6 @@ describe('every stack the pipelines deploy is allowed by its account\'s executio
     const resources = (stack.template as { Resources?: Record<string, { Type: string }> }).Resources ?? {};
     for (const resource of Object.values(resources)) types.set(resource.Type, stack.stackName);
   }
-
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('the app deploys to workload, tooling, management and security accounts', () => {
     expect([...typesByKind.keys()].sort()).toEqual(expect.arrayContaining(['management', 'tooling', 'workload']));

@@ -8,6 +8,7 @@ import { loadServices } from '../../../services';
 import { createService, parseArguments } from '../../../services/scaffold/new-service';
 import { loadSample, REPO_ROOT } from '../../fixtures/organization';
 import { problemsOf } from '../../fixtures/problems';
+import { CACHED_VALIDATION } from '../../fixtures/validation';
 
 // Inside the repository (gitignored), so the generated code resolves node_modules.
 const servicesDir = path.join(REPO_ROOT, '.build', `scaffold-test-${process.pid}`, 'services');
@@ -40,8 +41,9 @@ describe('new-service', () => {
   test('the new service synthesizes in every environment with no cdk-nag error', () => {
     const services = loadServices({ servicesDir, organization });
     const app = new cdk.App();
+    // Validation results are cached by content (a cached finding is reported again).
     const stacks = buildPlatform(app, {
-      organization, services, ...buildBundles(services, path.join(path.dirname(servicesDir), 'bundles')),
+      organization, services, ...buildBundles(services, path.join(path.dirname(servicesDir), 'bundles')), policyValidation: CACHED_VALIDATION,
     });
     expect(stacks.map(s => s.node.id)).toEqual(expect.arrayContaining(['fx-rates-dev-eu-west-1', 'fx-rates-prod-eu-west-1']));
     expect(() => app.synth()).not.toThrow();
@@ -51,7 +53,8 @@ describe('new-service', () => {
 
   test('the generated test passes unchanged', () => {
     const testFile = path.join(servicesDir, 'fx-rates', 'test', 'get-status.test.ts');
-    const result = spawnSync('npx', ['jest', '--ci', '--rootDir', REPO_ROOT, '--testMatch', testFile, '--testPathIgnorePatterns', '/node_modules/'], {
+    const jest = path.join(REPO_ROOT, 'node_modules', '.bin', 'jest');
+    const result = spawnSync(jest, ['--ci', '--rootDir', REPO_ROOT, '--testMatch', testFile, '--testPathIgnorePatterns', '/node_modules/'], {
       cwd: REPO_ROOT, encoding: 'utf8',
     });
     expect(result.stderr).toMatch(/Tests:\s+1 passed, 1 total/);
