@@ -218,9 +218,10 @@ export class ServiceApi extends Construct {
       resourceArn: this.api.deploymentStage.stageArn,
       webAclArn: webAcl.attrArn,
     });
-    // WAF only logs to log groups whose name starts with aws-waf-logs-.
+    // WAF only logs to log groups whose name starts with aws-waf-logs-. Named by stack, not by construct path: the
+    // same wherever the pipeline engine or topology places the stack (a new name would replace the group).
     const wafLogs = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: `aws-waf-logs-${name}-${cdk.Names.uniqueId(this).slice(-8).toLowerCase()}`,
+      logGroupName: `aws-waf-logs-${cdk.Stack.of(this).stackName}-${this.node.id}`.toLowerCase(),
       retention: retentionDays as logs.RetentionDays,
       encryptionKey: key,
       removalPolicy,

@@ -85,6 +85,8 @@ export class ServiceFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
+    // Named by stack: the same wherever the pipeline engine or topology places the stack (construct paths differ).
+    const name = `${cdk.Stack.of(this).stackName}/${id}`;
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetentionDays as logs.RetentionDays,
@@ -96,7 +98,7 @@ export class ServiceFunction extends Construct {
     // write to every log group of the account.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${this.node.path}`,
+      description: `Execution role of ${name}`,
     });
     logGroup.grantWrite(this.role);
 
@@ -146,11 +148,11 @@ export class ServiceFunction extends Construct {
     };
     this.alarms = [
       alarm('ErrorsAlarm', this.alias.metricErrors({ period: minute, statistic: 'Sum' }), props.alarms.errors,
-        `${props.alarms.errors}+ errors in a minute on ${this.node.path} (live alias)`),
+        `${props.alarms.errors}+ errors in a minute on ${name} (live alias)`),
       alarm('LatencyAlarm', this.alias.metricDuration({ period: minute, statistic: 'p99' }), props.alarms.p99LatencyMs,
-        `p99 duration at or above ${props.alarms.p99LatencyMs} ms on ${this.node.path} (live alias)`),
+        `p99 duration at or above ${props.alarms.p99LatencyMs} ms on ${name} (live alias)`),
       alarm('ThrottlesAlarm', this.alias.metricThrottles({ period: minute, statistic: 'Sum' }), props.alarms.throttles,
-        `${props.alarms.throttles}+ throttles in a minute on ${this.node.path} (live alias)`),
+        `${props.alarms.throttles}+ throttles in a minute on ${name} (live alias)`),
     ];
 
     this.deploymentGroup = new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {

@@ -155,6 +155,25 @@ describe('prod', () => {
     });
   });
 
+  test('names what an operator reads by stack, the same wherever a pipeline places the stack (a new log group name would replace the group)', () => {
+    const inStage = deployed.assembly.stacksRecursively.filter(st => st.stackName === 'orders-prod-eu-west-1');
+    expect(inStage).toHaveLength(1);
+    const nested = Template.fromJSON(inStage[0].template);
+    const named = (template: Template) => [
+      ...Object.values(template.findResources('AWS::Logs::LogGroup')).map(r => (r as { Properties: { LogGroupName?: unknown } }).Properties.LogGroupName),
+      ...Object.values(template.findResources('AWS::IAM::Role')).map(r => (r as { Properties: { Description?: unknown } }).Properties.Description),
+      ...Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+        .map(r => (r as { Properties: { AlarmDescription?: unknown } }).Properties.AlarmDescription),
+    ].filter(n => typeof n === 'string').sort();
+    expect(named(ordersProd)).toEqual(expect.arrayContaining([
+      'aws-waf-logs-orders-prod-eu-west-1-api',
+      'Execution role of orders-prod-eu-west-1/Fn-createOrder',
+      '2+ errors in a minute on orders-prod-eu-west-1/Fn-createOrder (live alias)',
+    ]));
+    // Built at the top of an app here, inside the pipeline's stage there.
+    expect(named(nested)).toEqual(named(ordersProd));
+  });
+
   test('names the API stage after the environment, with JSON access logs, X-Ray and throttling', () => {
     ordersProd.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
