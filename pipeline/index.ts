@@ -1,4 +1,5 @@
 export * from './policy-validation';
+export * from './schema-validation';
 export * from './delivery-plan';
 export * from './engine';
 export * from './codepipeline-engine';

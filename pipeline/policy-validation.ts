@@ -7,14 +7,16 @@ import * as cdk from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NagPack, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { SYNTH_PHASES, synthTimings, ValidationCache } from '../kit';
+import { cacheSchemaValidation } from './schema-validation';
 
 /** How {@link addPolicyValidation} validates. */
 export interface PolicyValidationOptions {
   /**
    * Keeps each template's results in this folder by content (template bytes,
    * rules and their versions, the acknowledgements cdk-nag reads), and
-   * reuses them while none of that changes. A cached result reports its
-   * findings again: the cache saves time, never a finding.
+   * reuses them while none of that changes; CDK's own CloudFormation schema
+   * check too (see {@link CachedCloudFormationValidate}). A cached result
+   * reports its findings again: the cache saves time, never a finding.
    * @default - no cache: every template is validated
    */
   readonly cacheDir?: string;
@@ -38,6 +40,8 @@ export function addPolicyValidation(app: cdk.App, options: PolicyValidationOptio
     new NagPackValidator(new ServerlessChecks(app), cache),
     guard,
   );
+  // CDK's own CloudFormation schema check, which runs in every synth anyway: its results kept by content too.
+  if (cache) cacheSchemaValidation(app, cache);
 }
 
 /** The guard validator of each app {@link addPolicyValidation} was given. */
