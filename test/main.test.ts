@@ -16,9 +16,7 @@ import { servicesFixture } from './fixtures/services';
 import { CACHED_VALIDATION } from './fixtures/validation';
 
 // The assemblies this file reads; on a first run each worker synthesizes those no other one is building.
-const [platform, shipped, shippedGitHub, shippedPerService, scoped, fixtureApp] = sharedAssemblies([
-  // The shipped app's stacks without a pipeline (buildPlatform).
-  { build: 'platform' },
+const [shipped, shippedGitHub, shippedPerService, scoped, fixtureApp] = sharedAssemblies([
   // The shipped app as `cdk synth` builds it (the declared engine and topology), and in the other engine and a sharded topology.
   { validation: true },
   { engine: 'github', topology: 'single', validation: true },
@@ -48,25 +46,29 @@ describe('the shipped app', () => {
     ]);
   });
 
-  test('has governance plus one stack per service, environment and region', () => {
-    expect(platform.stacks.map(s => s.stackName)).toEqual([
+  test('deploys governance plus one stack per service, environment and region, through its pipelines', () => {
+    // The pipelines (and the support stacks CodePipeline adds in the other regions they deploy to) at the top.
+    expect(topLevel(shipped.assembly)).toEqual([
+      'GovernancePipeline', 'GovernancePipeline-support-us-east-1', 'ServicePipeline', 'ServicePipeline-support-eu-central-1',
+    ]);
+    // What they deploy: the stacks of their stages.
+    const staged = shipped.assembly.stacksRecursively.map(s => s.stackName).filter(name => !topLevel(shipped.assembly).includes(name));
+    expect(staged.sort()).toEqual([
       'Governance-ControlTower',
+      'Governance-CostBaseline',
       'Governance-Guardrails',
       'Governance-MemberRoles',
       'Governance-SecurityAdministration',
       'Governance-SecurityServices',
-      'Governance-CostBaseline',
-      ...['ledger', 'notifications', 'payments'].map(s => `${s}-dev-eu-west-1`),
-      ...['ledger', 'notifications', 'payments'].map(s => `${s}-staging-eu-west-1`),
-      ...['eu-west-1', 'eu-central-1'].flatMap(r => ['ledger', 'notifications', 'payments'].map(s => `${s}-prod-${r}`)),
+      ...['ledger', 'notifications', 'payments'].flatMap(s => ['dev-eu-west-1', 'prod-eu-central-1', 'prod-eu-west-1', 'staging-eu-west-1'].map(e => `${s}-${e}`)),
     ]);
   });
 
   test('synthesizes offline, each stack in its account and region', () => {
-    for (const { assembly } of [platform, shipped]) {
-      expect(stackNamed(assembly, 'Governance-Guardrails').environment).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
-      expect(stackNamed(assembly, 'payments-prod-eu-central-1').environment).toMatchObject({ account: '888888888888', region: 'eu-central-1' });
-    }
+    expect(stackNamed(shipped.assembly, 'Governance-Guardrails').environment).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
+    expect(stackNamed(shipped.assembly, 'Governance-CostBaseline').environment).toMatchObject({ account: '111111111111', region: 'us-east-1' });
+    expect(stackNamed(shipped.assembly, 'payments-prod-eu-central-1').environment).toMatchObject({ account: '888888888888', region: 'eu-central-1' });
+    expect(stackNamed(shipped.assembly, 'ServicePipeline').environment).toMatchObject({ account: '444444444444', region: 'eu-west-1' });
   });
 
   // Every engine and topology an organization may declare: each adds stacks of its own (OIDC roles,
@@ -93,10 +95,13 @@ describe('the shipped app', () => {
   });
 
   test('summarizes OUs, accounts, environments in promotion order, services and stacks', () => {
-    const summary = summarize(organization, platform.assembly, services);
+    // What the CLI synth prints, of the assembly it wrote.
+    const summary = summarize(organization, shipped.assembly, services);
     expect(summary).toContain('Services (3): ledger (wave foundation), notifications (wave foundation), payments (wave core)');
     expect(summary).toMatch(/Environments in promotion order: dev \(workload-dev 666666666666; eu-west-1\) -> staging .* -> prod \(.*manual approval\)/);
-    expect(summary).toContain('Stacks (18): ledger-dev-eu-west-1 (666666666666/eu-west-1), ');
+    expect(summary).toContain('Stacks (22): GovernancePipeline-support-us-east-1 (111111111111/us-east-1), ');
+    expect(summary).toContain('ServicePipeline (444444444444/eu-west-1), ');
+    expect(summary).toContain('ledger-dev-eu-west-1 (666666666666/eu-west-1), ');
     expect(summary).toContain('Governance-ControlTower (111111111111/eu-west-1), Governance-CostBaseline (111111111111/us-east-1), '
       + 'Governance-Guardrails (111111111111/eu-west-1), Governance-MemberRoles (111111111111/eu-west-1), '
       + 'Governance-SecurityAdministration (111111111111/eu-west-1), Governance-SecurityServices (333333333333/eu-west-1)');
