@@ -24,7 +24,8 @@ const topology = deliveryTopology(plan, 'per-service', services.map(s => ({ name
 const functionsOf = (name: string) => Object.keys(services.find(s => s.manifest.name === name)!.manifest.functions).length;
 
 // The CodePipeline engine, per service (`cdk synth -c pipeline:topology=per-service`).
-const cp = sharedAssembly({ services: 'fixture', engine: 'codepipeline', topology: 'per-service' });
+// Validated: the same assembly main.test.ts checks for findings, synthesized once for both.
+const cp = sharedAssembly({ services: 'fixture', engine: 'codepipeline', topology: 'per-service', validation: true });
 /** The pipelines' stacks, in the order they were built (the cross-region support stacks CodePipeline adds aside). */
 const cpStacks = cp.stacks.filter(s => !s.stackName.includes('-support-'));
 const templates = Object.fromEntries(cpStacks.map(s => [s.stackName, cp.assembly.getStackByName(s.stackName).template as Record<string, unknown>]));
