@@ -20,6 +20,14 @@ export interface PolicyValidationOptions {
    * @default - no cache: every template is validated
    */
   readonly cacheDir?: string;
+  /**
+   * Threads the Control Tower checks run on (the synth's own and background
+   * ones). One runs them all on the synth's thread: where other processes
+   * already keep every core busy (a test runner's workers), more threads
+   * only add their start-up.
+   * @default - one per CPU core
+   */
+  readonly concurrency?: number;
 }
 
 /**
@@ -32,7 +40,7 @@ export interface PolicyValidationOptions {
  */
 export function addPolicyValidation(app: cdk.App, options: PolicyValidationOptions = {}): void {
   const cache = options.cacheDir === undefined ? undefined : new ValidationCache(options.cacheDir);
-  const guard = new ControlTowerGuardValidator({ cache });
+  const guard = new ControlTowerGuardValidator({ cache, concurrency: options.concurrency });
   guards.set(app, guard);
   cdk.Validations.of(app).addPlugins(
     new NagPackValidator(new AwsSolutionsChecks(app), cache),
@@ -307,6 +315,8 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
    * still the same (same key), and validates it again otherwise.
    */
   public prefetch(templatePaths: readonly string[]): void {
+    // A single thread checks everything in validate().
+    if (this.concurrency <= 1) return;
     for (const templatePath of templatePaths) {
       const plan = this.planOf(templatePath);
       if (!plan || this.results.has(plan.key) || this.background?.keys.has(plan.key) || this.pending.keys.has(plan.key)) continue;

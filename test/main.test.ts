@@ -10,7 +10,7 @@ import { ConfigError } from '../accounts';
 import { buildPlatform, buildScope, summarize } from '../main';
 import { reconcilePipelines } from '../pipeline/reconcile-pipelines';
 import { loadServices } from '../services';
-import { expectNoFindings, sharedAssemblies } from './fixtures/assembly';
+import { ASSEMBLIES, expectNoFindings, sharedAssemblies } from './fixtures/assembly';
 import { loadSample, loadShippedOrganization, REPO_ROOT } from './fixtures/organization';
 import { servicesFixture } from './fixtures/services';
 import { CACHED_VALIDATION } from './fixtures/validation';
@@ -22,12 +22,9 @@ import { CACHED_VALIDATION } from './fixtures/validation';
 // finding; here its services are read through one service pipeline's build.
 const [fixtureApp, fixtureGitHub, fixturePerService, fixtureScoped, shippedScoped] = sharedAssemblies([
   // As `cdk synth` builds it (the declared engine and topology), and in the other engine and a sharded topology.
-  { services: 'fixture', validation: true },
-  { services: 'fixture', engine: 'github', topology: 'single', validation: true },
-  { services: 'fixture', topology: 'per-service', validation: true },
+  ASSEMBLIES.fixture, ASSEMBLIES.fixtureGitHub, ASSEMBLIES.fixturePerService,
   // A service pipeline's build (-c platform:scope=pipeline:<shard>), bundling into a folder of its own: the tests list it.
-  { services: 'fixture', topology: 'per-service', scope: 'pipeline:orders', ownBundles: true },
-  { topology: 'per-service', scope: 'pipeline:payments', ownBundles: true },
+  ASSEMBLIES.fixtureOrdersPipeline, ASSEMBLIES.shippedPaymentsPipeline,
 ]);
 
 /** A stack of `assembly` (pipeline stages are nested assemblies), by stack name. */

@@ -8,12 +8,12 @@ import {
   planFromModels,
 } from '../../pipeline';
 import { loadServices } from '../../services';
-import { FIXTURE_SERVICES_DIR, fixtureOrganization, sharedAssembly } from '../fixtures/assembly';
+import { ASSEMBLIES, FIXTURE_SERVICES_DIR, fixtureOrganization, sharedAssembly } from '../fixtures/assembly';
 
 // The fixture services' pipelines in the CodePipeline engine, as `cdk synth` builds them.
 const organization = fixtureOrganization();
 const services = loadServices({ servicesDir: FIXTURE_SERVICES_DIR, organization, displayDir: path.join('test', 'fixtures', 'services') });
-const { assembly } = sharedAssembly({ services: 'fixture', engine: 'codepipeline', topology: 'single', validation: true });
+const { assembly } = sharedAssembly(ASSEMBLIES.fixture);
 const servicePipeline = assembly.getStackByName('ServicePipeline');
 const governancePipeline = assembly.getStackByName('GovernancePipeline');
 const template = Template.fromJSON(servicePipeline.template);

@@ -9,7 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { synthTimings, ValidationCache } from '../../kit';
 import { addPolicyValidation, ControlTowerGuardValidator, PolicyValidationOptions, prefetchPolicyValidation } from '../../pipeline';
-import { sharedAssembly } from '../fixtures/assembly';
+import { ASSEMBLIES, sharedAssembly } from '../fixtures/assembly';
 
 /** An app validated like every synth, with one stack to put resources in. */
 function validatedApp(options: PolicyValidationOptions = {}): { app: cdk.App; stack: cdk.Stack } {
@@ -232,7 +232,7 @@ describe('checks started while constructs are built', () => {
     const stacks = [0, 1].map(i => new cdk.Stack(app, `Probe${i}`));
     stacks.forEach((stack, i) => alarmWithoutAction(stack, `SilentAlarm${i}`));
     const templatePaths = stacks.map(stack => app.synth().getStackByName(stack.stackName).templateFullPath);
-    const validator = new ControlTowerGuardValidator({ prefetchBatch: 2 });
+    const validator = new ControlTowerGuardValidator({ prefetchBatch: 2, concurrency: 2 });
     let report: cdk.PolicyValidationPluginReport | undefined;
     const counts = validationCountsOf(() => {
       validator.prefetch(templatePaths);
@@ -244,13 +244,30 @@ describe('checks started while constructs are built', () => {
     ]);
   });
 
+  test('on one thread nothing starts in the background: validate() checks every template itself', () => {
+    const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
+    const stacks = [0, 1].map(i => new cdk.Stack(app, `Probe${i}`));
+    stacks.forEach((stack, i) => alarmWithoutAction(stack, `SilentAlarm${i}`));
+    const templatePaths = stacks.map(stack => app.synth().getStackByName(stack.stackName).templateFullPath);
+    const validator = new ControlTowerGuardValidator({ prefetchBatch: 1, concurrency: 1 });
+    let report: cdk.PolicyValidationPluginReport | undefined;
+    const counts = validationCountsOf(() => {
+      validator.prefetch(templatePaths);
+      report = validator.validate({ templatePaths, stackTemplates: [], appConstruct: app } as cdk.IPolicyValidationContext);
+    });
+    expect(counts).toEqual({ [`${GUARD}: templates validated`]: 2, [`${GUARD}: cfn-guard runs`]: expect.any(Number) });
+    expect(report!.violations.flatMap(v => v.violatingResources.map(r => `${v.ruleName} ${path.basename(r.templatePath ?? '')}`)).sort()).toEqual([
+      'cloudwatch_alarm_action_check Probe0.template.json', 'cloudwatch_alarm_action_check Probe1.template.json',
+    ]);
+  });
+
   test('a template changed after its background check is checked again', () => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
     const stack = new cdk.Stack(app, 'Probe');
     const queue = new sqs.Queue(stack, 'Queue', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
     cdk.Validations.of(queue).acknowledge({ id: `${GUARD}::sqs_dlq_check`, reason: 'probe' });
     const templatePath = app.synth().getStackByName('Probe').templateFullPath;
-    const validator = new ControlTowerGuardValidator();
+    const validator = new ControlTowerGuardValidator({ concurrency: 2 });
     validator.prefetch([templatePath]);
     // The queue loses its encryption after the background check started.
     const template = JSON.parse(fs.readFileSync(templatePath, 'utf8')) as { Resources: Record<string, { Properties: Record<string, unknown> }> };
@@ -265,7 +282,7 @@ describe('the whole app (fixture services)', () => {
   test('passes the Control Tower controls, acknowledging only what it must: no VPC, API Gateway invoke permissions, dead-letter queues; '
     + 'and for the pipelines, CodePipeline\'s artifact buckets', () => {
     // The app as `cdk synth` builds it (its pipelines and every stage they deploy), validated once for the suites that read it.
-    const report = sharedAssembly({ services: 'fixture', validation: true }).validation!.report as unknown as ValidationReport;
+    const report = sharedAssembly(ASSEMBLIES.fixture).validation!.report as unknown as ValidationReport;
     const guard = report.pluginReports.find(r => r.pluginName === 'cdk-validator-cfnguard')!;
     expect(guard.violations).toEqual([]);
     // Stages' templates are in nested assemblies (assembly-<pipeline>-<stage>/); the pipelines' own at the top.

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { runWithFakeAws } from './fake-aws';
 import { describePlan, GENERATED_WORKFLOW_HEADER, planFromModels, workflowOrder } from '../../pipeline';
 import { loadServices } from '../../services';
-import { sharedAssembly } from '../fixtures/assembly';
+import { ASSEMBLIES, sharedAssembly } from '../fixtures/assembly';
 import { loadShippedOrganization, REPO_ROOT } from '../fixtures/organization';
 
 const organization = loadShippedOrganization();
@@ -13,7 +13,7 @@ const services = loadServices({ servicesDir: path.join(REPO_ROOT, 'services'), o
 const committed = path.join(REPO_ROOT, '.github', 'workflows', 'deploy.yml');
 
 /** Every workflow file the github engine writes for the shipped app, by name (`cdk synth -c pipeline:engine=github`). */
-const renderedFiles = sharedAssembly({ engine: 'github', topology: 'single' }).workflows;
+const renderedFiles = sharedAssembly(ASSEMBLIES.shippedGitHub).workflows;
 /** The deploy workflow among them. */
 const rendered = renderedFiles[path.basename(committed)];
 type Job = { needs?: string[]; env?: Record<string, string>; steps?: Array<{ run?: string; with?: Record<string, unknown> }> };

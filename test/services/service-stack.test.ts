@@ -1,16 +1,13 @@
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadServices, smokeTestFor } from '../../services';
-import { expectNoFindings, FIXTURE_SERVICES_DIR, fixtureOrganization, sharedAssemblies } from '../fixtures/assembly';
+import { ASSEMBLIES, expectNoFindings, FIXTURE_SERVICES_DIR, fixtureOrganization, sharedAssemblies } from '../fixtures/assembly';
 
 const organization = fixtureOrganization();
 const services = loadServices({ servicesDir: FIXTURE_SERVICES_DIR, organization, displayDir: path.join('test', 'fixtures', 'services') });
 // The fixture services' stacks without a pipeline (buildPlatform), with CDK's default feature flags; and
 // the same stacks as their pipeline deploys them (`cdk synth`, cdk.json's flags), under policy validation.
-const [app, deployed] = sharedAssemblies([
-  { services: 'fixture', build: 'platform', cdkJson: false },
-  { services: 'fixture', engine: 'codepipeline', topology: 'single', validation: true },
-]);
+const [app, deployed] = sharedAssemblies([ASSEMBLIES.fixturePlatform, ASSEMBLIES.fixture]);
 const stack = (id: string) => {
   if (!app.stacks.some(s => s.stackName === id && s.className === 'ServiceStack')) throw new Error(`no service stack ${id}`);
   return app.assembly.getStackByName(id);

@@ -8,7 +8,7 @@ import {
   executionPolicyDocument,
   requiredActionOf,
 } from '../../../accounts/bootstrap';
-import { AssemblyRequest, fixtureOrganization, sharedAssembly } from '../../fixtures/assembly';
+import { ASSEMBLIES, fixtureOrganization, sharedAssembly } from '../../fixtures/assembly';
 import { loadShippedOrganization } from '../../fixtures/organization';
 
 /**
@@ -26,14 +26,10 @@ import { loadShippedOrganization } from '../../fixtures/organization';
 describe('every stack the pipelines deploy is allowed by its account\'s execution policy', () => {
   const fixture = fixtureOrganization();
   const shipped = loadShippedOrganization();
-  const fixtureRequests: AssemblyRequest[] = [
-    { services: 'fixture', engine: 'codepipeline', topology: 'single', validation: true },
-    { services: 'fixture', engine: 'github', topology: 'single', validation: true },
-    { services: 'fixture', engine: 'codepipeline', topology: 'per-service', validation: true },
-  ];
   const apps: ReadonlyArray<{ organization: Organization; stacks: CloudFormationStackArtifact[] }> = [
-    ...fixtureRequests.map(request => ({ organization: fixture, stacks: sharedAssembly(request).assembly.stacksRecursively })),
-    { organization: shipped, stacks: sharedAssembly({ engine: 'github', topology: 'single' }).assembly.stacksRecursively },
+    ...[ASSEMBLIES.fixture, ASSEMBLIES.fixtureGitHub, ASSEMBLIES.fixturePerService]
+      .map(request => ({ organization: fixture, stacks: sharedAssembly(request).assembly.stacksRecursively })),
+    { organization: shipped, stacks: sharedAssembly(ASSEMBLIES.shippedGitHub).assembly.stacksRecursively },
   ];
   const stacks = apps.flatMap(app => app.stacks.map(stack => ({ stack, organization: app.organization })));
 
