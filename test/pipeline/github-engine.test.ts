@@ -20,6 +20,7 @@ import {
   workflowOrder,
 } from '../../pipeline';
 import { ServiceStage } from '../../services';
+import { ASSEMBLIES, sharedAssembly } from '../fixtures/assembly';
 import { loadSample } from '../fixtures/organization';
 import { servicesFixture } from '../fixtures/services';
 import { CACHED_VALIDATION } from '../fixtures/validation';
@@ -79,7 +80,8 @@ interface Job {
 }
 interface Workflow { on: Record<string, unknown>; concurrency: Record<string, unknown>; jobs: Record<string, Job> }
 
-const yaml = synthWorkflow(plan, 'full');
+// The fixture app as `cdk synth -c pipeline:engine=github` builds it (buildPipelines), shared with the suites that read it.
+const yaml = sharedAssembly(ASSEMBLIES.fixtureGitHub).workflows['deploy.yml'];
 const workflow = parse(yaml) as Workflow;
 const jobs = Object.entries(workflow.jobs);
 
