@@ -150,6 +150,11 @@ export class ServiceApi extends Construct {
         requestParameters: Object.fromEntries(parameters.map(p => [`method.request.path.${p}`, true])),
         requestModels: model ? { 'application/json': model } : undefined,
       });
+      // The invoke permission's default logical id holds the API's full construct path: a pipeline engine or topology that
+      // nests the stack differently would replace every permission. Named after its method's (a path within the stack).
+      for (const permission of method.node.children.filter((c): c is lambda.CfnPermission => c instanceof lambda.CfnPermission)) {
+        permission.overrideLogicalId(`${cdk.Stack.of(this).resolve((method.node.defaultChild as cdk.CfnElement).logicalId)}Permission`);
+      }
       cdk.Validations.of(method).acknowledge({
         id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
         reason: 'Only apigateway.amazonaws.com may invoke, and SourceArn limits it to this API\'s own stage, method and path '

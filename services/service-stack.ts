@@ -256,6 +256,12 @@ export class ServiceStack extends cdk.Stack {
           batchSize: m.queues[fn.queue].batchSize,
           reportBatchItemFailures: true,
         }));
+        // The mapping's default logical id holds the queue's full construct path: a pipeline engine or topology that nests the
+        // stack differently would replace it (and the function would briefly stop reading). Named after its alias (one queue each).
+        for (const mapping of sf.alias.node.children.filter((c): c is lambda.EventSourceMapping => c instanceof lambda.EventSourceMapping)) {
+          (mapping.node.defaultChild as lambda.CfnEventSourceMapping)
+            .overrideLogicalId(`${this.resolve((sf.alias.node.defaultChild as cdk.CfnElement).logicalId)}SqsEventSource`);
+        }
         cdk.Validations.of(sf).acknowledge({
           id: 'Serverless-LambdaEventSourceMappingDestination',
           reason: 'SQS event sources take no on-failure destination: failed messages reach the queue\'s dead-letter queue through its redrive policy',
