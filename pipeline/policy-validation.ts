@@ -79,10 +79,13 @@ const NAG_VERSION = (require('cdk-nag/package.json') as { version: string }).ver
  *
  * cdk-nag walks the construct tree, not the templates: its findings for a
  * stack depend on the stack's resources (what its template holds), on their
- * construct paths and logical ids (findings name them), and on the
+ * paths in the stack and logical ids (findings name them), and on the
  * acknowledgements on each resource and its ancestors. The cache key holds
- * all three. Reported under the pack's own name, so acknowledgements and the
- * validation report read as before.
+ * all three, and the findings are kept with paths relative to the stack: a
+ * stack placed elsewhere in the app (another pipeline engine or topology
+ * nests its stages differently) reads the same entry, its findings placed
+ * under its own path. Reported under the pack's own name, so
+ * acknowledgements and the validation report read as before.
  */
 export class NagPackValidator implements cdk.IPolicyValidationPlugin {
   public readonly name: string;
@@ -106,15 +109,20 @@ export class NagPackValidator implements cdk.IPolicyValidationPlugin {
     const violations: cdk.PolicyViolation[] = [];
     for (const [stack, resources] of resourcesByStack(root)) {
       const digest = this.cache ? stackDigest(stack, resources) : undefined;
-      const key = digest === undefined ? undefined : ValidationCache.key('cdk-nag', NAG_VERSION, this.name, this.version ?? '', digest);
-      let found = key === undefined ? undefined : this.cache!.get<cdk.PolicyViolation[]>(key);
-      if (found) {
+      const key = digest === undefined ? undefined : ValidationCache.key('cdk-nag/2', NAG_VERSION, this.name, this.version ?? '', digest);
+      const stored = key === undefined ? undefined : this.cache!.get<cdk.PolicyViolation[]>(key);
+      let found: cdk.PolicyViolation[];
+      if (stored) {
+        found = relocated(stored, rel => rel === '' ? stack.node.path : `${stack.node.path}/${rel}`);
         synthTimings.count(SYNTH_PHASES.validation(this.name), 'stacks from cache');
       } else {
         // cdk-nag walks the children of the scope it is given: these resources, and nothing of another stack.
         found = this.pack.validateScope({ node: { children: resources } } as unknown as IConstruct).violations;
         synthTimings.count(SYNTH_PHASES.validation(this.name), 'stacks validated');
-        if (key !== undefined) this.cache!.set(key, found);
+        const inStack = relocated(found, where => relativeTo(stack, where));
+        // A finding on a construct outside the stack (none is expected) would not be placed right: not kept.
+        const outside = inStack.some(v => v.violatingResources.some(r => r.constructPath === OUTSIDE));
+        if (key !== undefined && !outside) this.cache!.set(key, inStack);
       }
       violations.push(...found);
     }
@@ -141,30 +149,51 @@ function resourcesByStack(root: IConstruct): Map<cdk.Stack, cdk.CfnResource[]> {
   return byStack;
 }
 
+/** Marks a path outside the stack in {@link relativeTo}'s result. */
+const OUTSIDE = '\u0000outside\u0000';
+
+/** `path` relative to `stack`'s (`''`: the stack itself), or {@link OUTSIDE} for a construct above it. */
+function relativeTo(stack: cdk.Stack, where: string): string {
+  const base = stack.node.path;
+  if (where === base) return '';
+  return where.startsWith(`${base}/`) ? where.slice(base.length + 1) : OUTSIDE;
+}
+
+/** `violations` with each resource's construct path mapped by `place`. */
+function relocated(violations: readonly cdk.PolicyViolation[], place: (path: string) => string): cdk.PolicyViolation[] {
+  return violations.map(v => ({
+    ...v,
+    violatingResources: v.violatingResources.map(r => (r.constructPath === undefined ? r : { ...r, constructPath: place(r.constructPath) })),
+  }));
+}
+
 const digests = new WeakMap<cdk.Stack, string | undefined>();
 /**
  * What cdk-nag's findings for `stack` depend on, hashed: its template, the
- * paths and logical ids of its resources, and the acknowledgements on them
- * and their ancestors. Undefined when the template is not on disk.
+ * paths in the stack and logical ids of its resources, and the
+ * acknowledgements on them and their ancestors (inside the stack by path,
+ * above it as ancestors of all). Undefined when the template is not on disk.
  */
 function stackDigest(stack: cdk.Stack, resources: readonly cdk.CfnResource[]): string | undefined {
   if (digests.has(stack)) return digests.get(stack);
   const template = templateBytes(stack);
-  const ids = resources.map(r => `${r.node.path}\t${stack.resolve(r.logicalId)}`).sort().join('\n');
-  const digest = template && ValidationCache.key(template, ids, acknowledgementsOf(resources));
+  const ids = resources.map(r => `${relativeTo(stack, r.node.path)}\t${stack.resolve(r.logicalId)}`).sort().join('\n');
+  const digest = template && ValidationCache.key(template, ids, acknowledgementsOf(stack, resources));
   digests.set(stack, digest);
   return digest;
 }
 
 /** The acknowledgements cdk-nag reads for `resources`: on each of them and on every ancestor, with where they are. */
-function acknowledgementsOf(resources: readonly cdk.CfnResource[]): string {
+function acknowledgementsOf(stack: cdk.Stack, resources: readonly cdk.CfnResource[]): string {
   const seen = new Set<IConstruct>();
   const lines: string[] = [];
   for (const resource of resources) {
     for (let node: IConstruct | undefined = resource; node && !seen.has(node); node = node.node.scope) {
       seen.add(node);
       for (const entry of node.node.metadata) {
-        if (entry.type === cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY) lines.push(`${node.node.path}\t${JSON.stringify(entry.data)}`);
+        if (entry.type === cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY) {
+          lines.push(`${relativeTo(stack, node.node.path)}\t${JSON.stringify(entry.data)}`);
+        }
       }
     }
   }

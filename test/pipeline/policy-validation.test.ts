@@ -6,6 +6,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { synthTimings, ValidationCache } from '../../kit';
 import { addPolicyValidation, ControlTowerGuardValidator, PolicyValidationOptions, prefetchPolicyValidation } from '../../pipeline';
@@ -14,7 +15,8 @@ import { ASSEMBLIES, sharedAssembly } from '../fixtures/assembly';
 /** An app validated like every synth, with one stack to put resources in. */
 function validatedApp(options: PolicyValidationOptions = {}): { app: cdk.App; stack: cdk.Stack } {
   const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-validation-')) });
-  addPolicyValidation(app, options);
+  // One stack: guard threads would only add their start-up.
+  addPolicyValidation(app, { concurrency: 1, ...options });
   return { app, stack: new cdk.Stack(app, 'Probe', { env: { account: '123456789012', region: 'eu-west-1' } }) };
 }
 
@@ -194,6 +196,36 @@ describe('the validation cache', () => {
     expect(message).toContain('Probe/NewSilentAlarm/Resource');
   });
 
+  test('a stack placed elsewhere in the app reads the same entry, its findings named under its own path', () => {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'validation-cache-'));
+    const env = { account: '123456789012', region: 'eu-west-1' };
+    // A finding of cdk-nag's (a bucket without access logs) and one of the Control Tower rules'.
+    const findings = (stack: cdk.Stack) => {
+      new s3.Bucket(stack, 'LoglessBucket', { enforceSSL: true });
+      alarmWithoutAction(stack, 'SilentAlarm');
+    };
+    const topLevel = validatedApp({ cacheDir });
+    findings(topLevel.stack);
+    const first = synthError(topLevel.app);
+    // cdk-nag's finding, on the line under it the construct it names (CDK found it in the tree: its type follows).
+    const nagFinding = (where: string) =>
+      new RegExp(`server access logs disabled\\. \\(AwsSolutions\\)\\n\\s+${where}/LoglessBucket/Resource aws-cdk-lib\\.aws_s3\\.CfnBucket\\n`);
+    expect(first).toMatch(nagFinding('Probe'));
+
+    // The same stack inside a stage (as another pipeline engine or topology nests it).
+    const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-validation-')) });
+    addPolicyValidation(app, { cacheDir, concurrency: 1 });
+    const nested = new cdk.Stack(new cdk.Stage(app, 'Moved', { env }), 'Probe', { env });
+    findings(nested);
+    let moved = '';
+    const counts = validationCountsOf(() => moved = synthError(app));
+    expect(counts).toEqual(expect.objectContaining({ 'AwsSolutions: stacks from cache': 1, [`${GUARD}: templates from cache`]: 1 }));
+    expect(counts['AwsSolutions: stacks validated']).toBeUndefined();
+    expect(moved).toMatch(nagFinding('Moved/Probe'));
+    expect(moved).toContain('[CT.CLOUDWATCH.PR.1]');
+    expect(moved).toContain('Moved/Probe/SilentAlarm/Resource');
+  });
+
   test('removing an acknowledgement fails synth though the template is the same: acknowledgements are part of the key', () => {
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'validation-cache-'));
     const acknowledged = validatedApp({ cacheDir });
@@ -216,7 +248,7 @@ describe('checks started while constructs are built', () => {
 
   test('a stage synthesized early is checked with the app, and its findings fail the app\'s synth', () => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
-    addPolicyValidation(app);
+    addPolicyValidation(app, { concurrency: 2 });
     const stage = new cdk.Stage(app, 'Early', { env: { account: '123456789012', region: 'eu-west-1' } });
     alarmWithoutAction(new cdk.Stack(stage, 'Probe'), 'SilentAlarm');
     // What CDK Pipelines does when a stage is added.
