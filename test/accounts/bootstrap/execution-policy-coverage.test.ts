@@ -20,8 +20,10 @@ import { loadShippedOrganization } from '../../fixtures/organization';
  * Each engine and topology on the fixture services (the GitHub engine adds
  * the OIDC stacks of the tooling and management accounts, the sharded
  * topology a platform pipeline and one pipeline per service), and the
- * shipped services in the github engine (the assembly workflow-staleness
- * renders, read here too): what they deploy is the same in every engine.
+ * shipped sample services in the github engine (the assembly
+ * workflow-staleness renders, read here too): what they deploy is the same
+ * in every engine. Fixed sets of services: what a service stack may hold
+ * comes from the framework's features, which the fixture services use.
  */
 describe('every stack the pipelines deploy is allowed by its account\'s execution policy', () => {
   const fixture = fixtureOrganization();
