@@ -23,10 +23,13 @@ export interface Options {
   readonly feedback: boolean;
   /** Whether the first full synth of each row runs under `node --cpu-prof`, and its profile is summarized. @default false */
   readonly cpuProf: boolean;
+  /** Numbers of services to run the unit suite with instead of the synths (`--unit-suite`). @default - the synths run */
+  readonly unitSuite?: number[];
 }
 
 export const USAGE = `usage: npx tsx test/bench/scale.ts [--services 3,30,300] [--topology single,per-service] [--engine codepipeline,github] [--runs 1]
                                   [--iam-role-quota 1000] [--feedback on|off] [--cpu-prof]
+       npx tsx test/bench/scale.ts --unit-suite 3,23 [--runs 1]
   --services  total services per run, including the ${SHIPPED_SERVICES} shipped ones (integers >= ${SHIPPED_SERVICES}); default 3,30,300
   --topology  any of ${TOPOLOGIES.join(', ')}; default single,per-service
   --engine    any of ${ENGINES.join(', ')}; default codepipeline,github
@@ -37,7 +40,9 @@ export const USAGE = `usage: npx tsx test/bench/scale.ts [--services 3,30,300] [
               and floor B (a plain CDK app with only the same Lambda functions), with a per-phase table; off: skip them; default on
   --cpu-prof  profile each row's first full synth (node --cpu-prof, or the same V8 profiler from a preload where NODE_OPTIONS refuses it)
               and summarize the app's profile; that synth's times then include the profiler
-Copies go to .build/scale/n<N>/ (the previous run's copies are deleted first); rows also go to .build/bench-scale.json.`;
+  --unit-suite  instead of the synths: the unit suite (npx jest --ci, from nothing) in a copy with that many services in all,
+              for each number given (integers >= ${SHIPPED_SERVICES}), and its growth per added service
+Copies go to .build/scale/n<N>/ (unit suite: unit-n<N>/) (the previous run's copies are deleted first); rows also go to .build/bench-scale.json.`;
 
 /** A mistake in the command line: printed with the usage, without a stack trace, exit 2. */
 export class UsageError extends Error {}
@@ -68,6 +73,7 @@ const ALLOWED: Record<string, string> = {
   '--iam-role-quota': 'an integer from 1000 to 5000 (the tooling account\'s IAM roles quota written into the copies\' organization)',
   '--feedback': 'on or off (off skips the floors and the feedback synths)',
   '--cpu-prof': 'no value (--cpu-prof alone profiles each row\'s first full synth)',
+  '--unit-suite': `a comma-separated list of integers >= ${SHIPPED_SERVICES} (services in all, e.g. 3,23)`,
 };
 
 /** Flags that take no value: present or not. */
@@ -119,5 +125,7 @@ export function parseArgs(argv: readonly string[]): Options {
     iamRoleQuota: values['--iam-role-quota'] === undefined ? undefined : iamRoleQuotaOf(values['--iam-role-quota']),
     feedback: onOffOf('--feedback', values['--feedback'] ?? 'on'),
     cpuProf: values['--cpu-prof'] === 'on',
+    unitSuite: values['--unit-suite'] === undefined ? undefined : [...new Set(values['--unit-suite'].split(',')
+      .map(s => integerOf('--unit-suite', s, SHIPPED_SERVICES, `a number of services (the ${SHIPPED_SERVICES} shipped ones included)`)))],
   };
 }

@@ -13,6 +13,7 @@ import {
   renderFeedback,
   StepResult,
 } from './scale-report';
+import { renderUnitSuite, UnitSuiteRow } from './unit-suite';
 import { SynthTimingsReport } from '../../kit/synth-timings';
 
 describe('the scale benchmark command line', () => {
@@ -45,7 +46,13 @@ describe('the scale benchmark command line', () => {
   });
 
   test('an unknown flag lists the flags, the new ones included', () => {
-    expect(() => parseArgs(['--profile'])).toThrow(/"--profile" is not a flag of this benchmark; allowed: .*--feedback, --cpu-prof$/);
+    expect(() => parseArgs(['--profile'])).toThrow(/"--profile" is not a flag of this benchmark; allowed: .*--feedback, --cpu-prof, --unit-suite$/);
+  });
+
+  test('--unit-suite takes numbers of services in all, none below the shipped ones; without it the synths run', () => {
+    expect(parseArgs(['--unit-suite', '3,23,23']).unitSuite).toEqual([3, 23]);
+    expect(parseArgs(['--services', '3']).unitSuite).toBeUndefined();
+    expect(() => parseArgs(['--unit-suite', '3,1'])).toThrow('--unit-suite "1" is not a number of services (the 3 shipped ones included); allowed: an integer >= 3');
   });
 
   test('--services below the shipped services is refused', () => {
@@ -256,5 +263,25 @@ describe('assemblyCounts', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the unit suite table', () => {
+  const row = (services: number, jestSeconds: number, failedSuites: string[] = []): UnitSuiteRow => ({
+    services, jestSeconds, wallSeconds: jestSeconds + 1, tests: 800, failedTests: failedSuites.length, failedSuites, runs: 1,
+  });
+
+  test('gives each row\'s growth per added service from the row with the fewest services', () => {
+    const table = renderUnitSuite([row(23, 55), row(3, 50), row(13, 58, ['test/main.test.ts'])]);
+    expect(table.split('\n').slice(2, 5)).toEqual([
+      '| 3 | 50.0 | 51.0 |  | 800 | 0 |  |',
+      '| 13 | 58.0 | 59.0 | 0.80 | 800 | 1 | test/main.test.ts |',
+      '| 23 | 55.0 | 56.0 | 0.25 | 800 | 0 |  |',
+    ]);
+    expect(table).not.toContain('WARNING');
+  });
+
+  test('warns when the suite fails with the shipped services alone', () => {
+    expect(renderUnitSuite([row(3, 50, ['test/main.test.ts'])])).toContain('WARNING: 1 test(s) failed with the shipped services alone.');
   });
 });

@@ -20,6 +20,10 @@
  * plain CDK app with only the same Lambda functions: test/bench/floor-b.ts).
  * With --cpu-prof, the first full synth runs under V8's profiler and the
  * app's profile is summarized (test/bench/cpu-profile.ts).
+ *
+ * With --unit-suite, it measures the unit suite instead: its time from
+ * nothing with each number of services, and its growth per added service
+ * (test/bench/unit-suite.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -31,6 +35,7 @@ import { renderProfileSummary, summarizeProfile, CpuProfile, ProfileSummary } fr
 import { generateServices } from './generate-services';
 import { Engine, HelpRequested, Options, parseArgs, SHIPPED_SERVICES, Topology, USAGE, UsageError } from './scale-args';
 import { assemblyCounts, feedbackFigures, FeedbackFigures, FeedbackSteps, renderFeedback, StepResult } from './scale-report';
+import { measureUnitSuite, renderUnitSuite, UnitSuiteRow } from './unit-suite';
 import { PLATFORM_PIPELINE_STACK_NAME } from '../../accounts';
 import { SynthTimingsReport } from '../../kit';
 import { SYNTH_TIMINGS_ENV } from '../../main';
@@ -47,6 +52,7 @@ import {
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCALE_DIR = path.join(ROOT, '.build', 'scale');
 const JSON_OUT = path.join(ROOT, '.build', 'bench-scale.json');
+const UNIT_SUITE_JSON_OUT = path.join(ROOT, '.build', 'bench-unit-suite.json');
 
 /** What a copy needs to synthesize: the app, its declarations, and the post-deploy suites the pipelines reference. */
 const COPIED = ['accounts', 'governance', 'kit', 'pipeline', 'services', 'main.ts', 'cdk.json', 'package.json',
@@ -598,8 +604,33 @@ function rowDetails(r: Row): string {
   return parts.length === 0 ? '' : [`### N=${r.services} ${r.topology}/${r.engine}`, ...parts].join('\n\n');
 }
 
+/** `--unit-suite`: the unit suite's time for each number of services, and its growth per added service. */
+function mainUnitSuite(options: Options): void {
+  const counts = options.unitSuite!;
+  log(`unit suite with ${counts.join(', ')} services; ${options.runs} run(s) each; ${os.cpus().length} cores, node ${process.version}`);
+  const rows: UnitSuiteRow[] = [];
+  for (const n of counts) {
+    const copy = path.join(SCALE_DIR, `unit-n${n}`);
+    log(`N=${n}: copying the repository to ${path.relative(ROOT, copy)} with ${n - SHIPPED_SERVICES} generated services`);
+    rows.push(measureUnitSuite(ROOT, copy, n, options.runs, log));
+    fs.mkdirSync(path.dirname(UNIT_SUITE_JSON_OUT), { recursive: true });
+    fs.writeFileSync(UNIT_SUITE_JSON_OUT, `${JSON.stringify({
+      date: new Date().toISOString(),
+      machine: { cores: os.cpus().length, node: process.version, memoryMiB: Math.round(os.totalmem() / 2 ** 20) },
+      gitHead: gitHead(),
+      rows,
+    }, null, 2)}\n`);
+  }
+  process.stdout.write(`${renderUnitSuite(rows)}\n`);
+  log(`rows written to ${path.relative(ROOT, UNIT_SUITE_JSON_OUT)}`);
+}
+
 function main(argv: readonly string[]): void {
   const options = parseArgs(argv);
+  if (options.unitSuite) {
+    mainUnitSuite(options);
+    return;
+  }
   log(`N ${options.services.join(', ')}; topologies ${options.topologies.join(', ')}; engines ${options.engines.join(', ')}; `
     + `${options.runs} run(s) each; ${os.cpus().length} cores, node ${process.version}`);
   // The copies left by a previous run describe another bench-scale.json: none is kept.

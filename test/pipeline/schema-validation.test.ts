@@ -11,13 +11,18 @@ interface Report {
   readonly pluginReports: ReadonlyArray<{ readonly pluginName: string; readonly conclusion: string; readonly violations: readonly unknown[] }>;
 }
 
-/** Runs `fn` with CDK's CloudFormation schema check on (test/setup.ts turns it off for every other test). */
+/**
+ * Runs `fn` with CDK's CloudFormation schema check on (test/setup.ts turns it off for every other test). CDK prints
+ * the probe's findings as warnings on stderr: kept out of the test output, the tests read the report.
+ */
 function withSchemaCheck<T>(fn: () => T): T {
   const saved = process.env.CDK_VALIDATION;
   delete process.env.CDK_VALIDATION;
+  const stderr = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   try {
     return fn();
   } finally {
+    stderr.mockRestore();
     process.env.CDK_VALIDATION = saved;
   }
 }
