@@ -51,13 +51,17 @@ export interface EditCounts {
   readonly guard: { readonly validated: number; readonly fromCache: number };
   /** cdk-nag, by pack: stacks checked, and taken from the cache. */
   readonly nag: Readonly<Record<string, { readonly validated: number; readonly fromCache: number }>>;
+  /** CDK's CloudFormation schema check (cached by content): templates checked, and taken from the cache. */
+  readonly schema: { readonly validated: number; readonly fromCache: number };
 }
 
 /** The plugin name of the Control Tower guard rules (pipeline/policy-validation.ts). */
 const GUARD_PLUGIN = 'cdk-validator-cfnguard';
+/** The plugin name of CDK's CloudFormation schema check (pipeline/schema-validation.ts keeps its results). */
+const SCHEMA_PLUGIN = 'CloudFormation Validate';
 const VALIDATION_PREFIX = SYNTH_PHASES.validation('');
 /** cdk-nag packs in the order pipeline/policy-validation.ts adds them; other plugins follow by name. */
-const KNOWN_PLUGINS = ['AwsSolutions', 'PCI.DSS.321', 'Serverless', GUARD_PLUGIN];
+const KNOWN_PLUGINS = ['AwsSolutions', 'PCI.DSS.321', 'Serverless', GUARD_PLUGIN, SCHEMA_PLUGIN];
 
 /** The validation phases of a report (`validation: <plugin>`). */
 export function validationPhases(report: SynthTimingsReport): string[] {
@@ -68,6 +72,7 @@ export function validationPhases(report: SynthTimingsReport): string[] {
 export function editCounts(report: SynthTimingsReport): EditCounts {
   const count = (phase: string, counter: string) => report.phases[phase]?.counts[counter] ?? 0;
   const guard = SYNTH_PHASES.validation(GUARD_PLUGIN);
+  const schema = SYNTH_PHASES.validation(SCHEMA_PLUGIN);
   return {
     esbuildRuns: count(SYNTH_PHASES.bundling, 'esbuild runs'),
     bundlesBuilt: count(SYNTH_PHASES.bundling, 'bundles built'),
@@ -77,8 +82,9 @@ export function editCounts(report: SynthTimingsReport): EditCounts {
       validated: count(guard, 'templates validated') + count(guard, 'templates validated while constructs were built'),
       fromCache: count(guard, 'templates from cache'),
     },
-    nag: Object.fromEntries(validationPhases(report).filter(p => p !== guard).sort(byPlugin)
+    nag: Object.fromEntries(validationPhases(report).filter(p => p !== guard && p !== schema).sort(byPlugin)
       .map(p => [p.slice(VALIDATION_PREFIX.length), { validated: count(p, 'stacks validated'), fromCache: count(p, 'stacks from cache') }])),
+    schema: { validated: count(schema, 'templates validated'), fromCache: count(schema, 'templates from cache') },
   };
 }
 
@@ -186,7 +192,8 @@ const times = (r: number | undefined) => (r === undefined ? '-' : `${r.toFixed(2
 export function renderEditCounts(edit: EditCounts): string {
   const nag = Object.entries(edit.nag).map(([pack, c]) => `${pack} ${c.validated} validated / ${c.fromCache} from cache`).join(', ');
   return `esbuild runs ${edit.esbuildRuns}, bundles built ${edit.bundlesBuilt}, reused ${edit.bundlesReused}; `
-    + `cfn-guard templates ${edit.guard.validated} validated / ${edit.guard.fromCache} from cache; cdk-nag stacks: ${nag || 'none'}`;
+    + `cfn-guard templates ${edit.guard.validated} validated / ${edit.guard.fromCache} from cache; cdk-nag stacks: ${nag || 'none'}; `
+    + `CloudFormation schema check templates ${edit.schema.validated} validated / ${edit.schema.fromCache} from cache`;
 }
 
 function floorB(step: StepResult | undefined): string {

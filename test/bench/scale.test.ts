@@ -85,6 +85,7 @@ const full = report(800, {
   'model validation': 100,
   'validation: Serverless': 70,
   'validation: AwsSolutions': 700,
+  'validation: CloudFormation Validate': 900,
   'bundling': 600,
   'construct building': 5000,
 }, {
@@ -92,6 +93,7 @@ const full = report(800, {
   'validation: cdk-validator-cfnguard': { 'templates validated': 2, 'templates validated while constructs were built': 4, 'templates from cache': 17 },
   'validation: AwsSolutions': { 'stacks validated': 3, 'stacks from cache': 22 },
   'validation: Serverless': { 'stacks from cache': 25 },
+  'validation: CloudFormation Validate': { 'templates validated': 4, 'templates from cache': 21 },
 });
 const floorA = report(800, { 'model validation': 100, 'bundling': 600, 'construct building': 4000, [SYNTHESIS]: 3500 });
 
@@ -99,7 +101,7 @@ describe('the per-phase table', () => {
   test('phases come in the order a synth runs them, each plugin before the CDK synthesis that runs it', () => {
     expect(orderedPhases([floorA, full, undefined])).toEqual([
       'model validation', 'bundling', 'construct building',
-      'validation: AwsSolutions', 'validation: Serverless', 'validation: cdk-validator-cfnguard',
+      'validation: AwsSolutions', 'validation: Serverless', 'validation: cdk-validator-cfnguard', 'validation: CloudFormation Validate',
       SYNTHESIS,
     ]);
   });
@@ -132,6 +134,7 @@ describe('the per-phase table', () => {
       bundlesReused: 7,
       guard: { validated: 6, fromCache: 17 },
       nag: { AwsSolutions: { validated: 3, fromCache: 22 }, Serverless: { validated: 0, fromCache: 25 } },
+      schema: { validated: 4, fromCache: 21 },
     });
   });
 
@@ -172,7 +175,8 @@ describe('the per-phase table', () => {
     expect(lines).toContain('- floor B: 4.00 s; first synth / floor B: 5.00x');
     expect(lines).toContain('- first synth: 20 stacks, 800 resources; 1000 ms per stack, 25.0 ms per resource');
     expect(text).toContain('- after editing services/payments/src/create-payment.ts: esbuild runs 1, bundles built 2, reused 7; '
-      + 'cfn-guard templates 6 validated / 17 from cache; cdk-nag stacks: AwsSolutions 3 validated / 22 from cache');
+      + 'cfn-guard templates 6 validated / 17 from cache; cdk-nag stacks: AwsSolutions 3 validated / 22 from cache, '
+      + 'Serverless 0 validated / 25 from cache; CloudFormation schema check templates 4 validated / 21 from cache');
   });
 });
 
