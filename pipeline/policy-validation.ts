@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import * as cdk from 'aws-cdk-lib';
-import { AwsSolutionsChecks, NagPack, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import type * as CdkNag from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { SYNTH_PHASES, synthTimings, ValidationCache } from '../kit';
 import { cacheSchemaValidation } from './schema-validation';
@@ -40,12 +40,16 @@ export interface PolicyValidationOptions {
  */
 export function addPolicyValidation(app: cdk.App, options: PolicyValidationOptions = {}): void {
   const cache = options.cacheDir === undefined ? undefined : new ValidationCache(options.cacheDir);
+  // Loaded here, when an app is validated: cdk-nag takes about 0.4 s to load, and most importers of this module never
+  // validate (each jest suite pays it again).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nag = require('cdk-nag') as typeof CdkNag;
   const guard = new ControlTowerGuardValidator({ cache, concurrency: options.concurrency });
   guards.set(app, guard);
   cdk.Validations.of(app).addPlugins(
-    new NagPackValidator(new AwsSolutionsChecks(app), cache),
-    new NagPackValidator(new PCIDSS321Checks(app), cache),
-    new NagPackValidator(new ServerlessChecks(app), cache),
+    new NagPackValidator(new nag.AwsSolutionsChecks(app), cache),
+    new NagPackValidator(new nag.PCIDSS321Checks(app), cache),
+    new NagPackValidator(new nag.ServerlessChecks(app), cache),
     guard,
   );
   // CDK's own CloudFormation schema check, which runs in every synth anyway: its results kept by content too.
@@ -92,7 +96,7 @@ export class NagPackValidator implements cdk.IPolicyValidationPlugin {
   public readonly version?: string;
   public readonly ruleIds?: string[];
 
-  constructor(private readonly pack: NagPack, private readonly cache?: ValidationCache) {
+  constructor(private readonly pack: CdkNag.NagPack, private readonly cache?: ValidationCache) {
     this.name = pack.name;
     this.version = pack.version;
     this.ruleIds = pack.ruleIds;
