@@ -259,38 +259,32 @@ describe('checks started while constructs are built', () => {
     expect(message).toContain('Early/Probe/SilentAlarm/Resource');
   });
 
-  test('templates prefetched in batches are checked in the background, once', () => {
+  /** Two probe stacks with a finding each, prefetched and then validated by `validator`: what it counted and found. */
+  const prefetchedProbes = (validator: ControlTowerGuardValidator) => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
     const stacks = [0, 1].map(i => new cdk.Stack(app, `Probe${i}`));
     stacks.forEach((stack, i) => alarmWithoutAction(stack, `SilentAlarm${i}`));
     const templatePaths = stacks.map(stack => app.synth().getStackByName(stack.stackName).templateFullPath);
-    const validator = new ControlTowerGuardValidator({ prefetchBatch: 2, concurrency: 2 });
     let report: cdk.PolicyValidationPluginReport | undefined;
     const counts = validationCountsOf(() => {
       validator.prefetch(templatePaths);
       report = validator.validate({ templatePaths, stackTemplates: [], appConstruct: app } as cdk.IPolicyValidationContext);
     });
+    const findings = report!.violations.flatMap(v => v.violatingResources.map(r => `${v.ruleName} ${path.basename(r.templatePath ?? '')}`)).sort();
+    return { counts, findings };
+  };
+  const probeFindings = ['cloudwatch_alarm_action_check Probe0.template.json', 'cloudwatch_alarm_action_check Probe1.template.json'];
+
+  test('templates prefetched in batches are checked in the background, once', () => {
+    const { counts, findings } = prefetchedProbes(new ControlTowerGuardValidator({ prefetchBatch: 2, concurrency: 2 }));
     expect(counts).toEqual({ [`${GUARD}: templates validated while constructs were built`]: 2 });
-    expect(report!.violations.flatMap(v => v.violatingResources.map(r => `${v.ruleName} ${path.basename(r.templatePath ?? '')}`)).sort()).toEqual([
-      'cloudwatch_alarm_action_check Probe0.template.json', 'cloudwatch_alarm_action_check Probe1.template.json',
-    ]);
+    expect(findings).toEqual(probeFindings);
   });
 
   test('on one thread nothing starts in the background: validate() checks every template itself', () => {
-    const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'policy-prefetch-')) });
-    const stacks = [0, 1].map(i => new cdk.Stack(app, `Probe${i}`));
-    stacks.forEach((stack, i) => alarmWithoutAction(stack, `SilentAlarm${i}`));
-    const templatePaths = stacks.map(stack => app.synth().getStackByName(stack.stackName).templateFullPath);
-    const validator = new ControlTowerGuardValidator({ prefetchBatch: 1, concurrency: 1 });
-    let report: cdk.PolicyValidationPluginReport | undefined;
-    const counts = validationCountsOf(() => {
-      validator.prefetch(templatePaths);
-      report = validator.validate({ templatePaths, stackTemplates: [], appConstruct: app } as cdk.IPolicyValidationContext);
-    });
+    const { counts, findings } = prefetchedProbes(new ControlTowerGuardValidator({ prefetchBatch: 1, concurrency: 1 }));
     expect(counts).toEqual({ [`${GUARD}: templates validated`]: 2, [`${GUARD}: cfn-guard runs`]: expect.any(Number) });
-    expect(report!.violations.flatMap(v => v.violatingResources.map(r => `${v.ruleName} ${path.basename(r.templatePath ?? '')}`)).sort()).toEqual([
-      'cloudwatch_alarm_action_check Probe0.template.json', 'cloudwatch_alarm_action_check Probe1.template.json',
-    ]);
+    expect(findings).toEqual(probeFindings);
   });
 
   test('a template changed after its background check is checked again', () => {
