@@ -55,6 +55,13 @@ export interface EditCounts {
   readonly schema: { readonly validated: number; readonly fromCache: number };
 }
 
+/** The median of `values` (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /** The plugin name of the Control Tower guard rules (pipeline/policy-validation.ts). */
 const GUARD_PLUGIN = 'cdk-validator-cfnguard';
 /** The plugin name of CDK's CloudFormation schema check (pipeline/schema-validation.ts keeps its results). */

@@ -34,7 +34,7 @@ import { parse } from 'yaml';
 import { renderProfileSummary, summarizeProfile, CpuProfile, ProfileSummary } from './cpu-profile';
 import { generateServices } from './generate-services';
 import { Engine, HelpRequested, Options, parseArgs, SHIPPED_SERVICES, Topology, USAGE, UsageError } from './scale-args';
-import { assemblyCounts, feedbackFigures, FeedbackFigures, FeedbackSteps, renderFeedback, StepResult } from './scale-report';
+import { assemblyCounts, feedbackFigures, FeedbackFigures, FeedbackSteps, median, renderFeedback, StepResult } from './scale-report';
 import { measureUnitSuite, renderUnitSuite, UnitSuiteRow } from './unit-suite';
 import { PLATFORM_PIPELINE_STACK_NAME } from '../../accounts';
 import { SynthTimingsReport } from '../../kit';
@@ -145,12 +145,6 @@ function errorLines(lines: readonly string[]): string[] {
     && !/Subprocess exited with error/.test(l)
     && !/^Node\.js v\d/.test(l)
     && !/^\s*\^+\s*$/.test(l)).slice(0, 50);
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**

@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateServices } from './generate-services';
 import { SHIPPED_SERVICES } from './scale-args';
+import { median } from './scale-report';
 
 /** What one unit-suite run measured. */
 export interface UnitSuiteRow {
@@ -81,7 +82,6 @@ export function measureUnitSuite(root: string, copy: string, services: number, r
     log(`N=${services} unit suite run ${run}/${runs}: ${wall.toFixed(1)} s, ${result.numTotalTests} tests, ${result.numFailedTests} failed`);
     results.push({ wall, result });
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const last = results[results.length - 1].result;
   return {
     services,
