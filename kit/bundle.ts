@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildSync, BuildOptions, version as ESBUILD_VERSION } from 'esbuild';
+import { buildSync, BuildOptions, BuildResult, stop as stopEsbuild, version as ESBUILD_VERSION } from 'esbuild';
 import { synthTimings } from './synth-timings';
 
 /** A bundled function: the folder to deploy (index.js and its source map). */
@@ -17,6 +17,14 @@ export const BUNDLE_TARGET = 'node24';
 
 /** The synth phase bundling records its time and counts under. */
 export const BUNDLING_PHASE = 'bundling';
+
+/**
+ * Entry points per esbuild run. esbuild holds every output of a run in
+ * memory until the run ends: at 100 services, one run of 203 entry points
+ * grew its process to 2.6 GB (and kept it for the rest of the synth), runs
+ * of 34 to 0.6 GB, in the same time (8.6 s and 8.9 s).
+ */
+const MAX_ENTRIES_PER_RUN = 32;
 
 /** What each bundle records of its inputs, next to its output (`<outdir>/.inputs.json`). */
 const INPUTS_FILE = '.inputs.json';
@@ -95,14 +103,25 @@ function build(groups: ReadonlyArray<BundleGroup & { key: string }>): void {
   const root = commonFolder(groups.map(g => path.resolve(g.outdir)));
   const entryPoints = groups.flatMap(g => Object.entries(g.entries)
     .map(([name, file]) => ({ in: file, out: path.relative(root, path.join(path.resolve(g.outdir), name, 'index')) })));
-  const result = buildSync({ ...OPTIONS, entryPoints, outdir: root, metafile: true });
-  if (result.errors.length > 0) {
-    throw new Error(`esbuild failed: ${result.errors.map(e => e.text).join('; ')}`);
+  const results: BuildResult[] = [];
+  try {
+    for (let i = 0; i < entryPoints.length; i += MAX_ENTRIES_PER_RUN) {
+      const result = buildSync({ ...OPTIONS, entryPoints: entryPoints.slice(i, i + MAX_ENTRIES_PER_RUN), outdir: root, metafile: true });
+      if (result.errors.length > 0) {
+        throw new Error(`esbuild failed: ${result.errors.map(e => e.text).join('; ')}`);
+      }
+      synthTimings.count(BUNDLING_PHASE, 'esbuild runs');
+      results.push(result);
+    }
+  } finally {
+    // esbuild's process keeps the memory of its largest run until it ends: ended now, not with the synth (the next
+    // bundling starts another).
+    void stopEsbuild();
   }
-  synthTimings.count(BUNDLING_PHASE, 'esbuild runs');
   synthTimings.count(BUNDLING_PHASE, 'bundles built', entryPoints.length);
   // esbuild names files relative to the working directory.
-  const outputs = Object.entries(result.metafile?.outputs ?? {}).map(([file, output]) => [path.resolve(file), Object.keys(output.inputs)] as const);
+  const outputs = results.flatMap(result => Object.entries(result.metafile?.outputs ?? {}))
+    .map(([file, output]) => [path.resolve(file), Object.keys(output.inputs)] as const);
   for (const g of groups) {
     const inside = path.resolve(g.outdir) + path.sep;
     const inputs = [...new Set(outputs.filter(([file]) => file.startsWith(inside)).flatMap(([, files]) => files.map(f => path.resolve(f))))].sort();

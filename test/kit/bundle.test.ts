@@ -31,6 +31,24 @@ describe('bundleEntries', () => {
     expect(bundles.b.bytes).toBe(fs.statSync(path.join(outdir, 'b', 'index.js')).size);
   });
 
+  test('many entries are built in runs of at most 32 (esbuild holds a run\'s outputs in memory), the same bytes as alone', () => {
+    const { dir, entries } = sources();
+    const many: Record<string, string> = { a: entries.a };
+    for (let i = 0; i < 40; i++) {
+      fs.writeFileSync(path.join(dir, `f${i}.ts`), `import { greeting } from "./greeting";\nexport const handler = async () => greeting + ${i};\n`);
+      many[`f${i}`] = path.join(dir, `f${i}.ts`);
+    }
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    expect(countsOf(() => bundleEntries(many, outdir))).toEqual({ 'esbuild runs': 2, 'bundles built': 41 });
+    expect(fs.readFileSync(path.join(outdir, 'f39', 'index.js'), 'utf8')).toContain('39');
+    // Each entry's record names its own inputs, whichever run built it.
+    const record = JSON.parse(fs.readFileSync(path.join(outdir, '.inputs.json'), 'utf8')) as { inputs: Record<string, string> };
+    expect(Object.keys(record.inputs)).toEqual(expect.arrayContaining([path.join(dir, 'f0.ts'), path.join(dir, 'f39.ts')]));
+    const alone = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
+    bundleEntries({ a: entries.a }, alone);
+    expect(fs.readFileSync(path.join(alone, 'a', 'index.js'))).toEqual(fs.readFileSync(path.join(outdir, 'a', 'index.js')));
+  });
+
   test('reuses the previous output while no input changed', () => {
     const { entries } = sources();
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundles-'));
