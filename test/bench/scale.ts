@@ -25,7 +25,7 @@
  * nothing with each number of services, and its growth per added service
  * (test/bench/unit-suite.ts).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -75,7 +75,11 @@ const NODE_OPTIONS = '--max-old-space-size=16384';
 /** One run of a command: wall time, peak RSS and outcome. */
 interface Timed {
   readonly seconds: number;
-  /** Peak resident set of the largest process of the tree (GNU time), MiB. */
+  /**
+   * Peak memory of the run, MiB: the resident memory of all its processes at
+   * once (the app, esbuild's service, cfn-guard, the CDK CLI), sampled every
+   * 250 ms; where /proc is missing, the largest process's (GNU time).
+   */
   readonly peakMiB?: number;
   readonly exitCode: number;
   /** On failure: the problems the synth printed, without stack frames. */
@@ -100,6 +104,7 @@ interface RunOptions {
 function runTimed(cwd: string, command: readonly string[], options: RunOptions = {}): Timed {
   const withTime = fs.existsSync(TIME_BIN);
   if (options.timingsFile) fs.rmSync(options.timingsFile, { force: true });
+  const memory = sampleTreeMemory();
   const start = process.hrtime.bigint();
   const result = spawnSync(withTime ? TIME_BIN : command[0], withTime ? ['-f', '%M', ...command] : command.slice(1), {
     cwd,
@@ -115,6 +120,7 @@ function runTimed(cwd: string, command: readonly string[], options: RunOptions =
     maxBuffer: 1024 * 1024 * 1024,
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const treeKiB = memory?.stop();
   if (result.error) throw result.error;
   const lines = (result.stderr ?? '').split('\n').map(l => l.trimEnd()).filter(l => l.trim() !== '');
   // GNU time prints %M last, after "Command exited with non-zero status N" on failure.
@@ -124,7 +130,33 @@ function runTimed(cwd: string, command: readonly string[], options: RunOptions =
   const timings = options.timingsFile && fs.existsSync(options.timingsFile)
     ? JSON.parse(fs.readFileSync(options.timingsFile, 'utf8')) as SynthTimingsReport
     : undefined;
-  return { seconds, peakMiB: Number.isFinite(kib) ? kib / 1024 : undefined, exitCode, errors, timings };
+  const peakKiB = treeKiB ?? kib;
+  return { seconds, peakMiB: Number.isFinite(peakKiB) ? peakKiB / 1024 : undefined, exitCode, errors, timings };
+}
+
+const TREE_MEMORY = path.join(__dirname, 'tree-memory.cjs');
+
+/**
+ * Starts sampling the memory of every process this one starts from now on
+ * (test/bench/tree-memory.cjs); `stop()` ends it and returns the peak, KiB.
+ * Undefined without /proc.
+ */
+function sampleTreeMemory(): { stop(): number | undefined } | undefined {
+  if (!fs.existsSync('/proc/self/status')) return undefined;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-memory-')), 'peak');
+  const sampler = spawn(process.execPath, [TREE_MEMORY, String(process.pid), file, '250'], { stdio: 'ignore' });
+  return {
+    stop() {
+      sampler.kill();
+      try {
+        return Number(fs.readFileSync(file, 'utf8'));
+      } catch {
+        return undefined;
+      } finally {
+        fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      }
+    },
+  };
 }
 
 /** `npx cdk <args>` in `cwd`, timed. */
