@@ -100,4 +100,6 @@ export const SYNTH_PHASES = {
   constructs: 'construct building',
   synthesis: 'CDK synthesis (templates, assets, CloudFormation schema check)',
   validation: (plugin: string) => `validation: ${plugin}`,
+  /** Not a phase of the synth's thread: what its validation's worker threads spent beside it (counts only, in ms). */
+  background: 'background validation threads',
 } as const;

@@ -1,5 +1,6 @@
 export * from './policy-validation';
 export * from './schema-validation';
+export * from './validation-workers';
 export * from './delivery-plan';
 export * from './engine';
 export * from './codepipeline-engine';

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import * as cdk from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import type * as CdkNag from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { SYNTH_PHASES, synthTimings, ValidationCache } from '../kit';
-import { cacheSchemaValidation } from './schema-validation';
+import { cacheSchemaValidation, CachedCloudFormationValidate } from './schema-validation';
+import { GuardJob, JobReport, scratchRoot, SharedValidationWorkers, ValidationWorkers } from './validation-workers';
 
 /** How {@link addPolicyValidation} validates. */
 export interface PolicyValidationOptions {
@@ -44,33 +45,50 @@ export function addPolicyValidation(app: cdk.App, options: PolicyValidationOptio
   // validate (each jest suite pays it again).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const nag = require('cdk-nag') as typeof CdkNag;
-  const guard = new ControlTowerGuardValidator({ cache, concurrency: options.concurrency });
-  guards.set(app, guard);
+  const concurrency = Math.max(1, options.concurrency ?? os.availableParallelism());
+  // Background threads shared by the Control Tower checks and CDK's schema check (the synth's own thread is the last core).
+  const workers = new SharedValidationWorkers(concurrency - 1, runGuardJob);
+  const guard = new ControlTowerGuardValidator({ cache, concurrency, workers });
+  let schema: CachedCloudFormationValidate | undefined;
   cdk.Validations.of(app).addPlugins(
-    new NagPackValidator(new nag.AwsSolutionsChecks(app), cache),
+    // The templates whose schema check has not started yet start in the background now, while cdk-nag runs here.
+    // The last templates to check: then the thread checking them (with CDK's engine, hundreds of MB) stops.
+    new NagPackValidator(new nag.AwsSolutionsChecks(app), cache, context => schema?.prefetch(context.stackTemplates ?? [], { final: true })),
     new NagPackValidator(new nag.PCIDSS321Checks(app), cache),
     new NagPackValidator(new nag.ServerlessChecks(app), cache),
     guard,
   );
-  // CDK's own CloudFormation schema check, which runs in every synth anyway: its results kept by content too.
-  if (cache) cacheSchemaValidation(app, cache);
+  // CDK's own CloudFormation schema check, which runs in every synth anyway: its results kept by content too. Added
+  // last: CDK runs the plugins in order, and the check waits for what started in the background meanwhile.
+  if (cache) schema = cacheSchemaValidation(app, cache, workers);
+  validated.set(app, { guard, schema });
 }
 
-/** The guard validator of each app {@link addPolicyValidation} was given. */
-const guards = new WeakMap<IConstruct, ControlTowerGuardValidator>();
+/** The plugins of each app {@link addPolicyValidation} was given that check templates as soon as they are written. */
+const validated = new WeakMap<IConstruct, { guard: ControlTowerGuardValidator; schema?: CachedCloudFormationValidate }>();
 
 /**
- * Starts the Control Tower checks of `stage`'s templates in the background,
- * if its app is validated: for a stage a pipeline has already synthesized
- * (CDK Pipelines synthesizes each stage it adds, while the rest of the app
- * is still being built). The checks then run on the other cores while this
- * thread builds constructs, and the app's validation takes their results
- * for every template still the same. A no-op without policy validation.
+ * Starts the Control Tower checks and CDK's schema check of `stage`'s
+ * templates in the background, if its app is validated: for a stage a
+ * pipeline has already synthesized (CDK Pipelines synthesizes each stage it
+ * adds, while the rest of the app is still being built). The checks then
+ * run on the other cores while this thread builds constructs, and the app's
+ * validation takes their results for every template still the same. A
+ * no-op without policy validation.
  */
 export function prefetchPolicyValidation(stage: cdk.Stage): void {
-  const guard = guards.get(stage.node.root);
+  const plugins = validated.get(stage.node.root);
+  if (!plugins) return;
   // The stage's assembly is cached: synth() here writes nothing new.
-  if (guard) guard.prefetch(stage.synth().stacksRecursively.map(s => s.templateFullPath));
+  const stacks = stage.synth().stacksRecursively;
+  plugins.guard.prefetch(stacks.map(s => s.templateFullPath));
+  plugins.schema?.prefetch(stacks.map(s => ({
+    stackConstructPath: s.hierarchicalId,
+    templatePath: s.templateFullPath,
+    // As CDK gives them to its check.
+    accountId: s.environment.account === cxapi.UNKNOWN_ACCOUNT ? undefined : s.environment.account,
+    region: s.environment.region === cxapi.UNKNOWN_REGION ? undefined : s.environment.region,
+  })));
 }
 
 /** The installed cdk-nag release: part of every cache key of its packs. */
@@ -96,13 +114,22 @@ export class NagPackValidator implements cdk.IPolicyValidationPlugin {
   public readonly version?: string;
   public readonly ruleIds?: string[];
 
-  constructor(private readonly pack: CdkNag.NagPack, private readonly cache?: ValidationCache) {
+  /**
+   * @param before called with the context before the pack runs (to start
+   * work that can run in the background meanwhile)
+   */
+  constructor(
+    private readonly pack: CdkNag.NagPack,
+    private readonly cache?: ValidationCache,
+    private readonly before?: (context: cdk.IPolicyValidationContext) => void,
+  ) {
     this.name = pack.name;
     this.version = pack.version;
     this.ruleIds = pack.ruleIds;
   }
 
   public validate(context: cdk.IPolicyValidationContext): cdk.PolicyValidationPluginReport {
+    this.before?.(context);
     return synthTimings.time(SYNTH_PHASES.validation(this.name), () => this.validateStacks(context));
   }
 
@@ -253,10 +280,15 @@ export interface ControlTowerGuardValidatorProps {
    * @default 48
    */
   readonly prefetchBatch?: number;
+  /**
+   * Background threads shared with the app's other plugins.
+   * @default - its own: `concurrency` - 1 threads
+   */
+  readonly workers?: SharedValidationWorkers;
 }
 
 /** What CfnGuardValidator reports. */
-type GuardReport = cdk.PolicyValidationPluginReportBeta1;
+type GuardReport = JobReport;
 
 /** Templates {@link ControlTowerGuardValidator.prefetch} gathers before it starts checking them. */
 const PREFETCH_BATCH_TEMPLATES = 48;
@@ -271,12 +303,6 @@ interface GuardPlan {
 
 /** Templates (or their trimmed copies) to check, by the rule files that check them. */
 type Batches = Map<string, { rules: string[]; templatePaths: string[] }>;
-
-/** A cfn-guard run: rule files and the templates they apply to. */
-interface GuardJob {
-  readonly rules: readonly string[];
-  readonly templatePaths: readonly string[];
-}
 
 /**
  * `CfnGuardValidator` with every bundled Control Tower rule, run so that
@@ -317,8 +343,10 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
   private readonly originalOf = new Map<string, string>();
   /** Where trimmed copies go until validate() ends. */
   private scratchDir?: string;
-  /** Checks started by {@link prefetch}, running. */
-  private background?: BackgroundGuard;
+  /** Where checks started by {@link prefetch} run. */
+  private readonly workers: SharedValidationWorkers;
+  /** Checks started by {@link prefetch}, running: their jobs and the templates they check, by key. */
+  private background?: { readonly ids: number[]; readonly keys: Map<string, string> };
   /** Templates given to {@link prefetch} and not started yet. */
   private pending: { keys: Map<string, string>; batches: Batches } = { keys: new Map(), batches: new Map() };
 
@@ -329,6 +357,8 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
     this.cache = props.cache;
     this.concurrency = Math.max(1, props.concurrency ?? os.availableParallelism());
     this.prefetchBatch = Math.max(1, props.prefetchBatch ?? PREFETCH_BATCH_TEMPLATES);
+    this.workers = props.workers ?? new SharedValidationWorkers(this.concurrency - 1, runGuardJob);
+    this.workers.addUser();
     this.rules = fs.readdirSync(CONTROL_TOWER_RULES_DIR, { recursive: true, encoding: 'utf8' })
       .filter(file => file.endsWith('.guard'))
       .sort()
@@ -349,7 +379,7 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
    */
   public prefetch(templatePaths: readonly string[]): void {
     // A single thread checks everything in validate().
-    if (this.concurrency <= 1) return;
+    if (!this.workers.available) return;
     for (const templatePath of templatePaths) {
       const plan = this.planOf(templatePath);
       if (!plan || this.results.has(plan.key) || this.background?.keys.has(plan.key) || this.pending.keys.has(plan.key)) continue;
@@ -359,9 +389,12 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
     }
     // Each cfn-guard process costs about 50 ms to start and read its rules: start them for many templates at once.
     if (this.pending.keys.size < this.prefetchBatch) return;
-    this.background ??= new BackgroundGuard(Math.max(1, this.concurrency - 1));
-    for (const [key, templatePath] of this.pending.keys) this.background.keys.set(key, templatePath);
-    this.background.run(laneJobs([...this.pending.batches.values()], this.background.lanes));
+    const pool = this.workers.get();
+    const background = this.background ??= { ids: [] as number[], keys: new Map<string, string>() };
+    for (const [key, templatePath] of this.pending.keys) background.keys.set(key, templatePath);
+    laneJobs([...this.pending.batches.values()], pool.lanes).forEach((jobs, lane) => {
+      for (const job of jobs) background.ids.push(pool.post(job, lane));
+    });
     this.pending = { keys: new Map(), batches: new Map() };
   }
 
@@ -370,8 +403,8 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
       try {
         return this.validateTemplates(context.templatePaths);
       } finally {
-        this.background?.close();
         this.background = undefined;
+        this.workers.finish();
         if (this.scratchDir) fs.rmSync(this.scratchDir, { recursive: true, force: true });
         this.scratchDir = undefined;
       }
@@ -382,7 +415,7 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
     const phase = SYNTH_PHASES.validation(this.name);
     if (this.background) {
       const done = this.background.keys.size;
-      this.collect(this.background.finish(), this.background.keys);
+      this.collect(this.workers.get().wait(this.background.ids), this.background.keys);
       synthTimings.count(phase, 'templates validated while constructs were built', done);
     }
     const violations: cdk.PolicyViolation[] = [];
@@ -413,7 +446,7 @@ export class ControlTowerGuardValidator implements cdk.IPolicyValidationPlugin {
     const lanes = laneJobs([...batches.values()], this.concurrency);
     synthTimings.count(phase, 'templates validated', keys.size);
     synthTimings.count(phase, 'cfn-guard runs', lanes.reduce((n, l) => n + l.length, 0));
-    this.collect(runGuardJobs(lanes), keys);
+    this.collect(runGuardJobs(lanes, this.workers.started), keys);
     for (const [key, templatePath] of reported) {
       violations.push(...this.results.get(key)!.map(v => ({ ...v, violatingResources: v.violatingResources.map(r => ({ ...r, templatePath })) })));
     }
@@ -480,20 +513,6 @@ function readRuleFile(file: string): GuardRuleFile {
   return types.length > 0 && types.length === mentions.length ? { path: file, types: new Set(types), digest } : { path: file, digest };
 }
 
-/**
- * Where the trimmed copies go: memory (/dev/shm) where there is one, since
- * a large synth writes thousands of them and file creation on this
- * machine's disk costs about half a millisecond each; else the temp folder.
- */
-function scratchRoot(): string {
-  try {
-    fs.accessSync('/dev/shm', fs.constants.W_OK);
-    return '/dev/shm';
-  } catch {
-    return os.tmpdir();
-  }
-}
-
 /** The parts of a template cfn-guard reads. */
 interface GuardTemplate {
   readonly Resources?: Record<string, { readonly Type?: string }>;
@@ -543,7 +562,7 @@ function laneJobs(batches: ReadonlyArray<{ rules: string[]; templatePaths: strin
   for (const batch of batches) {
     const size = Math.ceil(batch.templatePaths.length / lanes);
     for (let i = 0; i < batch.templatePaths.length; i += size) {
-      jobs.push({ rules: batch.rules, templatePaths: batch.templatePaths.slice(i, i + size) });
+      jobs.push({ kind: 'guard', rules: batch.rules, templatePaths: batch.templatePaths.slice(i, i + size) });
     }
   }
   const cost = (job: GuardJob) => job.rules.length * job.templatePaths.length;
@@ -556,24 +575,6 @@ function laneJobs(batches: ReadonlyArray<{ rules: string[]; templatePaths: strin
   return work.map(l => l.jobs);
 }
 
-/** A worker thread's code: runs CfnGuardValidator for each job posted to it and answers on its port, waking the main thread. */
-const GUARD_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { CfnGuardValidator } = require(workerData.module);
-const { port, signal } = workerData;
-parentPort.on('message', job => {
-  let answer;
-  try {
-    answer = { report: new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: job.rules }).validate({ templatePaths: job.templatePaths }) };
-  } catch (e) {
-    answer = { error: String((e && e.stack) || e) };
-  }
-  port.postMessage(answer);
-  Atomics.add(signal, 0, 1);
-  Atomics.notify(signal, 0);
-});
-`;
-
 /** Runs one job with `CfnGuardValidator` in this thread. */
 function runGuardJob(job: GuardJob): GuardReport {
   // CfnGuardValidator reads only the template paths of its context.
@@ -582,76 +583,18 @@ function runGuardJob(job: GuardJob): GuardReport {
 }
 
 /**
- * Worker threads running cfn-guard jobs while this thread does other work.
- * Policy validation plugins are synchronous: {@link finish} waits on an
- * atomic counter that the workers raise, and reads their answers with
- * `receiveMessageOnPort`, without the event loop.
- */
-class BackgroundGuard {
-  /** The templates being checked, by key. */
-  public readonly keys = new Map<string, string>();
-  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
-  private readonly workers: Array<{ worker: Worker; port: MessagePort }>;
-  private posted = 0;
-
-  constructor(public readonly lanes: number) {
-    this.workers = Array.from({ length: lanes }, () => {
-      const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(GUARD_WORKER, {
-        eval: true,
-        workerData: { module: require.resolve('@cdklabs/cdk-validator-cfnguard'), port: port2, signal: this.signal },
-        transferList: [port2],
-      });
-      // A synth that fails before validation must still exit.
-      worker.unref();
-      return { worker, port: port1 };
-    });
-  }
-
-  /** Starts lane i's jobs on worker i. */
-  public run(lanes: readonly GuardJob[][]): void {
-    lanes.forEach((jobs, i) => {
-      for (const job of jobs) {
-        this.workers[i % this.workers.length].worker.postMessage(job);
-        this.posted++;
-      }
-    });
-  }
-
-  /** Waits for every job started and returns their reports. */
-  public finish(): GuardReport[] {
-    for (let done = Atomics.load(this.signal, 0); done < this.posted; done = Atomics.load(this.signal, 0)) Atomics.wait(this.signal, 0, done);
-    const reports: GuardReport[] = [];
-    for (const { port } of this.workers) {
-      for (let answer = receiveMessageOnPort(port); answer; answer = receiveMessageOnPort(port)) {
-        const { report, error } = answer.message as { report?: GuardReport; error?: string };
-        if (!report) throw new Error(`cfn-guard failed in a worker: ${error ?? 'no report'}`);
-        reports.push(report);
-      }
-    }
-    return reports;
-  }
-
-  public close(): void {
-    for (const { worker, port } of this.workers) {
-      port.close();
-      void worker.terminate();
-    }
-  }
-}
-
-/**
  * Runs each lane's jobs, the lanes at once, and returns their reports: the
  * first lane in this thread, each other in a worker thread.
  */
-function runGuardJobs(lanes: readonly GuardJob[][]): GuardReport[] {
+function runGuardJobs(lanes: readonly GuardJob[][], started?: ValidationWorkers): GuardReport[] {
   if (lanes.length <= 1) return (lanes[0] ?? []).map(runGuardJob);
-  const others = new BackgroundGuard(lanes.length - 1);
+  // The app's background threads if they run (as many as the other lanes), else threads for this run.
+  const pool = started ?? new ValidationWorkers(lanes.length - 1, runGuardJob);
   try {
-    others.run(lanes.slice(1));
+    const ids = lanes.slice(1).flatMap((jobs, i) => jobs.map(job => pool.post(job, i)));
     const reports = lanes[0].map(runGuardJob);
-    return [...reports, ...others.finish()];
+    return [...reports, ...pool.wait(ids)];
   } finally {
-    others.close();
+    if (pool !== started) pool.close();
   }
 }

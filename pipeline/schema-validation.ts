@@ -1,10 +1,22 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { SYNTH_PHASES, synthTimings, ValidationCache } from '../kit';
+import { scratchRoot, SharedValidationWorkers } from './validation-workers';
 
 /** The installed aws-cdk-lib release: its rules, the rules it leaves out and its engine are part of every key. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const CDK_VERSION = (require('aws-cdk-lib/package.json') as { version: string }).version;
+
+/**
+ * The release of the engine CDK's check runs (`@aws/cloudformation-validate`, bundled with aws-cdk-lib), read from its
+ * package file: the check's own `version` loads the engine's 9 MB WebAssembly module, which this thread may never need.
+ */
+const CHECK_VERSION = (() => {
+  const cdkDir = path.dirname(require.resolve('aws-cdk-lib/package.json'));
+  const file = require.resolve('@aws/cloudformation-validate/package.json', { paths: [cdkDir] });
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+})();
 
 /** One finding of a template, as kept in the cache: independent of where the template and its stack are. */
 interface StoredViolation {
@@ -37,67 +49,173 @@ interface StoredViolation {
  * errors fail synth) and the same merging of one finding over several
  * resources.
  */
+/** A template as CDK gives it to its check. */
+export interface StackTemplate {
+  readonly stackConstructPath: string;
+  readonly templatePath: string;
+  readonly accountId?: string;
+  readonly region?: string;
+}
+
 export class CachedCloudFormationValidate extends cdk.CloudFormationValidatePlugin {
-  constructor(private readonly cache: ValidationCache) {
+  /** Findings of templates read from the cache or checked in the background during this synth, by key. */
+  private readonly known = new Map<string, StoredViolation[]>();
+  /** Checks started by {@link prefetch}: the job checking each key. */
+  private readonly running = new Map<string, number>();
+  /** Each background job's templates: their key, and the snapshot the job reads. */
+  private readonly jobs = new Map<number, Array<{ readonly key: string; readonly templatePath: string }>>();
+  /** Where snapshots of the templates checked in the background go until validate() ends. */
+  private scratchDir?: string;
+
+  /**
+   * @param workers background threads to check templates on while the app
+   * is built ({@link prefetch}) @default - none: every template is checked
+   * in validate(), on the synth's thread
+   */
+  constructor(private readonly cache: ValidationCache, private readonly workers?: SharedValidationWorkers) {
     super();
+    workers?.addUser();
+  }
+
+  /**
+   * Starts checking these templates in the background (the first of the
+   * app's validation threads, where CDK's engine starts once), for
+   * templates written before the app's validation: a pipeline's stages are
+   * synthesized while the rest of the app is built, and the other
+   * templates can be checked while cdk-nag runs. Each template is checked
+   * as it is now (a snapshot of its bytes, under the key of those bytes):
+   * validate() takes the result only while the template is the same. A
+   * no-op without background threads, and for templates in the cache.
+   */
+  public prefetch(templates: readonly StackTemplate[], options: { readonly final?: boolean } = {}): void {
+    if (!this.workers?.available) return;
+    const todo = new Map<string, StackTemplate>();
+    for (const template of templates) {
+      const bytes = fs.readFileSync(template.templatePath);
+      const key = keyOf(template, bytes);
+      if (todo.has(key) || this.known.has(key) || this.running.has(key)) continue;
+      const stored = this.cache.get<StoredViolation[]>(key);
+      if (stored !== undefined) {
+        this.known.set(key, stored);
+        continue;
+      }
+      this.scratchDir ??= fs.mkdtempSync(path.join(scratchRoot(), 'lz-schema-'));
+      const snapshot = path.join(this.scratchDir, `${key}.template.json`);
+      fs.writeFileSync(snapshot, bytes);
+      todo.set(key, { ...template, templatePath: snapshot });
+    }
+    // The last schema checks of this app end the thread's (and free CDK's engine in it), unless another app uses it.
+    const final = options.final === true && (this.workers.started === undefined || this.workers.alone);
+    if (todo.size === 0) {
+      // Nothing more to check: the thread can stop, if it started.
+      if (final && this.workers.started?.checksSchemas) this.workers.started.post({ kind: 'schema', stackTemplates: [], final });
+      return;
+    }
+    const pool = this.workers.get();
+    // The schema checks there have ended (an earlier app's final ones): validate() checks these itself.
+    if (!pool.checksSchemas) return;
+    const id = pool.post({ kind: 'schema', stackTemplates: [...todo.values()], final: final && this.workers.alone });
+    this.jobs.set(id, [...todo].map(([key, template]) => ({ key, templatePath: template.templatePath })));
+    for (const key of todo.keys()) this.running.set(key, id);
   }
 
   public validate(context: cdk.IPolicyValidationContext): cdk.PolicyValidationPluginReport {
-    return synthTimings.time(SYNTH_PHASES.validation(this.name), () => this.validateCached(context));
+    return synthTimings.time(SYNTH_PHASES.validation(this.name), () => {
+      try {
+        return this.validateCached(context);
+      } finally {
+        this.known.clear();
+        this.running.clear();
+        this.jobs.clear();
+        if (this.scratchDir) fs.rmSync(this.scratchDir, { recursive: true, force: true });
+        this.scratchDir = undefined;
+        this.workers?.finish();
+      }
+    });
   }
 
   private validateCached(context: cdk.IPolicyValidationContext): cdk.PolicyValidationPluginReport {
     const phase = SYNTH_PHASES.validation(this.name);
     const templates = context.stackTemplates ?? [];
-    const keys = templates.map(t => ValidationCache.key('cloudformation-validate', CDK_VERSION, this.version ?? '',
-      t.accountId ?? '', t.region ?? '', fs.readFileSync(t.templatePath)));
-    const stored = keys.map(key => this.cache.get<StoredViolation[]>(key));
+    const keys = templates.map(t => keyOf(t, fs.readFileSync(t.templatePath)));
+    // The background checks of these templates (a template changed since its check started has another key).
+    const jobs = [...new Set(keys.flatMap(key => this.running.get(key) ?? []))];
+    if (jobs.length > 0) {
+      this.collect(jobs);
+      synthTimings.count(phase, 'templates validated in the background', keys.filter(key => this.running.has(key)).length);
+    }
+    const stored = keys.map(key => this.known.get(key) ?? this.cache.get<StoredViolation[]>(key));
     const missed = templates.filter((_, i) => stored[i] === undefined);
-    synthTimings.count(phase, 'templates from cache', templates.length - missed.length);
+    synthTimings.count(phase, 'templates from cache', keys.filter((key, i) => stored[i] !== undefined && !this.running.has(key)).length);
     if (missed.length > 0) {
       synthTimings.count(phase, 'templates validated', missed.length);
-      // CDK's check, once for all of them (its engine starts for the resource types they hold).
-      const fresh = sharedCheck().validate({ ...context, templatePaths: missed.map(t => t.templatePath), stackTemplates: missed });
+      // CDK's check, once for all of them (its engine starts for the resource types they hold): on the background
+      // thread where it runs (its engine is started there), else here.
+      const started = this.workers?.started;
+      const fresh = started?.checksSchemas
+        ? started.wait([started.post({ kind: 'schema', stackTemplates: missed })])[0]
+        : sharedCheck().validate({ ...context, templatePaths: missed.map(t => t.templatePath), stackTemplates: missed });
       templates.forEach((template, i) => {
         if (stored[i] !== undefined) return;
         stored[i] = storedOf(fresh.violations, template.templatePath);
         this.cache.set(keys[i], stored[i]);
       });
-      this.cache.prune();
     }
-    // In template order, a finding over several resources merged as CDK merges it.
-    const violations: cdk.PolicyViolation[] = [];
-    // By rule, severity and description: a lookup per finding, not a scan of all of them (thousands at 300 services).
-    const merged = new Map<string, cdk.PolicyViolation>();
-    templates.forEach((template, i) => {
-      for (const finding of stored[i]!) {
-        const resources = finding.resources.map(r => ({
-          resourceLogicalId: r.resourceLogicalId,
-          // A finding about no resource is reported on the stack, as CDK does.
-          constructPath: r.resourceLogicalId === undefined ? template.stackConstructPath : undefined,
-          templatePath: template.templatePath,
-          locations: [...r.locations],
-        }));
-        const id = JSON.stringify([finding.ruleName, finding.severity, finding.description]);
-        const same = merged.get(id);
-        if (same) {
-          same.violatingResources.push(...resources);
-        } else {
-          const violation: cdk.PolicyViolation = {
-            ruleName: finding.ruleName,
-            description: finding.description,
-            severity: finding.severity,
-            fix: finding.fix,
-            ruleMetadata: finding.ruleMetadata,
-            violatingResources: resources,
-          };
-          merged.set(id, violation);
-          violations.push(violation);
-        }
+    this.cache.prune();
+    return mergedReport(templates, stored as StoredViolation[][]);
+  }
+
+  /** Waits for the background `jobs` and files their findings by key, in memory and in the cache. */
+  private collect(jobs: readonly number[]): void {
+    const reports = this.workers!.get().wait(jobs);
+    jobs.forEach((id, i) => {
+      for (const { key, templatePath } of this.jobs.get(id)!) {
+        const found = storedOf(reports[i].violations, templatePath);
+        this.known.set(key, found);
+        this.cache.set(key, found);
       }
     });
-    return { success: violations.every(v => v.severity !== 'error' && v.severity !== 'fatal'), violations };
   }
+}
+
+/** The cache key of `template`'s check: aws-cdk-lib's release, the check's version, account, region and template bytes. */
+function keyOf(template: StackTemplate, bytes: Buffer): string {
+  return ValidationCache.key('cloudformation-validate', CDK_VERSION, CHECK_VERSION, template.accountId ?? '', template.region ?? '', bytes);
+}
+
+/** The report of `templates`' findings, in template order, a finding over several resources merged as CDK merges it. */
+function mergedReport(templates: readonly StackTemplate[], stored: ReadonlyArray<readonly StoredViolation[]>): cdk.PolicyValidationPluginReport {
+  const violations: cdk.PolicyViolation[] = [];
+  // By rule, severity and description: a lookup per finding, not a scan of all of them (thousands at 300 services).
+  const merged = new Map<string, cdk.PolicyViolation>();
+  templates.forEach((template, i) => {
+    for (const finding of stored[i]) {
+      const resources = finding.resources.map(r => ({
+        resourceLogicalId: r.resourceLogicalId,
+        // A finding about no resource is reported on the stack, as CDK does.
+        constructPath: r.resourceLogicalId === undefined ? template.stackConstructPath : undefined,
+        templatePath: template.templatePath,
+        locations: [...r.locations],
+      }));
+      const id = JSON.stringify([finding.ruleName, finding.severity, finding.description]);
+      const same = merged.get(id);
+      if (same) {
+        same.violatingResources.push(...resources);
+      } else {
+        const violation: cdk.PolicyViolation = {
+          ruleName: finding.ruleName,
+          description: finding.description,
+          severity: finding.severity,
+          fix: finding.fix,
+          ruleMetadata: finding.ruleMetadata,
+          violatingResources: resources,
+        };
+        merged.set(id, violation);
+        violations.push(violation);
+      }
+    }
+  });
+  return { success: violations.every(v => v.severity !== 'error' && v.severity !== 'fatal'), violations };
 }
 
 /** The findings of `fresh` about the template at `templatePath`, without its place. */
@@ -132,8 +250,12 @@ function sharedCheck(): cdk.CloudFormationValidatePlugin {
  * `builtinCloudFormationValidation: false` or the environment sets
  * `CDK_VALIDATION=false` (CDK's own switches, respected as CDK does).
  */
-export function cacheSchemaValidation(app: cdk.App, cache: ValidationCache): void {
+export function cacheSchemaValidation(
+  app: cdk.App, cache: ValidationCache, workers?: SharedValidationWorkers,
+): CachedCloudFormationValidate | undefined {
   const builtin = (app as unknown as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation;
-  if (builtin === false || process.env.CDK_VALIDATION === 'false') return;
-  cdk.Validations.of(app).addPlugins(new CachedCloudFormationValidate(cache));
+  if (builtin === false || process.env.CDK_VALIDATION === 'false') return undefined;
+  const plugin = new CachedCloudFormationValidate(cache, workers);
+  cdk.Validations.of(app).addPlugins(plugin);
+  return plugin;
 }

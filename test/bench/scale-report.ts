@@ -91,7 +91,10 @@ export function editCounts(report: SynthTimingsReport): EditCounts {
     },
     nag: Object.fromEntries(validationPhases(report).filter(p => p !== guard && p !== schema).sort(byPlugin)
       .map(p => [p.slice(VALIDATION_PREFIX.length), { validated: count(p, 'stacks validated'), fromCache: count(p, 'stacks from cache') }])),
-    schema: { validated: count(schema, 'templates validated'), fromCache: count(schema, 'templates from cache') },
+    schema: {
+      validated: count(schema, 'templates validated') + count(schema, 'templates validated in the background'),
+      fromCache: count(schema, 'templates from cache'),
+    },
   };
 }
 
@@ -116,6 +119,7 @@ function phaseLabel(phase: string): string {
   if (!phase.startsWith(VALIDATION_PREFIX)) return phase;
   const plugin = phase.slice(VALIDATION_PREFIX.length);
   if (plugin === GUARD_PLUGIN) return 'validation: cfn-guard, Control Tower rules';
+  if (plugin === SCHEMA_PLUGIN) return 'validation: CDK\'s CloudFormation schema check';
   return KNOWN_PLUGINS.includes(plugin) ? `validation: cdk-nag ${plugin}` : phase;
 }
 

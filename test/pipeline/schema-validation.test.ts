@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { synthTimings, ValidationCache } from '../../kit';
-import { addPolicyValidation, cacheSchemaValidation, CachedCloudFormationValidate } from '../../pipeline';
+import { addPolicyValidation, cacheSchemaValidation, CachedCloudFormationValidate, SharedValidationWorkers, StackTemplate } from '../../pipeline';
 
 const PLUGIN = 'CloudFormation Validate';
 
@@ -128,6 +128,68 @@ describe('CDK\'s CloudFormation schema check, results kept by content', () => {
       const uncached = new cdk.App();
       addPolicyValidation(uncached);
       expect(plugins(uncached).filter(p => p instanceof cdk.CloudFormationValidatePlugin)).toEqual([]);
+    });
+  });
+
+  // One worker thread for the tests below (CDK's engine takes a second to start in each): held while they run.
+  const keeper = new SharedValidationWorkers(1);
+  beforeAll(() => {
+    keeper.addUser();
+    keeper.get();
+  });
+  afterAll(() => keeper.finish());
+
+  /** The probe's templates as `app` wrote them, as CDK gives them to its check (what a pipeline's early stage synth prefetches). */
+  const probeTemplates = (app: cdk.App): StackTemplate[] => ['A', 'B'].map(name => ({
+    stackConstructPath: name, templatePath: path.join(app.outdir, `${name}.template.json`), accountId: '123456789012', region: 'eu-west-1',
+  }));
+
+  test('templates checked in the background while the app is built: CDK\'s report, and the thread released after', () => {
+    withSchemaCheck(() => {
+      const uncached = probeApp();
+      uncached.synth();
+      const expected = schemaReport(uncached);
+      const workers = new SharedValidationWorkers(1);
+      const app = probeApp();
+      const plugin = cacheSchemaValidation(app, new ValidationCache(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-cache-'))), workers)!;
+      // The same bytes as this app will write: the background results are its own.
+      plugin.prefetch(probeTemplates(uncached));
+      expect(workers.started).toBeDefined();
+      expect(countsOf(() => app.synth())).toEqual({ 'templates validated in the background': 2 });
+      expect(schemaReport(app)).toEqual(expected);
+      expect(workers.started).toBeUndefined();
+    });
+  });
+
+  test('a background check reads the template as it was when prefetched (a snapshot), not as rewritten since', () => {
+    withSchemaCheck(() => {
+      const original = probeApp();
+      original.synth();
+      const expected = schemaReport(original);
+      const workers = new SharedValidationWorkers(1);
+      const app = probeApp();
+      const plugin = cacheSchemaValidation(app, new ValidationCache(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-cache-'))), workers)!;
+      // Prefetched, then rewritten at once with a finding less (CDK's engine takes a second to start: the check has not read it yet).
+      const changed = probeApp({ visibility: '30' });
+      changed.synth();
+      plugin.prefetch(probeTemplates(original));
+      for (const t of probeTemplates(original)) fs.copyFileSync(path.join(changed.outdir, path.basename(t.templatePath)), t.templatePath);
+      // The app writes the original bytes: their findings, not the rewritten files'.
+      expect(countsOf(() => app.synth())).toEqual({ 'templates validated in the background': 2 });
+      expect(schemaReport(app)).toEqual(expected);
+    });
+  });
+
+  test('a template that differs from the one prefetched is checked again, with its own findings', () => {
+    withSchemaCheck(() => {
+      const prefetched = probeApp();
+      prefetched.synth();
+      const workers = new SharedValidationWorkers(1);
+      const app = probeApp({ visibility: 'soon' });
+      const plugin = cacheSchemaValidation(app, new ValidationCache(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-cache-'))), workers)!;
+      plugin.prefetch(probeTemplates(prefetched));
+      expect(countsOf(() => app.synth())).toEqual({ 'templates validated': 2 });
+      expect(JSON.stringify(schemaReport(app))).toContain('\'soon\' is not of type \'integer\'');
     });
   });
 });
