@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
-import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { CloudAssembly, DISABLE_CREATION_STACK_TRACES } from 'aws-cdk-lib/cx-api';
 import { ConfigError, LOCK_FILE, loadOrganization, Organization, PLATFORM_PIPELINE_STACK_NAME } from './accounts';
 import declaration from './accounts/organization';
 import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
@@ -381,13 +381,27 @@ export const VALIDATION_CACHE_DIR = path.join(__dirname, '.build', 'validation-c
 /** Environment variable naming a file the synth writes its per-phase timings to (the benchmark sets it). */
 export const SYNTH_TIMINGS_ENV = 'PLATFORM_SYNTH_TIMINGS';
 
+/**
+ * The CLI app's properties: it records no stack trace of where each
+ * construct and each annotation was created, unless CDK's debug mode is on
+ * (`CDK_DEBUG`, which `cdk synth --debug-app` sets). CDK records them by
+ * default for the "created at" lines of its validation report; here they
+ * point into the framework (service teams write manifests, not constructs),
+ * and at 100 services they cost a quarter of construct building (35.2 s ->
+ * 26.4 s) and about 150 MiB.
+ */
+export function cliAppProps(env: NodeJS.ProcessEnv = process.env): cdk.AppProps {
+  const debug = /^(1|true|yes|on)$/i.test(env.CDK_DEBUG ?? '');
+  return debug ? {} : { stackTraces: false, context: { [DISABLE_CREATION_STACK_TRACES]: true } };
+}
+
 /** Reads the repository's declaration files, builds and synthesizes the app. */
 function main(): void {
   const organization = synthTimings.time(SYNTH_PHASES.models, () => loadOrganization({
     declaration,
     lockText: fs.readFileSync(path.join(__dirname, LOCK_FILE), 'utf8'),
   }));
-  const app = new cdk.App();
+  const app = new cdk.App(cliAppProps());
   const services = buildScope(app, organization, { policyValidation: { cacheDir: VALIDATION_CACHE_DIR } });
   const assembly = synthTimings.time(SYNTH_PHASES.synthesis, () => app.synth());
   // stderr: the CDK CLI shows it, and stdout stays free for templates.

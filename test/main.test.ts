@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConfigError } from '../accounts';
-import { buildPlatform, buildScope, summarize } from '../main';
+import { buildPlatform, buildScope, cliAppProps, summarize } from '../main';
 import { reconcilePipelines } from '../pipeline/reconcile-pipelines';
 import { loadServices } from '../services';
 import { ASSEMBLIES, expectNoFindings, sharedAssemblies } from './fixtures/assembly';
@@ -281,5 +281,26 @@ describe('the platform pipeline', () => {
     expect(result.present.map(e => e.stackName).sort()).toEqual(['ServicePipeline-catalog', 'ServicePipeline-orders']);
     expect(result.orphaned).toEqual([]);
     cloudFormation.restore();
+  });
+});
+
+describe('the CLI app\'s properties', () => {
+  /** The creation stack trace CDK records on a resource of an app built with `props` (test/setup.ts's context set aside). */
+  function creationTrace(props: cdk.AppProps): unknown {
+    const saved = process.env.CDK_CONTEXT_JSON;
+    delete process.env.CDK_CONTEXT_JSON;
+    try {
+      const bucket = new s3.CfnBucket(new cdk.Stack(new cdk.App(props), 'Probe'), 'Bucket');
+      return bucket.node.metadata.find(m => m.type === 'aws:cdk:creationStack')?.data;
+    } finally {
+      process.env.CDK_CONTEXT_JSON = saved;
+    }
+  }
+
+  test('no creation stack traces (a quarter of construct building at 100 services), unless CDK\'s debug mode is on', () => {
+    expect(creationTrace({})).toBeDefined();
+    expect(creationTrace(cliAppProps({}))).toBeUndefined();
+    expect(cliAppProps({}).stackTraces).toBe(false);
+    expect(creationTrace(cliAppProps({ CDK_DEBUG: 'true' }))).toBeDefined();
   });
 });
