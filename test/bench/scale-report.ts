@@ -110,7 +110,8 @@ export function orderedPhases(reports: ReadonlyArray<SynthTimingsReport | undefi
   const seen = [...new Set(reports.flatMap(r => (r ? Object.keys(r.phases) : [])))];
   const fixedBefore = [SYNTH_PHASES.models, SYNTH_PHASES.bundling, SYNTH_PHASES.constructs];
   const plugins = seen.filter(p => p.startsWith(VALIDATION_PREFIX)).sort(byPlugin);
-  const known = new Set<string>([...fixedBefore, SYNTH_PHASES.synthesis, ...plugins]);
+  // The worker threads' time is not the synth thread's: counted, not a row (see renderFeedback).
+  const known = new Set<string>([...fixedBefore, SYNTH_PHASES.synthesis, SYNTH_PHASES.background, ...plugins]);
   return [...fixedBefore, ...plugins, SYNTH_PHASES.synthesis, ...seen.filter(p => !known.has(p))];
 }
 
@@ -223,6 +224,13 @@ export interface FeedbackContext {
 }
 
 /** The per-phase table of a row (seconds) and the lines under it. */
+/** What a step's validation worker threads spent, by kind of job: '-' when none ran. */
+function backgroundSeconds(step: StepResult | undefined): string {
+  const counts = step?.timings?.phases[SYNTH_PHASES.background]?.counts;
+  if (!counts) return '-';
+  return `cfn-guard ${((counts['cfn-guard ms'] ?? 0) / 1000).toFixed(1)} s + schema check ${((counts['schema check ms'] ?? 0) / 1000).toFixed(1)} s`;
+}
+
 export function renderFeedback(steps: Partial<FeedbackSteps>, context: FeedbackContext): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   const columns = COLUMNS.map(c => steps[c]);
@@ -245,6 +253,7 @@ export function renderFeedback(steps: Partial<FeedbackSteps>, context: FeedbackC
       + `${f.firstMsPerStack === undefined ? '-' : f.firstMsPerStack.toFixed(0)} ms per stack, `
       + `${f.firstMsPerResource === undefined ? '-' : f.firstMsPerResource.toFixed(1)} ms per resource`,
     `- peak MiB: ${peaks}`,
+    `- beside the synth's thread (worker threads): ${COLUMNS.map((c, i) => `${STEP_TITLES[c]} ${backgroundSeconds(columns[i])}`).join(', ')}`,
     `- after editing ${context.editedFile}: ${f.edit ? renderEditCounts(f.edit) : '-'}`,
   ];
   if (f.floorAValidationPhases.length > 0) {

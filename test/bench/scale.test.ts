@@ -88,12 +88,14 @@ const full = report(800, {
   'validation: CloudFormation Validate': 900,
   'bundling': 600,
   'construct building': 5000,
+  'background validation threads': 0,
 }, {
   'bundling': { 'esbuild runs': 1, 'bundles built': 2, 'bundles reused': 7 },
   'validation: cdk-validator-cfnguard': { 'templates validated': 2, 'templates validated while constructs were built': 4, 'templates from cache': 17 },
   'validation: AwsSolutions': { 'stacks validated': 3, 'stacks from cache': 22 },
   'validation: Serverless': { 'stacks from cache': 25 },
-  'validation: CloudFormation Validate': { 'templates validated': 4, 'templates from cache': 21 },
+  'validation: CloudFormation Validate': { 'templates validated': 1, 'templates validated in the background': 3, 'templates from cache': 21 },
+  'background validation threads': { 'cfn-guard ms': 1500, 'schema check ms': 2049 },
 });
 const floorA = report(800, { 'model validation': 100, 'bundling': 600, 'construct building': 4000, [SYNTHESIS]: 3500 });
 
@@ -170,6 +172,12 @@ describe('the per-phase table', () => {
       + '| floor B (plain app via tsx) |');
     expect(lines).toContain('| loading and transpiling the app | 0.80 | 0.80 | 0.80 | 0.80 | 0.80 | 0.70 |');
     expect(lines).toContain('| validation: cdk-nag AwsSolutions | - | - | 0.70 | 0.70 | 0.70 | - |');
+    expect(lines).toContain('| validation: CDK\'s CloudFormation schema check | - | - | 0.90 | 0.90 | 0.90 | - |');
+    // The worker threads' time is beside the synth's thread, not a phase of it.
+    expect(text).not.toContain('| background validation threads');
+    expect(lines).toContain('- beside the synth\'s thread (worker threads): floor A first -, floor A second -, '
+      + 'first synth cfn-guard 1.5 s + schema check 2.0 s, second synth cfn-guard 1.5 s + schema check 2.0 s, '
+      + 'after one handler edit cfn-guard 1.5 s + schema check 2.0 s, floor B (plain app via tsx) -');
     expect(lines).toContain('| total (wall) | 16.00 | 8.00 | 20.00 | 10.00 | 11.00 | 4.00 |');
     expect(lines).toContain('- first / floor A first: 1.25x; second / floor A second: 1.25x');
     expect(lines).toContain('- floor B: 4.00 s; first synth / floor B: 5.00x');
