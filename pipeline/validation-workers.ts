@@ -156,13 +156,16 @@ export class ValidationWorkers {
   /**
    * @param lanes worker threads to start
    * @param runHere runs a guard job on this thread (for those it claims while it waits)
+   * @param modules where the threads load `CfnGuardValidator` and CDK's
+   * `CloudFormationValidatePlugin` from @default - the installed
+   * `@cdklabs/cdk-validator-cfnguard` and `aws-cdk-lib`
    */
-  constructor(public readonly lanes: number, private readonly runHere?: (job: GuardJob) => JobReport) {
-    const workerData = {
-      guardModule: require.resolve('@cdklabs/cdk-validator-cfnguard'),
-      cdkModule: require.resolve('aws-cdk-lib'),
-      claims: this.claims,
-    };
+  constructor(
+    public readonly lanes: number,
+    private readonly runHere?: (job: GuardJob) => JobReport,
+    modules: { readonly guard: string; readonly cdk: string } = { guard: require.resolve('@cdklabs/cdk-validator-cfnguard'), cdk: require.resolve('aws-cdk-lib') },
+  ) {
+    const workerData = { guardModule: modules.guard, cdkModule: modules.cdk, claims: this.claims };
     this.workers = Array.from({ length: lanes }, () => {
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(WORKER, { eval: true, workerData: { ...workerData, port: port2, signal: this.signal }, transferList: [port2] });

@@ -9,12 +9,12 @@ const exited = (child: ReturnType<typeof spawn>) => new Promise(resolve => child
 describe('the benchmark\'s memory sampler (tree-memory.cjs)', () => {
   test('adds up the processes under the root, alive at once; the root itself is left out', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tree-memory-')), 'peak');
-    const holder = (mb: number) => JSON.stringify(`const b = Buffer.alloc(${mb} * 1024 * 1024, 1); setTimeout(() => b.length, 800);`);
+    const holder = (mb: number) => JSON.stringify(`const b = Buffer.alloc(${mb} * 1024 * 1024, 1); setTimeout(() => b.length, 600);`);
     // The root (the benchmark, in use) holds 150 MB and starts two processes holding 100 and 60 MB.
     const root = spawn(process.execPath, ['-e', `const b = Buffer.alloc(150 * 1024 * 1024, 1);
       const { spawn } = require('node:child_process');
       for (const code of [${holder(100)}, ${holder(60)}]) spawn(process.execPath, ['-e', code]);
-      setTimeout(() => b.length, 900);`]);
+      setTimeout(() => b.length, 700);`]);
     const sampler = spawn(process.execPath, [SAMPLER, String(root.pid), file, '50']);
     await exited(root);
     sampler.kill();

@@ -1,19 +1,17 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { GuardJob, JobReport, SharedValidationWorkers, ValidationWorkers } from '../../pipeline';
 
-/** A template CDK's schema check faults (a queue's VisibilityTimeout is not an integer). */
-function faultyTemplate(): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'validation-workers-')), 'Probe.template.json');
-  fs.writeFileSync(file, JSON.stringify({ Resources: { Queue: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 'abc' } } } }));
-  return file;
-}
-const schemaJob = (templatePath: string, final?: boolean) =>
-  ({ kind: 'schema' as const, final, stackTemplates: [{ stackConstructPath: 'Probe', templatePath, accountId: '123456789012', region: 'eu-west-1' }] });
-const guardJob = (name: string): GuardJob => ({ kind: 'guard', rules: [name], templatePaths: [] });
+/** Validators that answer without cfn-guard or CDK's engine (test/fixtures/stand-in-validators.cjs). */
+const STAND_INS = path.join(__dirname, '..', 'fixtures', 'stand-in-validators.cjs');
+const modules = { guard: STAND_INS, cdk: STAND_INS };
 
-/** Runs guard jobs "here": records them and reports a finding named after the job's rule. */
+/** A schema job whose check keeps the worker busy for `ms` (the stand-in reads it from the file name). */
+const schemaJob = (ms: number, final?: boolean) =>
+  ({ kind: 'schema' as const, final, stackTemplates: [{ stackConstructPath: 'Probe', templatePath: `/probe/${ms}.template.json` }] });
+const guardJob = (name: string): GuardJob => ({ kind: 'guard', rules: [name], templatePaths: [] });
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Runs guard jobs "here": records them and says so in its finding. */
 function recorder() {
   const ran: string[] = [];
   const runHere = (job: GuardJob): JobReport => {
@@ -22,20 +20,50 @@ function recorder() {
   };
   return { ran, runHere };
 }
+const where = (reports: readonly JobReport[]) => reports.map(r => `${r.violations[0].ruleName}: ${r.violations[0].description}`);
 
 describe('validation worker threads', () => {
-  test('guard jobs no thread has started are run by the thread waiting for them; schema checks run on the worker', () => {
+  test('an idle worker runs the guard jobs posted to it', () => {
     const { ran, runHere } = recorder();
-    const workers = new ValidationWorkers(1, runHere);
+    const workers = new ValidationWorkers(1, runHere, modules);
     try {
-      // CDK's engine takes about a second to start: the worker is busy with the schema job while this thread waits.
-      const schema = workers.post(schemaJob(faultyTemplate()));
+      const guard = workers.post(guardJob('g1'));
+      // The worker claims it while this thread does other work.
+      pause(300);
+      expect(where(workers.wait([guard]))).toEqual(['g1: ran on a worker thread']);
+      expect(ran).toEqual([]);
+    } finally {
+      workers.close();
+    }
+  });
+
+  test('guard jobs no worker has started are run by the thread waiting for them', () => {
+    const { ran, runHere } = recorder();
+    const workers = new ValidationWorkers(1, runHere, modules);
+    try {
+      // The worker is busy for half a second.
+      const schema = workers.post(schemaJob(500));
       const guards = [workers.post(guardJob('g1')), workers.post(guardJob('g2'))];
-      expect(workers.wait(guards).map(r => r.violations[0].ruleName)).toEqual(['g1', 'g2']);
+      expect(where(workers.wait(guards))).toEqual(['g1: ran here', 'g2: ran here']);
       expect(ran).toEqual(['g1', 'g2']);
-      const [report] = workers.wait([schema]);
-      expect(report.violations.map(v => v.ruleName)).toContain('F3012');
-      expect(workers.busy.schema).toBeGreaterThan(0);
+      expect(where(workers.wait([schema]))).toEqual(['schema: /probe/500.template.json']);
+      expect(workers.busy.schema).toBeGreaterThanOrEqual(450);
+    } finally {
+      workers.close();
+    }
+  });
+
+  test('a worker runs its schema checks before its guard jobs (only a worker runs them)', () => {
+    // Nothing runs here: every job runs on the worker.
+    const workers = new ValidationWorkers(1, undefined, modules);
+    try {
+      const first = workers.post(schemaJob(300));
+      // Both wait while the first runs; the schema check posted last runs next.
+      const guard = workers.post(guardJob('g1'));
+      const schema = workers.post(schemaJob(0));
+      const [, guardReport, schemaReport] = workers.wait([first, guard, schema]);
+      expect(where([guardReport])).toEqual(['g1: ran on a worker thread']);
+      expect(Number(schemaReport.violations[0].fix)).toBeLessThanOrEqual(Number(guardReport.violations[0].fix));
     } finally {
       workers.close();
     }
@@ -43,18 +71,27 @@ describe('validation worker threads', () => {
 
   test('after the final schema job its thread stops: the guard jobs it held run here, and no schema job is taken', () => {
     const { ran, runHere } = recorder();
-    const workers = new ValidationWorkers(1, runHere);
+    const workers = new ValidationWorkers(1, runHere, modules);
     try {
-      const schema = workers.post(schemaJob(faultyTemplate(), true));
+      const schema = workers.post(schemaJob(300, true));
       const guard = workers.post(guardJob('g1'));
-      expect(workers.wait([schema])[0].violations.length).toBeGreaterThan(0);
+      expect(workers.wait([schema])).toHaveLength(1);
       expect(workers.checksSchemas).toBe(false);
-      expect(workers.wait([guard])[0].violations[0].ruleName).toBe('g1');
-      expect(ran).toEqual(['g1']);
+      expect(where(workers.wait([guard]))).toEqual(['g1: ran here']);
       // A guard job posted now has no thread but this one.
       const later = workers.post(guardJob('g2'));
-      expect(workers.wait([later])[0].violations[0].description).toBe('ran here');
-      expect(() => workers.post(schemaJob(faultyTemplate()))).toThrow(/after the final one/);
+      expect(where(workers.wait([later]))).toEqual(['g2: ran here']);
+      expect(ran).toEqual(['g1', 'g2']);
+      expect(() => workers.post(schemaJob(0))).toThrow(/after the final one/);
+    } finally {
+      workers.close();
+    }
+  });
+
+  test('a failing job fails the wait with the worker\'s error', () => {
+    const workers = new ValidationWorkers(1, undefined, { guard: path.join(__dirname, 'no-such-module.cjs'), cdk: STAND_INS });
+    try {
+      expect(() => workers.wait([workers.post(guardJob('g1'))])).toThrow(/policy validation failed in a worker thread: .*no-such-module/);
     } finally {
       workers.close();
     }
