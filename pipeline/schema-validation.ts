@@ -49,6 +49,15 @@ interface StoredViolation {
  * errors fail synth) and the same merging of one finding over several
  * resources.
  */
+/**
+ * Templates to check before a background thread is worth starting for them:
+ * an edit's (a service's 4 stacks) are checked on the synth's thread. A
+ * thread, aws-cdk-lib and CDK's engine in it cost seconds and hundreds of MB
+ * (at 100 services, the synth after one edit that started one for its 4
+ * templates peaked at 1,973 MiB, its first synth at 1,567).
+ */
+const SCHEMA_PREFETCH_BATCH = 16;
+
 /** A template as CDK gives it to its check. */
 export interface StackTemplate {
   readonly stackConstructPath: string;
@@ -66,13 +75,23 @@ export class CachedCloudFormationValidate extends cdk.CloudFormationValidatePlug
   private readonly jobs = new Map<number, Array<{ readonly key: string; readonly templatePath: string }>>();
   /** Where snapshots of the templates checked in the background go until validate() ends. */
   private scratchDir?: string;
+  /** Templates prefetched and not started yet (fewer than {@link prefetchBatch} before the thread starts), by key. */
+  private pending = new Map<string, StackTemplate>();
 
   /**
    * @param workers background threads to check templates on while the app
    * is built ({@link prefetch}) @default - none: every template is checked
    * in validate(), on the synth's thread
    */
-  constructor(private readonly cache: ValidationCache, private readonly workers?: SharedValidationWorkers) {
+  /**
+   * @param prefetchBatch templates {@link prefetch} gathers before it starts
+   * the thread @default 16
+   */
+  constructor(
+    private readonly cache: ValidationCache,
+    private readonly workers?: SharedValidationWorkers,
+    private readonly prefetchBatch = SCHEMA_PREFETCH_BATCH,
+  ) {
     super();
     workers?.addUser();
   }
@@ -89,11 +108,10 @@ export class CachedCloudFormationValidate extends cdk.CloudFormationValidatePlug
    */
   public prefetch(templates: readonly StackTemplate[], options: { readonly final?: boolean } = {}): void {
     if (!this.workers?.available) return;
-    const todo = new Map<string, StackTemplate>();
     for (const template of templates) {
       const bytes = fs.readFileSync(template.templatePath);
       const key = keyOf(template, bytes);
-      if (todo.has(key) || this.known.has(key) || this.running.has(key)) continue;
+      if (this.pending.has(key) || this.known.has(key) || this.running.has(key)) continue;
       const stored = this.cache.get<StoredViolation[]>(key);
       if (stored !== undefined) {
         this.known.set(key, stored);
@@ -102,18 +120,23 @@ export class CachedCloudFormationValidate extends cdk.CloudFormationValidatePlug
       this.scratchDir ??= fs.mkdtempSync(path.join(scratchRoot(), 'lz-schema-'));
       const snapshot = path.join(this.scratchDir, `${key}.template.json`);
       fs.writeFileSync(snapshot, bytes);
-      todo.set(key, { ...template, templatePath: snapshot });
+      this.pending.set(key, { ...template, templatePath: snapshot });
     }
+    const started = this.workers.started;
     // The last schema checks of this app end the thread's (and free CDK's engine in it), unless another app uses it.
-    const final = options.final === true && (this.workers.started === undefined || this.workers.alone);
-    if (todo.size === 0) {
-      // Nothing more to check: the thread can stop, if it started.
-      if (final && this.workers.started?.checksSchemas) this.workers.started.post({ kind: 'schema', stackTemplates: [], final });
+    const final = options.final === true && (started === undefined || this.workers.alone);
+    // Not worth a thread for a few templates (an edit's): validate() checks them here at the end.
+    if (started === undefined && this.pending.size < this.prefetchBatch) return;
+    if (this.pending.size === 0) {
+      // Nothing more to check: the thread can stop.
+      if (final && started?.checksSchemas) started.post({ kind: 'schema', stackTemplates: [], final });
       return;
     }
     const pool = this.workers.get();
     // The schema checks there have ended (an earlier app's final ones): validate() checks these itself.
     if (!pool.checksSchemas) return;
+    const todo = this.pending;
+    this.pending = new Map();
     const id = pool.post({ kind: 'schema', stackTemplates: [...todo.values()], final: final && this.workers.alone });
     this.jobs.set(id, [...todo].map(([key, template]) => ({ key, templatePath: template.templatePath })));
     for (const key of todo.keys()) this.running.set(key, id);
@@ -125,6 +148,7 @@ export class CachedCloudFormationValidate extends cdk.CloudFormationValidatePlug
         return this.validateCached(context);
       } finally {
         this.known.clear();
+        this.pending.clear();
         this.running.clear();
         this.jobs.clear();
         if (this.scratchDir) fs.rmSync(this.scratchDir, { recursive: true, force: true });

@@ -139,6 +139,13 @@ describe('CDK\'s CloudFormation schema check, results kept by content', () => {
   });
   afterAll(() => keeper.finish());
 
+  /** `app`'s schema check, with a new cache, starting its thread for any template prefetched. */
+  const backgroundChecked = (app: cdk.App, workers: SharedValidationWorkers, prefetchBatch = 1) => {
+    const plugin = new CachedCloudFormationValidate(new ValidationCache(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-cache-'))), workers, prefetchBatch);
+    cdk.Validations.of(app).addPlugins(plugin);
+    return plugin;
+  };
+
   /** The probe's templates as `app` wrote them, as CDK gives them to its check (what a pipeline's early stage synth prefetches). */
   const probeTemplates = (app: cdk.App): StackTemplate[] => ['A', 'B'].map(name => ({
     stackConstructPath: name, templatePath: path.join(app.outdir, `${name}.template.json`), accountId: '123456789012', region: 'eu-west-1',
@@ -151,7 +158,7 @@ describe('CDK\'s CloudFormation schema check, results kept by content', () => {
       const expected = schemaReport(uncached);
       const workers = new SharedValidationWorkers(1);
       const app = probeApp();
-      const plugin = cacheSchemaValidation(app, new ValidationCache(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-cache-'))), workers)!;
+      const plugin = backgroundChecked(app, workers);
       // The same bytes as this app will write: the background results are its own.
       plugin.prefetch(probeTemplates(uncached));
       expect(workers.started).toBeDefined();
@@ -168,7 +175,7 @@ describe('CDK\'s CloudFormation schema check, results kept by content', () => {
       const expected = schemaReport(original);
       const workers = new SharedValidationWorkers(1);
       const app = probeApp();
-      const plugin = cacheSchemaValidation(app, new ValidationCache(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-cache-'))), workers)!;
+      const plugin = backgroundChecked(app, workers);
       // Prefetched, then rewritten at once with a finding less (CDK's engine takes a second to start: the check has not read it yet).
       const changed = probeApp({ visibility: '30' });
       changed.synth();
@@ -186,10 +193,23 @@ describe('CDK\'s CloudFormation schema check, results kept by content', () => {
       prefetched.synth();
       const workers = new SharedValidationWorkers(1);
       const app = probeApp({ visibility: 'soon' });
-      const plugin = cacheSchemaValidation(app, new ValidationCache(fs.mkdtempSync(path.join(os.tmpdir(), 'schema-cache-'))), workers)!;
+      const plugin = backgroundChecked(app, workers);
       plugin.prefetch(probeTemplates(prefetched));
       expect(countsOf(() => app.synth())).toEqual({ 'templates validated': 2 });
       expect(JSON.stringify(schemaReport(app))).toContain('\'soon\' is not of type \'integer\'');
+    });
+  });
+
+  test('a few templates (an edit\'s) start no thread: they are checked on the synth\'s thread', () => {
+    withSchemaCheck(() => {
+      const prefetched = probeApp();
+      prefetched.synth();
+      const workers = new SharedValidationWorkers(1);
+      const app = probeApp();
+      backgroundChecked(app, workers, 16).prefetch(probeTemplates(prefetched), { final: true });
+      expect(workers.started).toBeUndefined();
+      expect(countsOf(() => app.synth())).toEqual({ 'templates validated': 2 });
+      expect(schemaReport(app)).toEqual(schemaReport(prefetched));
     });
   });
 });
