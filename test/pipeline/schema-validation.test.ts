@@ -151,16 +151,20 @@ describe('CDK\'s CloudFormation schema check, results kept by content', () => {
     stackConstructPath: name, templatePath: path.join(app.outdir, `${name}.template.json`), accountId: '123456789012', region: 'eu-west-1',
   }));
 
+  /** A probe synthesized by CDK's own check (its report expected), and a probe app whose check runs on a thread of its own. */
+  const backgroundProbe = () => {
+    const reference = probeApp();
+    reference.synth();
+    const workers = new SharedValidationWorkers(1);
+    const app = probeApp();
+    return { reference, expected: schemaReport(reference), workers, app, plugin: backgroundChecked(app, workers) };
+  };
+
   test('templates checked in the background while the app is built: CDK\'s report, and the thread released after', () => {
     withSchemaCheck(() => {
-      const uncached = probeApp();
-      uncached.synth();
-      const expected = schemaReport(uncached);
-      const workers = new SharedValidationWorkers(1);
-      const app = probeApp();
-      const plugin = backgroundChecked(app, workers);
+      const { reference, expected, workers, app, plugin } = backgroundProbe();
       // The same bytes as this app will write: the background results are its own.
-      plugin.prefetch(probeTemplates(uncached));
+      plugin.prefetch(probeTemplates(reference));
       expect(workers.started).toBeDefined();
       expect(countsOf(() => app.synth())).toEqual({ 'templates validated in the background': 2 });
       expect(schemaReport(app)).toEqual(expected);
@@ -170,12 +174,7 @@ describe('CDK\'s CloudFormation schema check, results kept by content', () => {
 
   test('a background check reads the template as it was when prefetched (a snapshot), not as rewritten since', () => {
     withSchemaCheck(() => {
-      const original = probeApp();
-      original.synth();
-      const expected = schemaReport(original);
-      const workers = new SharedValidationWorkers(1);
-      const app = probeApp();
-      const plugin = backgroundChecked(app, workers);
+      const { reference: original, expected, app, plugin } = backgroundProbe();
       // Prefetched, then rewritten at once with a finding less (CDK's engine takes a second to start: the check has not read it yet).
       const changed = probeApp({ visibility: '30' });
       changed.synth();

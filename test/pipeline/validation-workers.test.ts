@@ -20,37 +20,39 @@ function recorder() {
   };
   return { ran, runHere };
 }
+/** Runs `fn` with one worker thread on the stand-ins and a thread here that records the guard jobs it runs. */
+function withWorkers(fn: (workers: ValidationWorkers, ran: string[]) => void): void {
+  const { ran, runHere } = recorder();
+  const workers = new ValidationWorkers(1, runHere, modules);
+  try {
+    fn(workers, ran);
+  } finally {
+    workers.close();
+  }
+}
 const where = (reports: readonly JobReport[]) => reports.map(r => `${r.violations[0].ruleName}: ${r.violations[0].description}`);
 
 describe('validation worker threads', () => {
   test('an idle worker runs the guard jobs posted to it', () => {
-    const { ran, runHere } = recorder();
-    const workers = new ValidationWorkers(1, runHere, modules);
-    try {
+    withWorkers((workers, ran) => {
       const guard = workers.post(guardJob('g1'));
       // The worker claims it while this thread does other work.
       pause(300);
       expect(where(workers.wait([guard]))).toEqual(['g1: ran on a worker thread']);
       expect(ran).toEqual([]);
-    } finally {
-      workers.close();
-    }
+    });
   });
 
   test('guard jobs no worker has started are run by the thread waiting for them', () => {
-    const { ran, runHere } = recorder();
-    const workers = new ValidationWorkers(1, runHere, modules);
-    try {
-      // The worker is busy for half a second.
+    withWorkers((workers, ran) => {
+    // The worker is busy for half a second.
       const schema = workers.post(schemaJob(500));
       const guards = [workers.post(guardJob('g1')), workers.post(guardJob('g2'))];
       expect(where(workers.wait(guards))).toEqual(['g1: ran here', 'g2: ran here']);
       expect(ran).toEqual(['g1', 'g2']);
       expect(where(workers.wait([schema]))).toEqual(['schema: /probe/500.template.json']);
       expect(workers.busy.schema).toBeGreaterThanOrEqual(450);
-    } finally {
-      workers.close();
-    }
+    });
   });
 
   test('a worker runs its schema checks before its guard jobs (only a worker runs them)', () => {
@@ -70,9 +72,7 @@ describe('validation worker threads', () => {
   });
 
   test('after the final schema job its thread stops: the guard jobs it held run here, and no schema job is taken', () => {
-    const { ran, runHere } = recorder();
-    const workers = new ValidationWorkers(1, runHere, modules);
-    try {
+    withWorkers((workers, ran) => {
       const schema = workers.post(schemaJob(300, true));
       const guard = workers.post(guardJob('g1'));
       expect(workers.wait([schema])).toHaveLength(1);
@@ -83,9 +83,7 @@ describe('validation worker threads', () => {
       expect(where(workers.wait([later]))).toEqual(['g2: ran here']);
       expect(ran).toEqual(['g1', 'g2']);
       expect(() => workers.post(schemaJob(0))).toThrow(/after the final one/);
-    } finally {
-      workers.close();
-    }
+    });
   });
 
   test('a failing job fails the wait with the worker\'s error', () => {
