@@ -30,7 +30,6 @@ export interface SchemaJob {
 
 export type ValidationJob = GuardJob | SchemaJob;
 
-
 /** What a job's validator reported. */
 export type JobReport = cdk.PolicyValidationPluginReportBeta1;
 
