@@ -33,23 +33,6 @@ interface StoredViolation {
 }
 
 /**
- * CDK's own CloudFormation schema and rule check (the `CloudFormation
- * Validate` plugin every `cdk synth` runs), with its results kept by
- * content: a template whose bytes, account and region are unchanged since
- * an earlier synth, under the same aws-cdk-lib release, takes its findings
- * from the cache; the others go to CDK's engine, together, in one call.
- *
- * Why: on the shipped app the check took half of a synth with nothing
- * changed (6 s of 12 s), for templates it had already checked. A subclass,
- * so CDK trusts it as its own (it may read the assembly) and runs it instead
- * of the default instance, never beside it; the templates not in the cache
- * go to one instance of CDK's plugin per process, whose engine starts once.
- * Its report is the one CDK's would give: the same plugin name, findings,
- * severities (cdk.json's `validateAgainstDefaultRules` still decides whether
- * errors fail synth) and the same merging of one finding over several
- * resources.
- */
-/**
  * Templates to check before a background thread is worth starting for them:
  * an edit's (a service's 4 stacks) are checked on the synth's thread. A
  * thread, aws-cdk-lib and CDK's engine in it cost seconds and hundreds of MB
@@ -66,6 +49,26 @@ export interface StackTemplate {
   readonly region?: string;
 }
 
+/**
+ * CDK's own CloudFormation schema and rule check (the `CloudFormation
+ * Validate` plugin every `cdk synth` runs), with its results kept by
+ * content: a template whose bytes, account and region are unchanged since
+ * an earlier synth, under the same aws-cdk-lib release, takes its findings
+ * from the cache. The others go to CDK's engine: those written before the
+ * app's validation (a pipeline's stages) on a worker thread while the app
+ * is still being built ({@link CachedCloudFormationValidate.prefetch}), the
+ * rest together, on that thread if it runs, else on the synth's.
+ *
+ * Why: on the shipped app the check took half of a synth with nothing
+ * changed (6 s of 12 s), for templates it had already checked. A subclass,
+ * so CDK trusts it as its own (it may read the assembly) and runs it instead
+ * of the default instance, never beside it; the templates not in the cache
+ * go to one instance of CDK's plugin per thread, whose engine starts once.
+ * Its report is the one CDK's would give: the same plugin name, findings,
+ * severities (cdk.json's `validateAgainstDefaultRules` still decides whether
+ * errors fail synth) and the same merging of one finding over several
+ * resources.
+ */
 export class CachedCloudFormationValidate extends cdk.CloudFormationValidatePlugin {
   /** Findings of templates read from the cache or checked in the background during this synth, by key. */
   private readonly known = new Map<string, StoredViolation[]>();
@@ -82,8 +85,6 @@ export class CachedCloudFormationValidate extends cdk.CloudFormationValidatePlug
    * @param workers background threads to check templates on while the app
    * is built ({@link prefetch}) @default - none: every template is checked
    * in validate(), on the synth's thread
-   */
-  /**
    * @param prefetchBatch templates {@link prefetch} gathers before it starts
    * the thread @default 16
    */
