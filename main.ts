@@ -391,7 +391,8 @@ export const SYNTH_TIMINGS_ENV = 'PLATFORM_SYNTH_TIMINGS';
  * 26.4 s) and about 150 MiB.
  */
 export function cliAppProps(env: NodeJS.ProcessEnv = process.env): cdk.AppProps {
-  const debug = /^(1|true|yes|on)$/i.test(env.CDK_DEBUG ?? '');
+  // What CDK counts as on (its debugModeEnabled).
+  const debug = /^(1|on|true)$/i.test(env.CDK_DEBUG ?? '');
   return debug ? {} : { stackTraces: false, context: { [DISABLE_CREATION_STACK_TRACES]: true } };
 }
 

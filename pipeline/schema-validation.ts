@@ -138,7 +138,7 @@ export class CachedCloudFormationValidate extends cdk.CloudFormationValidatePlug
     if (!pool.checksSchemas) return;
     const todo = this.pending;
     this.pending = new Map();
-    const id = pool.post({ kind: 'schema', stackTemplates: [...todo.values()], final: final && this.workers.alone });
+    const id = pool.post({ kind: 'schema', stackTemplates: [...todo.values()], final: final && this.workers.alone, removeAfter: true });
     this.jobs.set(id, [...todo].map(([key, template]) => ({ key, templatePath: template.templatePath })));
     for (const key of todo.keys()) this.running.set(key, id);
   }

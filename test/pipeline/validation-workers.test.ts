@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { GuardJob, JobReport, SharedValidationWorkers, ValidationWorkers } from '../../pipeline';
 
@@ -83,6 +85,22 @@ describe('validation worker threads', () => {
       expect(where(workers.wait([later]))).toEqual(['g2: ran here']);
       expect(ran).toEqual(['g1', 'g2']);
       expect(() => workers.post(schemaJob(0))).toThrow(/after the final one/);
+    });
+  });
+
+  test('a schema job that owns its snapshots removes them once checked', () => {
+    withWorkers(workers => {
+      const snapshot = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'validation-workers-')), '0.template.json');
+      fs.writeFileSync(snapshot, '{}');
+      const kept = path.join(path.dirname(snapshot), '1.template.json');
+      fs.writeFileSync(kept, '{}');
+      const stackTemplates = (templatePath: string) => [{ stackConstructPath: 'Probe', templatePath }];
+      workers.wait([
+        workers.post({ kind: 'schema', stackTemplates: stackTemplates(snapshot), removeAfter: true }),
+        workers.post({ kind: 'schema', stackTemplates: stackTemplates(kept) }),
+      ]);
+      expect(fs.existsSync(snapshot)).toBe(false);
+      expect(fs.existsSync(kept)).toBe(true);
     });
   });
 
