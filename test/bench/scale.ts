@@ -81,6 +81,8 @@ interface Timed {
    * 250 ms; where /proc is missing, the largest process's (GNU time).
    */
   readonly peakMiB?: number;
+  /** The processes alive at the peak, largest first ("<MiB> MiB <command>"). */
+  readonly peakProcesses?: string[];
   readonly exitCode: number;
   /** On failure: the problems the synth printed, without stack frames. */
   readonly errors: string[];
@@ -120,7 +122,7 @@ function runTimed(cwd: string, command: readonly string[], options: RunOptions =
     maxBuffer: 1024 * 1024 * 1024,
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const treeKiB = memory?.stop();
+  const tree = memory?.stop();
   if (result.error) throw result.error;
   const lines = (result.stderr ?? '').split('\n').map(l => l.trimEnd()).filter(l => l.trim() !== '');
   // GNU time prints %M last, after "Command exited with non-zero status N" on failure.
@@ -130,8 +132,12 @@ function runTimed(cwd: string, command: readonly string[], options: RunOptions =
   const timings = options.timingsFile && fs.existsSync(options.timingsFile)
     ? JSON.parse(fs.readFileSync(options.timingsFile, 'utf8')) as SynthTimingsReport
     : undefined;
-  const peakKiB = treeKiB ?? kib;
-  return { seconds, peakMiB: Number.isFinite(peakKiB) ? peakKiB / 1024 : undefined, exitCode, errors, timings };
+  const peakKiB = tree?.kib ?? kib;
+  const peakProcesses = tree?.processes.map(line => {
+    const [processKiB, ...rest] = line.split(' ');
+    return `${(Number(processKiB) / 1024).toFixed(0)} MiB ${rest.join(' ')}`;
+  });
+  return { seconds, peakMiB: Number.isFinite(peakKiB) ? peakKiB / 1024 : undefined, peakProcesses, exitCode, errors, timings };
 }
 
 const TREE_MEMORY = path.join(__dirname, 'tree-memory.cjs');
@@ -141,7 +147,7 @@ const TREE_MEMORY = path.join(__dirname, 'tree-memory.cjs');
  * (test/bench/tree-memory.cjs); `stop()` ends it and returns the peak, KiB.
  * Undefined without /proc.
  */
-function sampleTreeMemory(): { stop(): number | undefined } | undefined {
+function sampleTreeMemory(): { stop(): { kib: number; processes: string[] } | undefined } | undefined {
   if (!fs.existsSync('/proc/self/status')) return undefined;
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-memory-')), 'peak');
   const sampler = spawn(process.execPath, [TREE_MEMORY, String(process.pid), file, '250'], { stdio: 'ignore' });
@@ -149,7 +155,8 @@ function sampleTreeMemory(): { stop(): number | undefined } | undefined {
     stop() {
       sampler.kill();
       try {
-        return Number(fs.readFileSync(file, 'utf8'));
+        const processes = fs.existsSync(`${file}.processes`) ? fs.readFileSync(`${file}.processes`, 'utf8').split('\n') : [];
+        return { kib: Number(fs.readFileSync(file, 'utf8')), processes };
       } catch {
         return undefined;
       } finally {
@@ -190,6 +197,7 @@ function repeat(runs: number, label: string, before: () => void, run: (i: number
     before();
     const t = run(i);
     log(`${label}: run ${i + 1}/${runs} ${t.seconds.toFixed(1)} s, ${t.peakMiB?.toFixed(0) ?? '?'} MiB, exit ${t.exitCode}`);
+    if (t.peakProcesses?.length) log(`  at the peak: ${t.peakProcesses.join('; ')}`);
     samples.push(t);
     // A refusal is deterministic: repeating it measures nothing new.
     if (t.exitCode !== 0) break;

@@ -22,5 +22,10 @@ describe('the benchmark\'s memory sampler (tree-memory.cjs)', () => {
     const peakMiB = Number(fs.readFileSync(file, 'utf8')) / 1024;
     expect(peakMiB).toBeGreaterThan(160);
     expect(peakMiB).toBeLessThan(150 + 160);
+    // Which processes held it: the two children, largest first, by command line.
+    const processes = fs.readFileSync(`${file}.processes`, 'utf8').split('\n');
+    expect(processes).toHaveLength(2);
+    expect(processes[0]).toMatch(/^\d+ .*node -e const b = Buffer.alloc\(100 /);
+    expect(processes[1]).toMatch(/^\d+ .*node -e const b = Buffer.alloc\(60 /);
   });
 });
