@@ -6,11 +6,16 @@ import * as cdk from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { synthTimings, ValidationCache } from '../../kit';
 import { addPolicyValidation, ControlTowerGuardValidator, PolicyValidationOptions, prefetchPolicyValidation } from '../../pipeline';
+import { readRuleFile, selectingTypes } from '../../pipeline/policy-validation';
 import { ASSEMBLIES, sharedAssembly } from '../fixtures/assembly';
+
+/** The Control Tower rule files bundled with the guard plugin. */
+const CONTROL_TOWER_RULES = path.join(path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard')), '..', 'rules', 'control-tower', 'cfn-guard');
 
 /** An app validated like every synth, with one stack to put resources in. */
 function validatedApp(options: PolicyValidationOptions = {}): { app: cdk.App; stack: cdk.Stack } {
@@ -85,6 +90,13 @@ describe('ControlTowerGuardValidator', () => {
       runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'),
     });
     fn.addPermission('Anyone', { principal: new iam.AnyPrincipal() });
+    // CT.RDS.PR.2 selects database instances and follows their monitoring role's reference: its file runs only where an
+    // instance is, on a copy holding the roles too: the instance whose monitoring role is a role of the template passes
+    // (without the role in the copy, its reference would be invalid), the one without monitoring is a finding.
+    const monitoring = new iam.Role(stack, 'MonitoringRole', { assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com') });
+    const database = { engine: 'postgres', dbInstanceClass: 'db.t4g.micro', allocatedStorage: '20' };
+    new rds.CfnDBInstance(stack, 'Monitored', { ...database, monitoringInterval: 60, monitoringRoleArn: monitoring.roleArn });
+    new rds.CfnDBInstance(stack, 'Unmonitored', database);
     // Holds no resource any rule inspects.
     new cdk.CfnWaitConditionHandle(new cdk.Stack(app, 'Empty'), 'Handle');
     const assembly = app.synth();
@@ -104,6 +116,9 @@ describe('ControlTowerGuardValidator', () => {
       expect.stringMatching(/^lambda_function_public_access_prohibited_check FnAnyone/),
       expect.stringMatching(/^lambda_inside_vpc_check Fn/),
     ]));
+    expect(findings(scoped).filter(f => f.startsWith('rds_instance_enhanced_monitoring_enabled_check'))).toEqual([
+      'rds_instance_enhanced_monitoring_enabled_check Unmonitored',
+    ]);
     expect(scoped.success).toBe(false);
   });
 
@@ -114,6 +129,53 @@ describe('ControlTowerGuardValidator', () => {
     const lambdaRules = rules(['AWS::Lambda::Function', 'AWS::Lambda::Permission']);
     expect(lambdaRules).toEqual(expect.arrayContaining(['lambda/ct-lambda-pr-2.guard', 'lambda/ct-lambda-pr-3.guard']));
     expect(lambdaRules.filter(r => r.startsWith('ec2/') || r.startsWith('rds/'))).toEqual([]);
+    // A role alone: the files that read roles only as what another resource refers to (RDS, AppSync) do not run.
+    const roleRules = rules(['AWS::IAM::Role']);
+    expect(roleRules).toEqual(expect.arrayContaining(['identityandaccessmanagement/ct-iam-pr-1.guard']));
+    expect(roleRules.filter(r => /^(rds|appsync)\//.test(r))).toEqual([]);
+    expect(rules(['AWS::IAM::Role', 'AWS::RDS::DBInstance'])).toEqual(expect.arrayContaining(['rds/ct-rds-pr-2.guard']));
+  });
+
+  test('every bundled rule file is of the form whose selecting types it reads (else it would run for every type it names)', () => {
+    const files = fs.readdirSync(CONTROL_TOWER_RULES, { recursive: true, encoding: 'utf8' }).filter(f => f.endsWith('.guard'));
+    expect(files.length).toBeGreaterThan(200);
+    const unknown = files.filter(f => readRuleFile(path.join(CONTROL_TOWER_RULES, f)).selects === undefined);
+    expect(unknown).toEqual([]);
+  });
+});
+
+describe('selectingTypes: the types without which every rule of a guard file SKIPs a template', () => {
+  const file = (...lines: string[]) => lines.join('\n');
+  const filters = file(
+    'let DB = "AWS::RDS::DBInstance"',
+    'let dbs = Resources.*[ Type == %DB ]',
+    'let principals = Resources.*[',
+    '    Type == "AWS::IAM::Role" or',
+    '    Type == \'AWS::IAM::User\'',
+    ']',
+    'let roles = Resources.*[ Type == "AWS::IAM::Role" ]',
+  );
+
+  test('the types of the filters the template rules require, hook rules left out', () => {
+    expect(selectingTypes(file(filters,
+      'rule db_check when is_cfn_template(%INPUT_DOCUMENT)',
+      '                   %dbs not empty {',
+      '  check(%dbs.Properties)',
+      '}',
+      'rule db_check when is_cfn_hook(%INPUT_DOCUMENT, %DB) { check(%INPUT_DOCUMENT.%DB.resourceProperties) }',
+      'rule principal_check when is_cfn_template(this) %principals not empty { %principals.Properties exists }',
+      'rule check(props) { %props { Engine exists } }',
+    ))).toEqual(new Set(['AWS::RDS::DBInstance', 'AWS::IAM::Role', 'AWS::IAM::User']));
+  });
+
+  test.each([
+    ['a rule without a condition', 'rule always { Resources exists }'],
+    ['a condition on something else', 'rule other when %INPUT_DOCUMENT.Parameters exists { Resources exists }'],
+    ['a second condition besides the filter', 'rule both when is_cfn_template(this) %dbs not empty or %roles empty { Resources exists }'],
+    ['a filter that is not by type', 'let named = Resources[ keys == /Db/ ]\nrule named_check when is_cfn_template(this) %named not empty { %named exists }'],
+    ['a filter by a constant it does not know', 'let xs = Resources.*[ Type == %UNKNOWN ]\nrule x_check when is_cfn_template(this) %xs not empty { %xs exists }'],
+  ])('%s: not known (the file then runs wherever a type it names is present)', (_, rule) => {
+    expect(selectingTypes(file(filters, 'rule db_check when is_cfn_template(this) %dbs not empty { %dbs exists }', rule))).toBeUndefined();
   });
 });
 
