@@ -23,6 +23,15 @@ export const BUILD_FILES = ['main.ts', 'package.json', 'package-lock.json', '.pr
 export const POST_DEPLOY_SUITE_FOLDERS = ['test/integration', 'test/e2e'] as const;
 
 /**
+ * Folders under the services folder that only developers run: the
+ * scaffolder (`npx projen new-service`) and the local stage (`npx projen
+ * local`). No service pipeline's build, synth or post-deploy step reads
+ * them, so a change to them starts only the platform pipeline, whose unit
+ * suite tests them (at 300 services, not 300 pipelines).
+ */
+export const DEVELOPER_TOOL_FOLDERS: readonly string[] = ['local', 'scaffold'];
+
+/**
  * The framework as a service pipeline sees it: everything its build, synth
  * and post-deploy steps read besides its own services' folders. A change to
  * any of it starts every service pipeline. The governance code is left out:
@@ -34,7 +43,7 @@ export function frameworkPaths(layout: RepositoryLayout): string[] {
   return [
     ...layout.codeFolders.filter(f => f !== services && f !== layout.governanceFolder).sort().map(f => `${f}/**`),
     `${services}/*.ts`,
-    ...[...layout.frameworkServiceFolders].sort().map(f => `${services}/${f}/**`),
+    ...[...layout.frameworkServiceFolders].filter(f => !DEVELOPER_TOOL_FOLDERS.includes(f)).sort().map(f => `${services}/${f}/**`),
     ...BUILD_FILES,
     ...POST_DEPLOY_SUITE_FOLDERS.map(f => `${f}/**`),
   ];
@@ -52,7 +61,8 @@ export function serviceTriggerPaths(layout: RepositoryLayout, services: readonly
  */
 export function platformTriggerPaths(layout: RepositoryLayout): string[] {
   const framework = frameworkPaths(layout).filter(p => !POST_DEPLOY_SUITE_FOLDERS.some(f => p === `${f}/**`));
-  return [...framework, `${layout.governanceFolder}/**`, 'test/**', `${layout.servicesFolder}/*/service.ts`];
+  const tools = layout.frameworkServiceFolders.filter(f => DEVELOPER_TOOL_FOLDERS.includes(f)).sort().map(f => `${layout.servicesFolder}/${f}/**`);
+  return [...framework, ...tools, `${layout.governanceFolder}/**`, 'test/**', `${layout.servicesFolder}/*/service.ts`];
 }
 
 /** Whether `file` (a repository path with `/`) matches `glob` (`*` within a path segment, `**` across segments). */

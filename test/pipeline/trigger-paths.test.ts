@@ -16,11 +16,11 @@ describe('trigger paths', () => {
     expect(layout).toEqual({
       codeFolders: ['accounts', 'governance', 'kit', 'pipeline', 'services'],
       servicesFolder: 'services',
-      frameworkServiceFolders: ['hooks', 'runtime', 'scaffold'],
+      frameworkServiceFolders: ['hooks', 'local', 'runtime', 'scaffold'],
       governanceFolder: 'governance',
     });
     expect(frameworkPaths(layout)).toEqual([
-      'accounts/**', 'kit/**', 'pipeline/**', 'services/*.ts', 'services/hooks/**', 'services/runtime/**', 'services/scaffold/**',
+      'accounts/**', 'kit/**', 'pipeline/**', 'services/*.ts', 'services/hooks/**', 'services/runtime/**',
       'main.ts', 'package.json', 'package-lock.json', '.projenrc.ts', 'cdk.json', 'test/integration/**', 'test/e2e/**',
     ]);
   });
@@ -41,14 +41,20 @@ describe('trigger paths', () => {
     }
   });
 
-  test('governance code, unit tests and documentation start no service pipeline', () => {
-    for (const file of ['governance/guardrails.ts', 'test/pipeline/topology.test.ts', 'README.md', 'docs/runbooks/x.md']) {
+  test('governance code, unit tests, documentation and the developers\' tools (scaffolder, local stage) start no service pipeline', () => {
+    for (const file of [
+      'governance/guardrails.ts', 'test/pipeline/topology.test.ts', 'README.md', 'docs/runbooks/x.md',
+      'services/local/gateway.ts', 'services/scaffold/new-service.ts',
+    ]) {
       expect([file, started([file])]).toEqual([file, []]);
     }
   });
 
   test('the platform pipeline starts on the framework, governance, any test and any manifest (a service added or removed), not on handler code', () => {
-    for (const file of ['services/service-stack.ts', 'governance/guardrails.ts', 'test/pipeline/topology.test.ts', 'services/fx-rates/service.ts', 'package-lock.json']) {
+    for (const file of [
+      'services/service-stack.ts', 'governance/guardrails.ts', 'test/pipeline/topology.test.ts', 'services/fx-rates/service.ts', 'package-lock.json',
+      'services/local/stage.ts', 'services/scaffold/new-service.ts',
+    ]) {
       expect([file, startsPlatform(file)]).toEqual([file, true]);
     }
     for (const file of ['services/payments/src/create-payment.ts', 'services/payments/api.yaml', 'README.md']) {
