@@ -47,6 +47,11 @@ const project = new awscdk.AwsCdkTypeScriptApp({
   requireApproval: awscdk.ApprovalLevel.BROADENING,
 
   deps: [
+    // The local stage (services/local): request validation as API Gateway does it (JSON Schema draft 4), and the SSM
+    // parameters through which services find each other.
+    'ajv@^8.17.1',
+    'ajv-draft-04@^1.0.0',
+    '@aws-sdk/client-ssm@^3.1100.0',
     'zod@^4.6.7',
     'cdk-nag@^3.0.2',
     // The app bundles Lambda code at synth (kit/bundle.ts); without
@@ -246,6 +251,22 @@ const integration = project.addTask('test:integration', {
 });
 integration.spawn(project.tasks.tryFind('moto:install')!);
 integration.exec('jest --config jest.integration.json --ci');
+
+// The local stage: every service here, on moto server (installed first) and local ports, until Ctrl-C.
+const local = project.addTask('local', {
+  description: 'Run the services here: moto server, their APIs on local ports, their queue consumers (-- --only a,b --port N)',
+  env: { NODE_NO_WARNINGS: '1' },
+});
+local.spawn(project.tasks.tryFind('moto:install')!);
+local.exec('tsx services/local/cli.ts', { receiveArgs: true });
+
+// The integration and end-to-end suites against the local stage, as the pipeline runs them against a deployed one.
+const e2e = project.addTask('test:e2e', {
+  description: 'Start the local stage, run the smoke and end-to-end suites against it, stop it',
+  env: { NODE_NO_WARNINGS: '1' },
+});
+e2e.spawn(project.tasks.tryFind('moto:install')!);
+e2e.exec('tsx test/e2e/run-local.ts');
 
 project.gitignore.exclude('cdk.out/', '.build/', '.venv/', 'coverage/', 'test-reports/');
 

@@ -1,0 +1,276 @@
+/**
+ * A service's API on a local HTTP port, in front of its real handlers, as
+ * its deployed API Gateway REST API behaves: routes from the manifest under
+ * the stage's path, IAM authorization (SigV4, see sigv4.ts), request
+ * validation with the request models of its `api.yaml` (JSON Schema draft
+ * 4, as API Gateway validates them), and API Gateway proxy events.
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ValidateFunction } from 'ajv';
+import Ajv from 'ajv-draft-04';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { FunctionHost } from './function-host';
+import { KnownKeys, verifySignature } from './sigv4';
+
+/** One route of the API and the function behind it. */
+export interface GatewayRoute {
+  readonly functionId: string;
+  readonly route: { readonly method: string; readonly path: string };
+  readonly host: FunctionHost;
+  /** The route's request model (draft 4), if it takes a JSON body. */
+  readonly requestSchema?: Readonly<Record<string, unknown>>;
+}
+
+/** Options of {@link startGateway}. */
+export interface GatewayOptions {
+  readonly service: string;
+  readonly stage: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly routes: readonly GatewayRoute[];
+  readonly keys: KnownKeys;
+  readonly port: number;
+  /** Called after each request (the stage prints it as an access log line). */
+  readonly onRequest?: (entry: AccessLogEntry) => void;
+  /** Runs before the function is invoked (the stage's injected faults: a delay). */
+  readonly beforeInvoke?: (route: GatewayRoute) => Promise<void>;
+}
+
+/** One line of the access log, as the deployed stage's access log fields. */
+export interface AccessLogEntry {
+  readonly service: string;
+  readonly requestId: string;
+  readonly httpMethod: string;
+  readonly resourcePath: string;
+  readonly path: string;
+  readonly status: number;
+  readonly caller?: string;
+  readonly durationMs: number;
+  readonly functionError?: string;
+  readonly coldStart?: boolean;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** The base URL, with the stage: `http://127.0.0.1:PORT/<stage>/`. */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** API Gateway's timeout for an integration. */
+const INTEGRATION_TIMEOUT_MS = 29_000;
+
+/** Starts the API of one service on `options.port` (0: any free port). */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validators = new Map<GatewayRoute, ValidateFunction>();
+  for (const route of options.routes) {
+    if (route.requestSchema) validators.set(route, ajv.compile(route.requestSchema));
+  }
+  const matchers = options.routes.map(route => ({ route, ...pathMatcher(route.route.path) }));
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void handle(req, Buffer.concat(chunks).toString('utf8')).then(({ status, headers, body, entry }) => {
+        res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': entry.requestId, ...headers });
+        res.end(body);
+        options.onRequest?.(entry);
+      });
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, body: string): Promise<{
+    status: number; headers: Record<string, string>; body: string; entry: AccessLogEntry;
+  }> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? '']));
+    let resourcePath = '';
+    let caller: string | undefined;
+    const answer = (status: number, payload: unknown, extra: Partial<AccessLogEntry> = {}, responseHeaders: Record<string, string> = {}) => ({
+      status,
+      headers: responseHeaders,
+      body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+      entry: {
+        service: options.service,
+        requestId,
+        httpMethod: method,
+        resourcePath,
+        path: url.pathname,
+        status,
+        caller,
+        durationMs: Math.round(performance.now() - started),
+        ...extra,
+      },
+    });
+
+    // API Gateway answers an unknown stage, path or method as it answers an unsigned request.
+    const prefix = `/${options.stage}`;
+    const path = url.pathname === prefix ? '/' : url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
+    const found = path === undefined ? undefined : findRoute(matchers, method, path);
+    if (!found) return answer(403, { message: 'Missing Authentication Token' });
+    resourcePath = found.route.route.path;
+
+    const signature = await verifySignature({ method, url: req.url ?? '/', headers, body }, options.keys, options.region);
+    if (!signature.ok) return answer(403, { message: signature.message });
+    caller = signature.accessKeyId;
+
+    const validate = validators.get(found.route);
+    if (validate) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return answer(400, { message: 'Invalid request body' });
+      }
+      if (!validate(parsed)) return answer(400, { message: 'Invalid request body' }, { functionError: ajv.errorsText(validate.errors) });
+    }
+
+    await options.beforeInvoke?.(found.route);
+    const event = proxyEvent({ ...options, method, url, headers, body, requestId, route: found.route, pathParameters: found.pathParameters, caller });
+    const invocation = await Promise.race([
+      found.route.host.invoke(event, randomUUID()),
+      new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), INTEGRATION_TIMEOUT_MS).unref()),
+    ]);
+    if (invocation === undefined) return answer(504, { message: 'Endpoint request timed out' });
+    if (!invocation.ok) {
+      return answer(502, { message: 'Internal server error' }, { functionError: `${invocation.errorType}: ${invocation.errorMessage}`, coldStart: invocation.coldStart });
+    }
+    const result = invocation.result as { statusCode?: unknown; headers?: Record<string, unknown>; body?: unknown; isBase64Encoded?: boolean } | null;
+    if (!result || typeof result.statusCode !== 'number') {
+      return answer(502, { message: 'Internal server error' }, { functionError: 'Malformed Lambda proxy response', coldStart: invocation.coldStart });
+    }
+    const responseHeaders = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)]));
+    const responseBody = typeof result.body === 'string'
+      ? (result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body)
+      : '';
+    return answer(result.statusCode, responseBody, { coldStart: invocation.coldStart }, responseHeaders);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/${options.stage}/`,
+    port,
+    stop: () => new Promise<void>(resolve => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+interface Matcher {
+  readonly route: GatewayRoute;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+/** A regular expression for a route path: each `{name}` matches one segment. */
+function pathMatcher(path: string): Omit<Matcher, 'route'> {
+  const names: string[] = [];
+  const source = path.split('/').map(segment => {
+    const parameter = /^\{(.+)\}$/.exec(segment);
+    if (!parameter) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    names.push(parameter[1]);
+    return '([^/]+)';
+  }).join('/');
+  return { pattern: new RegExp(`^${source}/?$`), names };
+}
+
+/** The route serving `method` and `path`; literal segments win over parameters, as in API Gateway. */
+function findRoute(matchers: readonly Matcher[], method: string, path: string):
+{ route: GatewayRoute; pathParameters: Record<string, string> } | undefined {
+  const candidates = matchers
+    .filter(m => m.route.route.method === method)
+    .map(m => ({ m, match: m.pattern.exec(path) }))
+    .filter((c): c is { m: Matcher; match: RegExpExecArray } => c.match !== null)
+    .sort((a, b) => a.m.names.length - b.m.names.length);
+  const best = candidates[0];
+  if (!best) return undefined;
+  return {
+    route: best.m.route,
+    pathParameters: Object.fromEntries(best.m.names.map((name, i) => [name, decodeURIComponent(best.match[i + 1])])),
+  };
+}
+
+/** The event API Gateway's Lambda proxy integration sends (REST API, IAM-authorized). */
+function proxyEvent(p: {
+  readonly stage: string;
+  readonly accountId: string;
+  readonly service: string;
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly requestId: string;
+  readonly route: GatewayRoute;
+  readonly pathParameters: Record<string, string>;
+  readonly caller?: string;
+}): APIGatewayProxyEvent {
+  const path = p.url.pathname.slice(p.stage.length + 1) || '/';
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [key, value] of p.url.searchParams) {
+    query[key] = value;
+    (multiQuery[key] ??= []).push(value);
+  }
+  const headers = Object.fromEntries(Object.entries(p.headers).map(([k, v]) => [canonicalHeaderName(k), v]));
+  return {
+    resource: p.route.route.path,
+    path,
+    httpMethod: p.method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
+    pathParameters: Object.keys(p.pathParameters).length ? p.pathParameters : null,
+    stageVariables: null,
+    body: p.body === '' ? null : p.body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: p.accountId,
+      apiId: `local-${p.service}`,
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: p.method,
+      path: p.url.pathname,
+      stage: p.stage,
+      requestId: p.requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: p.route.functionId,
+      resourcePath: p.route.route.path,
+      identity: {
+        accessKey: p.caller ?? null,
+        accountId: p.accountId,
+        apiKey: null,
+        apiKeyId: null,
+        caller: p.caller ?? null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '127.0.0.1',
+        user: p.caller ?? null,
+        userAgent: p.headers['user-agent'] ?? null,
+        userArn: p.caller ? `arn:aws:iam::${p.accountId}:user/${p.caller}` : null,
+      },
+    },
+  };
+}
+
+/** `content-type` -> `Content-Type`: how API Gateway passes header names it knows (handlers read them case-insensitively). */
+function canonicalHeaderName(name: string): string {
+  return name.split('-').map(part => part.charAt(0).toUpperCase() + part.slice(1)).join('-');
+}

@@ -1,0 +1,296 @@
+/**
+ * The local stage: every service (or the ones asked for, with what they
+ * depend on) running on this machine, from the same validated models synth
+ * uses. Data stores in the AWS API emulator (moto server), each service's
+ * API on a local port in front of its real handlers, each queue consumer fed
+ * from its queue, and the environment variables of each function as
+ * deployed, pointing at the local URLs and resources.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Organization } from '../../accounts';
+import { envName, runtimeVariables, Service } from '../service-model';
+import { assertPortFree, Emulator, freePort, LocalStageError, startEmulator } from './emulator';
+import { FunctionHost } from './function-host';
+import { AccessLogEntry, Gateway, GatewayRoute, startGateway } from './gateway';
+import { QueuePoller, BatchLogEntry, startQueuePoller } from './queue-poller';
+import { createServiceResources, EmulatorTarget, publishServiceParameters, ServiceResources } from './resources';
+
+/** The stage name in the local URLs, and the ENVIRONMENT functions see. */
+export const LOCAL_STAGE = 'local';
+
+/** The account id in local ARNs and events (moto's default). */
+const LOCAL_ACCOUNT_ID = '123456789012';
+
+/** Options of {@link startLocalStage}. */
+export interface LocalStageOptions {
+  readonly organization: Organization;
+  /** Every service of the repository (loadServices). */
+  readonly services: readonly Service[];
+  /** Run only these services, and the services they depend on. @default - every service */
+  readonly only?: readonly string[];
+  /**
+   * The port of the first service's API; the others follow in name order
+   * (by every service of the repository, so a service keeps its port
+   * whatever `only` selects). 0: free ports. @default 0
+   */
+  readonly port?: number;
+  /** @default - a free port */
+  readonly emulatorPort?: number;
+  /** Where access logs, batch logs and reloads go, one JSON line each. @default - nowhere */
+  readonly log?: (line: string) => void;
+  /** Reload a service's functions when its files change. @default true */
+  readonly watch?: boolean;
+  /** @default - moto from .venv */
+  readonly emulatorBin?: string;
+}
+
+/** A service as it runs on the stage. */
+export interface LocalService {
+  readonly name: string;
+  /** Base URL with the stage (`http://127.0.0.1:PORT/local/`); undefined without routes. */
+  readonly url?: string;
+  readonly routes: ReadonlyArray<{ readonly method: string; readonly path: string; readonly functionId: string }>;
+  readonly consumers: ReadonlyArray<{ readonly queue: string; readonly functionId: string }>;
+  readonly resources: ServiceResources;
+}
+
+/** A running local stage. */
+export interface LocalStage {
+  readonly services: readonly LocalService[];
+  readonly emulator: Emulator;
+  readonly region: string;
+  /** The function hosts, by `<service>.<function id>`. */
+  readonly functions: ReadonlyMap<string, FunctionHost>;
+  /** The credentials the APIs accept (and the handlers and emulator use). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Variables for a client of the stage: `<SERVICE>_API_URL`, AWS_REGION, the credentials, AWS_ENDPOINT_URL. */
+  clientEnvironment(): Record<string, string>;
+  /** Adds a delay before every invocation of a route (a fault for the journeys), until cleared. */
+  delay(service: string, method: string, routePath: string, ms: number): void;
+  clearFaults(): void;
+  stop(): Promise<void>;
+}
+
+/** The services to run: `only` and everything they depend on, in name order. */
+export function selectServices(services: readonly Service[], only?: readonly string[]): Service[] {
+  if (!only) return [...services];
+  const byName = new Map(services.map(s => [s.manifest.name, s]));
+  const unknown = only.filter(name => !byName.has(name));
+  if (unknown.length) {
+    throw new LocalStageError(`--only: unknown service ${unknown.map(n => `'${n}'`).join(', ')}; allowed: ${[...byName.keys()].join(', ')}`);
+  }
+  const selected = new Set<string>();
+  const add = (name: string) => {
+    if (selected.has(name)) return;
+    selected.add(name);
+    const m = byName.get(name)!.manifest;
+    for (const dep of [...m.dependsOn, ...Object.values(m.functions).flatMap(f => f.calls)]) add(dep);
+  };
+  only.forEach(add);
+  return services.filter(s => selected.has(s.manifest.name));
+}
+
+/** Starts the stage; on failure, stops whatever it started. */
+export async function startLocalStage(options: LocalStageOptions): Promise<LocalStage> {
+  const selected = selectServices(options.services, options.only);
+  const log = options.log ?? (() => undefined);
+  const region = options.organization.homeRegion;
+  const credentials = { accessKeyId: 'AKIALOCALSTAGE000000', secretAccessKey: randomBytes(30).toString('base64url') };
+
+  // Ports first: each function's environment names its dependencies' URLs.
+  const allNames = options.services.map(s => s.manifest.name).sort();
+  const hasApi = (s: Service) => Object.values(s.manifest.functions).some(f => f.route);
+  const ports = new Map<string, number>();
+  for (const s of selected.filter(hasApi)) {
+    if (!options.port) {
+      ports.set(s.manifest.name, await freePort());
+      continue;
+    }
+    const port = options.port + allNames.indexOf(s.manifest.name);
+    await assertPortFree(port, `the ${s.manifest.name} API (--port ${options.port} + its place in name order)`);
+    ports.set(s.manifest.name, port);
+  }
+
+  const emulator = await startEmulator({ port: options.emulatorPort, bin: options.emulatorBin });
+  const started: Array<{ stop(): Promise<void> }> = [emulator];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  };
+  try {
+    const target: EmulatorTarget = { endpoint: emulator.url, region, credentials };
+    const resources = new Map<string, ServiceResources>();
+    for (const s of selected) resources.set(s.manifest.name, await createServiceResources(target, s.manifest));
+
+    const apiUrl = (name: string) => (ports.has(name) ? `http://127.0.0.1:${ports.get(name)}/${LOCAL_STAGE}/` : undefined);
+    const functions = new Map<string, FunctionHost>();
+    const faults = new Map<string, number>();
+    const gateways = new Map<string, Gateway>();
+    for (const s of selected) {
+      const m = s.manifest;
+      const environments = functionEnvironments(s, {
+        organization: options.organization, region, credentials, emulatorUrl: emulator.url, resources, apiUrl,
+      });
+      const routes: GatewayRoute[] = [];
+      for (const [fnId, fn] of Object.entries(m.functions)) {
+        const host = new FunctionHost({
+          name: `${m.name}-${fnId}`,
+          handlerFile: path.join(s.dir, fn.handler),
+          environment: environments[fnId],
+          timeoutSeconds: fn.timeoutSeconds ?? m.timeoutSeconds,
+          memoryMiB: fn.memoryMiB ?? m.memoryMiB,
+        }, options.log);
+        functions.set(`${m.name}.${fnId}`, host);
+        started.push(host);
+        if (fn.route) routes.push({ functionId: fnId, route: fn.route, host, requestSchema: s.requestSchemas[fnId] });
+      }
+      if (routes.length === 0) continue;
+      const gateway = await startGateway({
+        service: m.name,
+        stage: LOCAL_STAGE,
+        region,
+        accountId: LOCAL_ACCOUNT_ID,
+        routes,
+        keys: new Map([[credentials.accessKeyId, credentials.secretAccessKey]]),
+        port: ports.get(m.name)!,
+        onRequest: (entry: AccessLogEntry) => log(JSON.stringify({ type: 'request', ...entry })),
+        beforeInvoke: async route => {
+          const ms = faults.get(`${m.name} ${route.route.method} ${route.route.path}`);
+          if (ms) await new Promise(resolve => setTimeout(resolve, ms));
+        },
+      });
+      gateways.set(m.name, gateway);
+      started.push(gateway);
+    }
+
+    const pollers: QueuePoller[] = [];
+    for (const s of selected) {
+      for (const [fnId, fn] of Object.entries(s.manifest.functions)) {
+        if (!fn.queue) continue;
+        const queue = resources.get(s.manifest.name)!.queues[fn.queue];
+        const poller = startQueuePoller({
+          target,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          batchSize: s.manifest.queues[fn.queue].batchSize,
+          host: functions.get(`${s.manifest.name}.${fnId}`)!,
+          onBatch: (entry: BatchLogEntry) => log(JSON.stringify({ type: 'batch', queue: fn.queue, ...entry })),
+        });
+        pollers.push(poller);
+        started.push(poller);
+      }
+    }
+
+    for (const s of selected) {
+      const name = s.manifest.name;
+      await publishServiceParameters(target, options.organization.name, LOCAL_STAGE, s.manifest, gateways.get(name)?.url, resources.get(name)!);
+    }
+
+    if (options.watch ?? true) started.push(watchSources(selected, functions, log));
+
+    const services: LocalService[] = selected.map(s => ({
+      name: s.manifest.name,
+      url: gateways.get(s.manifest.name)?.url,
+      routes: Object.entries(s.manifest.functions).flatMap(([functionId, fn]) => (fn.route ? [{ ...fn.route, functionId }] : [])),
+      consumers: Object.entries(s.manifest.functions).flatMap(([functionId, fn]) => (fn.queue ? [{ queue: fn.queue, functionId }] : [])),
+      resources: resources.get(s.manifest.name)!,
+    }));
+    return {
+      services,
+      emulator,
+      region,
+      credentials,
+      functions,
+      clientEnvironment: () => ({
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_ENDPOINT_URL: emulator.url,
+        ...Object.fromEntries(services.filter(s => s.url).map(s => [`${envName(s.name)}_API_URL`, s.url!])),
+      }),
+      delay: (service, method, routePath, ms) => { faults.set(`${service} ${method} ${routePath}`, ms); },
+      clearFaults: () => faults.clear(),
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** What {@link functionEnvironments} needs to know of the stage. */
+interface StageFacts {
+  readonly organization: Organization;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  readonly emulatorUrl: string;
+  readonly resources: ReadonlyMap<string, ServiceResources>;
+  readonly apiUrl: (service: string) => string | undefined;
+}
+
+/**
+ * The variables of each function of `service` by function id, as
+ * services/service-stack.ts sets them when deployed, with local values: its
+ * tables and secrets, and the URLs of the APIs and queues it calls.
+ */
+export function functionEnvironments(service: Service, stage: StageFacts): Record<string, Record<string, string>> {
+  const m = service.manifest;
+  const own = stage.resources.get(m.name)!;
+  const firstEnvironment = stage.organization.environments[0].name;
+  const base: Record<string, string> = {
+    AWS_REGION: stage.region,
+    AWS_DEFAULT_REGION: stage.region,
+    AWS_ACCESS_KEY_ID: stage.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: stage.credentials.secretAccessKey,
+    // Every SDK client of the handlers calls the emulator.
+    AWS_ENDPOINT_URL: stage.emulatorUrl,
+    POWERTOOLS_SERVICE_NAME: m.name,
+    POWERTOOLS_METRICS_NAMESPACE: stage.organization.name,
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    // No X-Ray daemon here, and nothing to send metrics to.
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    [runtimeVariables.environment]: LOCAL_STAGE,
+    // A value per environment: the first environment's (the one closest to a developer's).
+    ...Object.fromEntries(Object.entries(m.environment).map(([k, v]) => [k, typeof v === 'string' ? v : v[firstEnvironment]])),
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+  return Object.fromEntries(Object.entries(m.functions).map(([fnId, fn]) => {
+    const environment: Record<string, string> = { ...base, AWS_LAMBDA_FUNCTION_NAME: `${m.name}-${fnId}` };
+    for (const table of Object.keys(fn.tables)) environment[runtimeVariables.table(table)] = own.tables[table];
+    for (const secret of fn.secrets) environment[runtimeVariables.secret(secret)] = own.secrets[secret];
+    for (const dep of fn.calls) {
+      const depResources = stage.resources.get(dep);
+      if (!depResources) throw new Error(`${m.name}.${fnId} calls ${dep}, which the stage did not select`);
+      const url = stage.apiUrl(dep);
+      if (url) environment[runtimeVariables.apiUrl(dep)] = url;
+      for (const [queue, q] of Object.entries(depResources.queues)) environment[runtimeVariables.queueUrl(dep, queue)] = q.url;
+    }
+    return [fnId, environment];
+  }));
+}
+
+/**
+ * Reloads a service's functions when a file of its folder changes, and
+ * every function when the shared runtime (services/runtime) does: the next
+ * invocation loads the new code.
+ */
+function watchSources(services: readonly Service[], functions: ReadonlyMap<string, FunctionHost>,
+  log: (line: string) => void): { stop(): Promise<void> } {
+  const watchers: fs.FSWatcher[] = [];
+  const reload = (prefix: string, file: string) => {
+    for (const [id, host] of functions) if (id.startsWith(prefix)) host.reload();
+    log(JSON.stringify({ type: 'reload', functions: prefix || 'all', file }));
+  };
+  for (const s of services) {
+    watchers.push(fs.watch(s.dir, { recursive: true }, (_, file) => {
+      if (file && /\.(ts|json|yaml)$/.test(file)) reload(`${s.manifest.name}.`, path.join(s.folder, file));
+    }));
+  }
+  const runtime = path.join(path.dirname(services[0]?.dir ?? __dirname), 'runtime');
+  if (fs.existsSync(runtime)) {
+    watchers.push(fs.watch(runtime, { recursive: true }, (_, file) => { if (file?.endsWith('.ts')) reload('', path.join('services/runtime', file)); }));
+  }
+  return { stop: async () => watchers.forEach(w => w.close()) };
+}
