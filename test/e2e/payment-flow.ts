@@ -17,6 +17,12 @@ const idempotencyKey = randomUUID();
 const request = { merchantId, payerAccountId, amountMinor: 1234, currency: 'EUR', description: `e2e ${run}` };
 let paymentId = '';
 
+/** Later checks need the payment of the first: without it they fail at once (not after a minute of polling). */
+function requirePayment(): string {
+  if (!paymentId) throw new Error('no payment was created (see the first check)');
+  return paymentId;
+}
+
 function expectStatus(actual: number, expected: number, body: unknown): void {
   if (actual !== expected) throw new Error(`status ${actual}, expected ${expected}: ${JSON.stringify(body)}`);
 }
@@ -28,12 +34,14 @@ void runChecks([
     paymentId = (body as { paymentId: string }).paymentId;
   }],
   ['retrying with the same Idempotency-Key returns the same payment', async () => {
+    requirePayment();
     const { status, body } = await call(urlOf(payments, '/payments'), { method: 'POST', json: request, headers: { 'Idempotency-Key': idempotencyKey } });
     if (status >= 300 || (body as { paymentId?: string }).paymentId !== paymentId) {
       throw new Error(`status ${status}, body ${JSON.stringify(body)}; expected payment ${paymentId} again`);
     }
   }],
   ['the payment can be read back', async () => {
+    requirePayment();
     const { status, body } = await call(urlOf(payments, `/payments/${encodeURIComponent(paymentId)}`));
     expectStatus(status, 200, body);
   }],
@@ -44,6 +52,7 @@ void runChecks([
     if (eur?.balanceMinor !== -1234) throw new Error(`EUR balance ${eur?.balanceMinor}, expected -1234`);
   }],
   ['the merchant is notified (within a minute)', async () => {
+    requirePayment();
     for (let attempt = 0; attempt < 20; attempt++) {
       const { status, body } = await call(urlOf(notifications, `/merchants/${encodeURIComponent(merchantId)}/notifications`));
       expectStatus(status, 200, body);
