@@ -51,7 +51,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const bin = options.bin ?? MOTO_SERVER_BIN;
   const timeoutMs = options.timeoutMs ?? 30_000;
   if (!fs.existsSync(bin)) {
-    throw new LocalStageError(`moto server is not installed (${path.relative(process.cwd(), bin) || bin} is missing): run npx projen moto:install`);
+    const relative = path.relative(process.cwd(), bin);
+    const shown = relative === '' || relative.startsWith('..') ? bin : relative;
+    throw new LocalStageError(`moto server is not installed (${shown} is missing): run npx projen moto:install`);
   }
   const port = options.port ?? await freePort();
   if (options.port !== undefined) await assertPortFree(port, 'the AWS API emulator (--emulator-port)');
