@@ -13,6 +13,7 @@ import Ajv from 'ajv-draft-04';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { FunctionHost } from './function-host';
 import { KnownKeys, verifySignature } from './sigv4';
+import { iamIdentity } from '../runtime/testing';
 
 /** One route of the API and the function behind it. */
 export interface GatewayRoute {
@@ -249,23 +250,13 @@ function proxyEvent(p: {
       requestTimeEpoch: Date.now(),
       resourceId: p.route.functionId,
       resourcePath: p.route.route.path,
-      identity: {
+      identity: iamIdentity({
         accessKey: p.caller ?? null,
         accountId: p.accountId,
-        apiKey: null,
-        apiKeyId: null,
         caller: p.caller ?? null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: p.caller ?? null,
         userAgent: p.headers['user-agent'] ?? null,
         userArn: p.caller ? `arn:aws:iam::${p.accountId}:user/${p.caller}` : null,
-      },
+      }),
     },
   };
 }

@@ -64,24 +64,40 @@ export function apiEvent(options: ApiEventOptions = {}): APIGatewayProxyEvent {
       requestTimeEpoch: 0,
       resourceId: 'res',
       resourcePath: resource,
-      identity: {
-        accessKey: null,
+      identity: iamIdentity({
         accountId: '123456789012',
-        apiKey: null,
-        apiKeyId: null,
         caller: 'AROAEXAMPLE:caller',
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '127.0.0.1',
-        user: 'AROAEXAMPLE:caller',
         userAgent: 'test',
         userArn: 'arn:aws:sts::123456789012:assumed-role/caller/test',
-      },
+      }),
     },
+  };
+}
+
+/** Who called, as an IAM-authorized REST API puts it in `requestContext.identity` (the rest null). */
+export function iamIdentity(caller: {
+  readonly accountId: string;
+  readonly caller: string | null;
+  readonly userArn: string | null;
+  readonly userAgent: string | null;
+  readonly accessKey?: string | null;
+}): APIGatewayProxyEvent['requestContext']['identity'] {
+  return {
+    accessKey: caller.accessKey ?? null,
+    accountId: caller.accountId,
+    apiKey: null,
+    apiKeyId: null,
+    caller: caller.caller,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp: '127.0.0.1',
+    user: caller.caller,
+    userAgent: caller.userAgent,
+    userArn: caller.userArn,
   };
 }
 
