@@ -35,8 +35,8 @@ export interface GatewayOptions {
   readonly port: number;
   /** Called after each request (the stage prints it as an access log line). */
   readonly onRequest?: (entry: AccessLogEntry) => void;
-  /** Runs before the function is invoked (the stage's injected faults: a delay). */
-  readonly beforeInvoke?: (route: GatewayRoute) => Promise<void>;
+  /** Runs before the function is invoked (the stage's injected faults): may delay, or answer in its place. */
+  readonly beforeInvoke?: (route: GatewayRoute) => Promise<{ status: number; body: string } | undefined>;
 }
 
 /** One line of the access log, as the deployed stage's access log fields. */
@@ -134,7 +134,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!validate(parsed)) return answer(400, { message: 'Invalid request body' }, { functionError: ajv.errorsText(validate.errors) });
     }
 
-    await options.beforeInvoke?.(found.route);
+    const injected = await options.beforeInvoke?.(found.route);
+    if (injected) return answer(injected.status, injected.body, { functionError: 'injected by the local stage (a fault)' });
     const event = proxyEvent({ ...options, method, url, headers, body, requestId, route: found.route, pathParameters: found.pathParameters, caller });
     const invocation = await Promise.race([
       found.route.host.invoke(event, randomUUID()),

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Organization } from '../../accounts';
 import { envName, runtimeVariables, Service } from '../service-model';
 import { assertPortFree, Emulator, freePort, LocalStageError, startEmulator } from './emulator';
+import { Faults, startControl } from './faults';
 import { FunctionHost } from './function-host';
 import { AccessLogEntry, Gateway, GatewayRoute, startGateway } from './gateway';
 import { QueuePoller, BatchLogEntry, startQueuePoller } from './queue-poller';
@@ -65,11 +66,15 @@ export interface LocalStage {
   readonly functions: ReadonlyMap<string, FunctionHost>;
   /** The credentials the APIs accept (and the handlers and emulator use). */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** Variables for a client of the stage: `<SERVICE>_API_URL`, AWS_REGION, the credentials, AWS_ENDPOINT_URL. */
+  /** Faults in front of routes (a delay, an answer in the function's place), for the journeys; see faults.ts. */
+  readonly faults: Faults;
+  /** Where clients set faults: `POST /faults`, `DELETE /faults` (LOCAL_STAGE_CONTROL_URL). */
+  readonly controlUrl: string;
+  /**
+   * Variables for a client of the stage: `<SERVICE>_API_URL`, `<SERVICE>_QUEUE_<QUEUE>_URL` and `..._DLQ_URL`,
+   * LOCAL_STAGE_CONTROL_URL, AWS_REGION, the credentials, AWS_ENDPOINT_URL.
+   */
   clientEnvironment(): Record<string, string>;
-  /** Adds a delay before every invocation of a route (a fault for the journeys), until cleared. */
-  delay(service: string, method: string, routePath: string, ms: number): void;
-  clearFaults(): void;
   stop(): Promise<void>;
 }
 
@@ -125,7 +130,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
 
     const apiUrl = (name: string) => (ports.has(name) ? `http://127.0.0.1:${ports.get(name)}/${LOCAL_STAGE}/` : undefined);
     const functions = new Map<string, FunctionHost>();
-    const faults = new Map<string, number>();
+    const faults = new Faults();
     const gateways = new Map<string, Gateway>();
     for (const s of selected) {
       const m = s.manifest;
@@ -155,10 +160,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         keys: new Map([[credentials.accessKeyId, credentials.secretAccessKey]]),
         port: ports.get(m.name)!,
         onRequest: (entry: AccessLogEntry) => log(JSON.stringify({ type: 'request', ...entry })),
-        beforeInvoke: async route => {
-          const ms = faults.get(`${m.name} ${route.route.method} ${route.route.path}`);
-          if (ms) await new Promise(resolve => setTimeout(resolve, ms));
-        },
+        beforeInvoke: route => faults.apply(m.name, route.route.method, route.route.path),
       });
       gateways.set(m.name, gateway);
       started.push(gateway);
@@ -196,6 +198,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       consumers: Object.entries(s.manifest.functions).flatMap(([functionId, fn]) => (fn.queue ? [{ queue: fn.queue, functionId }] : [])),
       resources: resources.get(s.manifest.name)!,
     }));
+    const control = await startControl(faults, new Set(services.flatMap(s => s.routes.map(r => `${s.name} ${r.method} ${r.path}`))));
+    started.push(control);
     return {
       services,
       emulator,
@@ -207,10 +211,16 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         AWS_ACCESS_KEY_ID: credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         AWS_ENDPOINT_URL: emulator.url,
+        LOCAL_STAGE_CONTROL_URL: control.url,
         ...Object.fromEntries(services.filter(s => s.url).map(s => [`${envName(s.name)}_API_URL`, s.url!])),
+        // The queues, for journeys that send to one or read its dead-letter queue (through the emulator).
+        ...Object.fromEntries(services.flatMap(s => Object.entries(s.resources.queues).flatMap(([queue, q]) => [
+          [runtimeVariables.queueUrl(s.name, queue), q.url],
+          [`${runtimeVariables.queueUrl(s.name, queue).replace(/_URL$/, '')}_DLQ_URL`, q.deadLetterUrl],
+        ]))),
       }),
-      delay: (service, method, routePath, ms) => { faults.set(`${service} ${method} ${routePath}`, ms); },
-      clearFaults: () => faults.clear(),
+      faults,
+      controlUrl: control.url,
       stop: stopAll,
     };
   } catch (e) {

@@ -1,15 +1,15 @@
 /**
  * The local stage (services/local) on moto server, with the shipped
- * services: what a caller sees (SigV4, request validation, routes), the
- * queue consumer's partial batch failures, a handler change picked up
- * without a restart, and the end-to-end suite failing on a broken handler.
+ * services: what a caller sees (SigV4, request validation, routes), its
+ * fault control, a handler change picked up without a restart, and the
+ * end-to-end suite failing on a broken handler. (The journeys through
+ * faults, the dead-letter queue included, run in `npx projen test:e2e`.)
  *
  * The stage runs a copy of services/ inside the repository (so the
  * handlers resolve node_modules): the tests edit handlers in the copy.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { runSuite } from './local-suites';
 import { loadServices } from '../../services';
 import { LocalStage, startLocalStage } from '../../services/local/stage';
@@ -90,67 +90,22 @@ describe('the local stage', () => {
     expect(entry.functionError).toMatch(/amountMinor|required/);
   });
 
-  test('a poisoned message ends in the dead-letter queue after maxReceiveCount deliveries; the others of its batch are processed', async () => {
-    const queue = stage.services.find(s => s.name === 'notifications')!.resources.queues['payment-events'];
-    const sqs = new SQSClient({ endpoint: stage.emulator.url, region: stage.region, credentials: stage.credentials });
-    try {
-      const merchantId = `merchant-${Date.now()}`;
-      const event = {
-        eventId: `evt-${Date.now()}`,
-        type: 'payment.created',
-        occurredAt: new Date().toISOString(),
-        payment: { paymentId: 'pay_local-1', merchantId, payerAccountId: 'payer-1', amountMinor: 500, currency: 'EUR' },
-      };
-      await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: 'not json at all' }));
-      await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }));
-      const notifications = await waitFor('the notification', async () => {
-        const { body } = await call(urlOf('notifications', `/merchants/${merchantId}/notifications`));
-        return body.notifications.length ? body.notifications : undefined;
-      });
-      expect(notifications).toEqual([expect.objectContaining({ paymentId: 'pay_local-1' })]);
-      // maxReceiveCount 5, a 2 s visibility timeout: in the dead-letter queue after about 10 s.
-      const dead = await waitFor('the dead-letter queue', async () => {
-        const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.deadLetterUrl, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
-        return received.Messages?.length ? received.Messages : undefined;
-      }, 40_000);
-      expect(dead.map(m => m.Body)).toEqual(['not json at all']);
-      expect(Number(dead[0].Attributes?.ApproximateReceiveCount)).toBeGreaterThanOrEqual(5);
-      const batches = logged('batch');
-      expect(batches.some(b => b.failed === 1 && b.messages >= 1)).toBe(true);
-    } finally {
-      sqs.destroy();
-    }
-  }, 60_000);
-
-  test('a payment retried after a ledger timeout is created once and booked once (the stage delays the ledger)', async () => {
-    const run = Date.now();
-    const request = { merchantId: `m-${run}`, payerAccountId: `payer-${run}`, amountMinor: 700, currency: 'EUR' };
-    const create = () => signedFetch(urlOf('payments', '/payments'), {
-      method: 'POST',
-      json: request,
-      headers: { 'Idempotency-Key': `key-${run}` },
-      region: stage.region,
-      credentials: async () => stage.credentials,
-      timeoutMs: 20_000,
-    }).then(async r => ({ status: r.status, body: await r.json() as { paymentId?: string } }));
-    const balance = async () => (await call(urlOf('ledger', `/accounts/${request.payerAccountId}/balances`))).body.balances
-      .find((b: { currency: string }) => b.currency === 'EUR')?.balanceMinor as number | undefined;
-
-    // payments gives up on the ledger after 5 s (signedFetch's timeout); the ledger books the transaction after 6.
-    stage.delay('ledger', 'POST', '/transactions', 6_000);
-    try {
-      const first = await create();
-      expect(first.status).toBe(502);
-    } finally {
-      stage.clearFaults();
-    }
-    expect(await waitFor('the late booking', async () => balance())).toBe(-700);
-    const retry = await create();
-    expect(retry.status).toBe(201);
-    expect(retry.body.paymentId).toMatch(/^pay_/);
-    expect((await create()).body.paymentId).toBe(retry.body.paymentId);
-    expect(await balance()).toBe(-700);
-  }, 60_000);
+  test('the control endpoint sets faults on routes of the stage only, and clears them', async () => {
+    const post = (body: unknown) => fetch(`${stage.controlUrl}/faults`, { method: 'POST', body: JSON.stringify(body) })
+      .then(async r => ({ status: r.status, body: await r.json() as { message?: string } }));
+    expect(await post({ service: 'ledger', method: 'POST', path: '/nowhere', delayMs: 1 })).toEqual({
+      status: 400, body: { message: expect.stringMatching(/^no route ledger POST \/nowhere on this stage; allowed: ledger POST \/transactions, /) },
+    });
+    expect((await post({ service: 'ledger', method: 'GET', path: '/accounts/{accountId}/balances' })).body.message).toBe('fault: a fault needs delayMs or respond');
+    const teapot = { service: 'ledger', method: 'GET', path: '/accounts/{accountId}/balances', respond: { status: 418, body: { message: 'teapot' } }, times: 1 };
+    expect((await post(teapot)).status).toBe(201);
+    expect(await call(urlOf('ledger', '/accounts/acc-1/balances'))).toEqual({ status: 418, body: { message: 'teapot' } });
+    // Once only (times: 1).
+    expect((await call(urlOf('ledger', '/accounts/acc-1/balances'))).status).toBe(200);
+    expect((await post({ ...teapot, times: undefined })).status).toBe(201);
+    expect((await fetch(`${stage.controlUrl}/faults`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(urlOf('ledger', '/accounts/acc-1/balances'))).status).toBe(200);
+  });
 
   test('the end-to-end suite passes; a broken handler makes it fail, and the fix is picked up without a restart', async () => {
     const passing = await runSuite(stage, 'payment flow', SUITE, {});

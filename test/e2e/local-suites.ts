@@ -19,7 +19,7 @@ export interface SuiteRun {
 
 const HERE = __dirname;
 
-/** The suites of a stage: a smoke run per service with routes, the end-to-end journeys, a short load test. */
+/** The suites of a stage: a smoke run per service with routes, the end-to-end suites, a short load test. */
 export function localSuites(stage: LocalStage): Array<{ name: string; file: string; env: Record<string, string> }> {
   return [
     ...stage.services.filter(s => s.url).map(s => ({
@@ -28,6 +28,7 @@ export function localSuites(stage: LocalStage): Array<{ name: string; file: stri
       env: { SERVICE: s.name, API_URL: s.url! },
     })),
     { name: 'end-to-end: payment flow', file: path.join(HERE, 'payment-flow.ts'), env: {} },
+    { name: 'end-to-end: journeys with faults', file: path.join(HERE, 'journeys.ts'), env: {} },
     { name: 'load: ledger balances', file: path.join(HERE, 'load.ts'), env: { LOAD_REQUESTS: '200', LOAD_CONCURRENCY: '10' } },
   ];
 }
