@@ -51,6 +51,9 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     // parameters through which services find each other.
     'ajv@^8.17.1',
     'ajv-draft-04@^1.0.0',
+    // The load test (test/e2e/load.ts), against the local stage in CI and staging in the pipeline.
+    'autocannon@^8.0.0',
+    '@types/autocannon@^7.12.7',
     '@aws-sdk/client-ssm@^3.1100.0',
     'zod@^4.6.7',
     'cdk-nag@^3.0.2',

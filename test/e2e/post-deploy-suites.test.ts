@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { percentile } from './load';
+import { errorRate, loadOptions } from './load';
 import { REPO_ROOT } from '../fixtures/organization';
 
 /** A local stand-in for a deployed API: answers `status(method, path)`, records what it saw. */
@@ -57,11 +57,16 @@ describe('the integration smoke suite', () => {
   }, 30_000);
 });
 
-describe('percentile', () => {
-  test('is the nearest-rank percentile', () => {
-    const values = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(percentile(values, 95)).toBe(95);
-    expect(percentile(values, 50)).toBe(50);
-    expect(percentile([7], 99)).toBe(7);
+describe('the load test\'s settings and error rate', () => {
+  test('sizes and thresholds come from the environment, with defaults; a bad value is named', () => {
+    expect(loadOptions({})).toEqual({ requests: 300, connections: 10, maxP99Ms: 1000, maxErrorRate: 0.01 });
+    expect(loadOptions({ LOAD_REQUESTS: '50', LOAD_MAX_P99_MS: '250', LOAD_MAX_ERROR_RATE: '0' }))
+      .toEqual({ requests: 50, connections: 10, maxP99Ms: 250, maxErrorRate: 0 });
+    expect(() => loadOptions({ LOAD_CONCURRENCY: 'ten' })).toThrow('environment variable LOAD_CONCURRENCY "ten" is not a number of at least 1');
+  });
+
+  test('errors, timeouts and answers other than 2xx count as failed requests', () => {
+    expect(errorRate({ errors: 1, timeouts: 1, non2xx: 2, requests: { sent: 400 } as never })).toBe(0.01);
+    expect(errorRate({ errors: 0, timeouts: 0, non2xx: 0, requests: { sent: 0 } as never })).toBe(0);
   });
 });

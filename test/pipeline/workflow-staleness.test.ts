@@ -43,7 +43,7 @@ test('staging runs the end-to-end suite and the load test, after its last wave, 
     'LEDGER_API_URL=https://ledger.example/staging', 'NOTIFICATIONS_API_URL=https://notifications.example/staging',
     'PAYMENTS_API_URL=https://payments.example/staging',
   ]);
-  expect(job.env).toMatchObject({ LOAD_MAX_P95_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01' });
+  expect(job.env).toMatchObject({ LOAD_MAX_P99_MS: '1000', LOAD_MAX_ERROR_RATE: '0.01' });
   expect(id).toMatch(/staging/);
 });
 
