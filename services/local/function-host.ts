@@ -132,8 +132,9 @@ export class FunctionHost {
         memoryMiB: this.spec.memoryMiB,
         tsxApi: require.resolve('tsx/cjs/api'),
       },
-      // As Lambda's memory setting bounds the function (the heap only: close enough to catch a leak).
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, this.spec.memoryMiB) },
+      // As Lambda's memory setting bounds the function (the heap only, close enough to catch a leak); at least 256 MB,
+      // for what the local stage adds (tsx, source maps) to a small function.
+      resourceLimits: { maxOldGenerationSizeMb: Math.max(256, this.spec.memoryMiB) },
       stdout: this.log !== undefined,
       stderr: this.log !== undefined,
     });

@@ -15,7 +15,7 @@ import { assertPortFree, Emulator, freePort, LocalStageError, startEmulator } fr
 import { Faults, startControl } from './faults';
 import { FunctionHost } from './function-host';
 import { AccessLogEntry, Gateway, GatewayRoute, startGateway } from './gateway';
-import { QueuePoller, BatchLogEntry, startQueuePoller } from './queue-poller';
+import { BatchLogEntry, startQueuePoller } from './queue-poller';
 import { createServiceResources, EmulatorTarget, publishServiceParameters, ServiceResources } from './resources';
 
 /** The stage name in the local URLs, and the ENVIRONMENT functions see. */
@@ -121,7 +121,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
   const emulator = await startEmulator({ port: options.emulatorPort, bin: options.emulatorBin });
   const started: Array<{ stop(): Promise<void> }> = [emulator];
   const stopAll = async () => {
-    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    // Last started, first stopped: the watcher and the pollers before the functions they feed, the emulator last.
+    for (const s of [...started].reverse()) await s.stop().catch(() => undefined);
   };
   try {
     const target: EmulatorTarget = { endpoint: emulator.url, region, credentials };
@@ -166,21 +167,18 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       started.push(gateway);
     }
 
-    const pollers: QueuePoller[] = [];
     for (const s of selected) {
       for (const [fnId, fn] of Object.entries(s.manifest.functions)) {
         if (!fn.queue) continue;
         const queue = resources.get(s.manifest.name)!.queues[fn.queue];
-        const poller = startQueuePoller({
+        started.push(startQueuePoller({
           target,
           queueUrl: queue.url,
           queueArn: queue.arn,
           batchSize: s.manifest.queues[fn.queue].batchSize,
           host: functions.get(`${s.manifest.name}.${fnId}`)!,
           onBatch: (entry: BatchLogEntry) => log(JSON.stringify({ type: 'batch', queue: fn.queue, ...entry })),
-        });
-        pollers.push(poller);
-        started.push(poller);
+        }));
       }
     }
 
