@@ -77,10 +77,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      void handle(req, Buffer.concat(chunks).toString('utf8')).then(({ status, headers, body, entry }) => {
+      handle(req, Buffer.concat(chunks).toString('utf8')).then(({ status, headers, body, entry }) => {
         res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': entry.requestId, ...headers });
         res.end(body);
         options.onRequest?.(entry);
+      }, (error: unknown) => {
+        // A bug of the stage, not of the service: answered as API Gateway answers its own failures, and logged.
+        console.error(`local stage: ${options.service} ${req.method} ${req.url}:`, error);
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ message: 'Internal server error' }));
       });
     });
   });
