@@ -73,6 +73,28 @@ export function readApiContract(text: string | undefined, file: string, manifest
   return { requestSchemas, problems };
 }
 
+/**
+ * The response body schemas of each route of `manifest` by function id and
+ * status code (`'201'`, `'default'`, ...), from its `api.yaml`, with local
+ * `$ref`s (responses and schemas) inlined: what the local stage checks each
+ * answer against. Statuses without a JSON body map to `undefined`. The
+ * contract is assumed valid (the loader checked it with readApiContract).
+ */
+export function readResponseSchemas(text: string, manifest: ServiceManifest): Record<string, Record<string, JsonSchema | undefined>> {
+  const doc = parseYaml(text) as { paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+  const out: Record<string, Record<string, JsonSchema | undefined>> = {};
+  for (const [id, fn] of Object.entries(manifest.functions)) {
+    if (!fn.route) continue;
+    const responses = doc.paths?.[fn.route.path]?.[fn.route.method.toLowerCase()]?.responses ?? {};
+    out[id] = Object.fromEntries(Object.entries(responses).map(([status, response]) => {
+      const resolved = resolveRef(response, doc, []) as { content?: Record<string, { schema?: unknown }> } | undefined;
+      const schema = resolved?.content?.['application/json']?.schema;
+      return [status, schema === undefined ? undefined : { $schema: 'http://json-schema.org/draft-04/schema#', ...toDraft4(schema, doc, []) as object }];
+    }));
+  }
+  return out;
+}
+
 // Keywords whose values are data, not schemas: copied as they are.
 const LITERAL_VALUES = new Set(['default', 'enum', 'const', 'required']);
 

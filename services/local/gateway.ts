@@ -22,6 +22,16 @@ export interface GatewayRoute {
   readonly host: FunctionHost;
   /** The route's request model (draft 4), if it takes a JSON body. */
   readonly requestSchema?: Readonly<Record<string, unknown>>;
+  /** The route's answers in its contract: the body schema by status code (`undefined`: no JSON body). */
+  readonly responseSchemas?: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+}
+
+/** An answer of a function that its service's contract (api.yaml) does not allow. */
+export interface ContractViolation {
+  readonly service: string;
+  readonly operation: string;
+  readonly status: number;
+  readonly problem: string;
 }
 
 /** Options of {@link startGateway}. */
@@ -35,6 +45,8 @@ export interface GatewayOptions {
   readonly port: number;
   /** Called after each request (the stage prints it as an access log line). */
   readonly onRequest?: (entry: AccessLogEntry) => void;
+  /** Called for each answer of a function that its contract does not allow (the answer is passed on, as deployed). */
+  readonly onContractViolation?: (violation: ContractViolation) => void;
   /** Runs before the function is invoked (the stage's injected faults): may delay, or answer in its place. */
   readonly beforeInvoke?: (route: GatewayRoute) => Promise<{ status: number; body: string } | undefined>;
 }
@@ -68,9 +80,32 @@ const INTEGRATION_TIMEOUT_MS = 29_000;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validators = new Map<GatewayRoute, ValidateFunction>();
+  const responseValidators = new Map<GatewayRoute, Map<string, ValidateFunction | undefined>>();
   for (const route of options.routes) {
     if (route.requestSchema) validators.set(route, ajv.compile(route.requestSchema));
+    if (route.responseSchemas) {
+      const byStatus = Object.entries(route.responseSchemas).map(([status, schema]) => [status, schema && ajv.compile(schema)] as const);
+      responseValidators.set(route, new Map(byStatus));
+    }
   }
+  /** Checks a function's answer against its route's contract. */
+  const checkResponse = (route: GatewayRoute, status: number, body: string) => {
+    const byStatus = responseValidators.get(route);
+    if (!byStatus) return;
+    const operation = `${route.route.method} ${route.route.path}`;
+    const violation = (problem: string) => options.onContractViolation?.({ service: options.service, operation, status, problem });
+    const key = byStatus.has(String(status)) ? String(status) : byStatus.has('default') ? 'default' : undefined;
+    if (key === undefined) return violation(`status ${status} is not among the answers the contract declares (${[...byStatus.keys()].join(', ')})`);
+    const validate = byStatus.get(key);
+    if (!validate) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return violation('the body is not JSON');
+    }
+    if (!validate(parsed)) violation(`the body does not match the contract's schema: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`);
+  };
   const matchers = options.routes.map(route => ({ route, ...pathMatcher(route.route.path) }));
 
   const server = http.createServer((req, res) => {
@@ -158,6 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const responseBody = typeof result.body === 'string'
       ? (result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString('utf8') : result.body)
       : '';
+    checkResponse(found.route, result.statusCode, responseBody);
     return answer(result.statusCode, responseBody, { coldStart: invocation.coldStart }, responseHeaders);
   }
 

@@ -10,11 +10,13 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Organization } from '../../accounts';
+import { readResponseSchemas } from '../api-contract';
+import { CONTRACT_FILE } from '../load-services';
 import { envName, runtimeVariables, Service } from '../service-model';
 import { assertPortFree, Emulator, freePort, LocalStageError, startEmulator } from './emulator';
 import { Faults, startControl } from './faults';
 import { FunctionHost } from './function-host';
-import { AccessLogEntry, Gateway, GatewayRoute, startGateway } from './gateway';
+import { AccessLogEntry, ContractViolation, Gateway, GatewayRoute, startGateway } from './gateway';
 import { BatchLogEntry, startQueuePoller } from './queue-poller';
 import { createServiceResources, EmulatorTarget, publishServiceParameters, ServiceResources } from './resources';
 
@@ -70,6 +72,8 @@ export interface LocalStage {
   readonly faults: Faults;
   /** Where clients set faults: `POST /faults`, `DELETE /faults` (LOCAL_STAGE_CONTROL_URL). */
   readonly controlUrl: string;
+  /** The answers of functions that their service's contract did not allow, so far (each is also logged). */
+  contractViolations(): readonly ContractViolation[];
   /**
    * Variables for a client of the stage: `<SERVICE>_API_URL`, `<SERVICE>_QUEUE_<QUEUE>_URL` and `..._DLQ_URL`,
    * LOCAL_STAGE_CONTROL_URL, AWS_REGION, the credentials, AWS_ENDPOINT_URL.
@@ -132,6 +136,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     const apiUrl = (name: string) => (ports.has(name) ? `http://127.0.0.1:${ports.get(name)}/${LOCAL_STAGE}/` : undefined);
     const functions = new Map<string, FunctionHost>();
     const faults = new Faults();
+    const violations: ContractViolation[] = [];
     const gateways = new Map<string, Gateway>();
     for (const s of selected) {
       const m = s.manifest;
@@ -139,6 +144,8 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         organization: options.organization, region, credentials, emulatorUrl: emulator.url, resources, apiUrl,
       });
       const routes: GatewayRoute[] = [];
+      const contract = path.join(s.dir, CONTRACT_FILE);
+      const responseSchemas = fs.existsSync(contract) ? readResponseSchemas(fs.readFileSync(contract, 'utf8'), m) : {};
       for (const [fnId, fn] of Object.entries(m.functions)) {
         const host = new FunctionHost({
           name: `${m.name}-${fnId}`,
@@ -149,7 +156,9 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         }, options.log);
         functions.set(`${m.name}.${fnId}`, host);
         started.push(host);
-        if (fn.route) routes.push({ functionId: fnId, route: fn.route, host, requestSchema: s.requestSchemas[fnId] });
+        if (fn.route) {
+          routes.push({ functionId: fnId, route: fn.route, host, requestSchema: s.requestSchemas[fnId], responseSchemas: responseSchemas[fnId] });
+        }
       }
       if (routes.length === 0) continue;
       const gateway = await startGateway({
@@ -161,6 +170,10 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         keys: new Map([[credentials.accessKeyId, credentials.secretAccessKey]]),
         port: ports.get(m.name)!,
         onRequest: (entry: AccessLogEntry) => log(JSON.stringify({ type: 'request', ...entry })),
+        onContractViolation: (violation: ContractViolation) => {
+          violations.push(violation);
+          log(JSON.stringify({ type: 'contract', ...violation }));
+        },
         beforeInvoke: route => faults.apply(m.name, route.route.method, route.route.path),
       });
       gateways.set(m.name, gateway);
@@ -219,6 +232,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       }),
       faults,
       controlUrl: control.url,
+      contractViolations: () => [...violations],
       stop: stopAll,
     };
   } catch (e) {

@@ -107,6 +107,23 @@ describe('the local stage', () => {
     expect((await call(urlOf('ledger', '/accounts/acc-1/balances'))).status).toBe(200);
   });
 
+  test('an answer its service\'s contract does not allow is reported, naming the service, operation, status and field', async () => {
+    const handler = path.join(COPY, 'ledger', 'src', 'get-balances.ts');
+    const original = fs.readFileSync(handler, 'utf8');
+    expect(original).toContain('return json(200, { accountId, balances });');
+    const before = stage.contractViolations().length;
+    try {
+      fs.writeFileSync(handler, original.replace('return json(200, { accountId, balances });', 'return json(200, { accountId, balances: String(balances.length) });'));
+      await waitFor('the reload', async () => (logged('reload').some(l => l.file.endsWith('get-balances.ts')) ? true : undefined));
+      expect((await call(urlOf('ledger', '/accounts/acc-9/balances'))).status).toBe(200);
+      expect(stage.contractViolations().slice(before)).toEqual([{
+        service: 'ledger', operation: 'GET /accounts/{accountId}/balances', status: 200, problem: "the body does not match the contract's schema: body/balances must be array",
+      }]);
+    } finally {
+      fs.writeFileSync(handler, original);
+    }
+  });
+
   test('the end-to-end suite passes; a broken handler makes it fail, and the fix is picked up without a restart', async () => {
     const passing = await runSuite(stage, 'payment flow', SUITE, {});
     expect(passing.output).toContain('5 passed, 0 failed');

@@ -1,7 +1,8 @@
 /**
  * `npx projen test:e2e`: starts the local stage of every service, runs the
  * smoke, end-to-end and load suites against it (test/e2e/local-suites.ts),
- * stops it, and exits non-zero when a suite failed. The stage's own log
+ * stops it, and exits non-zero when a suite failed or a function answered
+ * something its service's contract (api.yaml) does not allow. The stage's own log
  * (requests, batches, handler logs) goes to .build/local-stage.log.
  */
 import * as fs from 'node:fs';
@@ -32,7 +33,11 @@ async function main(): Promise<number> {
     }
     const failed = runs.filter(r => r.exitCode !== 0);
     console.log(`\n${runs.length - failed.length} of ${runs.length} suites passed; the stage's log: ${path.relative(ROOT, LOG_FILE)}`);
-    return failed.length ? 1 : 0;
+    // Every answer a function gave during the suites, checked against its service's own contract (api.yaml).
+    const violations = stage.contractViolations();
+    for (const v of violations) console.log(`contract: ${v.service} ${v.operation} answered ${v.status}: ${v.problem}`);
+    console.log(violations.length ? `${violations.length} answers broke their service's contract` : 'every answer matched its service\'s contract');
+    return failed.length || violations.length ? 1 : 0;
   } finally {
     await stage.stop();
     fs.closeSync(log);

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { readApiContract, ServiceManifest, ServiceManifestInput, ServiceManifestSchema } from '../../services';
+import { readApiContract, readResponseSchemas, ServiceManifest, ServiceManifestInput, ServiceManifestSchema } from '../../services';
 
 const FILE = 'services/items/api.yaml';
 const DRAFT_4 = 'http://json-schema.org/draft-04/schema#';
@@ -239,5 +241,18 @@ describe('services without routes', () => {
       requestSchemas: {},
       problems: ['services/items/api.yaml: is missing; a service with routes publishes its OpenAPI 3.0 contract there'],
     });
+  });
+});
+
+describe('readResponseSchemas: the answers a contract allows, for the local stage to check', () => {
+  test('the body schema of each status of each route, with responses and schemas by $ref inlined', () => {
+    const services = path.join(__dirname, '..', '..', 'services');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const payments = ServiceManifestSchema.parse((require(path.join(services, 'payments', 'service.ts')) as { default: unknown }).default);
+    const schemas = readResponseSchemas(fs.readFileSync(path.join(services, 'payments', 'api.yaml'), 'utf8'), payments);
+    expect(Object.keys(schemas)).toEqual(['createPayment', 'getPayment']);
+    expect(Object.keys(schemas.createPayment)).toEqual(['201', '400', '403', '409', '422', '500', '502']);
+    expect(schemas.createPayment['201']).toMatchObject({ $schema: DRAFT_4, type: 'object', properties: { paymentId: expect.any(Object) } });
+    expect(JSON.stringify(schemas)).not.toContain('$ref');
   });
 });
