@@ -55,14 +55,19 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
           MessageAttributeNames: ['All'],
         }), { abortSignal: abort.signal });
         messages = received.Messages ?? [];
-      } catch (e) {
+      } catch {
         if (stopped) return;
         // The emulator is gone or busy: try again shortly.
         await new Promise(resolve => setTimeout(resolve, 500));
         continue;
       }
       if (messages.length === 0) continue;
-      await deliver(messages);
+      try {
+        await deliver(messages);
+      } catch {
+        // Deleting the batch failed: its messages are delivered again after their visibility timeout, as SQS would.
+        if (stopped) return;
+      }
     }
   };
 
