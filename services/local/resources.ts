@@ -36,8 +36,14 @@ export interface ServiceResources {
  */
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 2;
 
-/** The names of the stage's resources: `<service>-<name>`, unique within an emulator. */
-export const localName = (service: string, name: string) => `${service}-${name}`;
+/**
+ * The names of the stage's resources, unique within an emulator:
+ * `<service>_<name>`. Service, table, queue and secret names are kebab-case,
+ * so `_` cannot occur in them (with `-`, service `a` table `b-c` and
+ * service `a-b` table `c` would share `a-b-c`); tables, queues and secrets
+ * all accept it.
+ */
+export const localName = (service: string, name: string) => `${service}_${name}`;
 
 /** Creates `manifest`'s tables, queues and secrets in the emulator. */
 export async function createServiceResources(target: EmulatorTarget, manifest: ServiceManifest): Promise<ServiceResources> {
@@ -67,7 +73,7 @@ export async function createServiceResources(target: EmulatorTarget, manifest: S
 
     const queues: Record<string, ServiceResources['queues'][string]> = {};
     for (const [name, queue] of Object.entries(manifest.queues)) {
-      const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${localName(manifest.name, name)}-dlq` }));
+      const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${localName(manifest.name, name)}_dlq` }));
       const dlqArn = await queueArn(sqs, dlq.QueueUrl!);
       const created = await sqs.send(new CreateQueueCommand({
         QueueName: localName(manifest.name, name),

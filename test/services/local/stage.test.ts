@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { loadServices } from '../../../services';
 import { LocalStageError } from '../../../services/local/emulator';
-import { ServiceResources } from '../../../services/local/resources';
+import { localName, ServiceResources } from '../../../services/local/resources';
 import { functionEnvironments, selectServices } from '../../../services/local/stage';
 import { loadShippedOrganization, REPO_ROOT } from '../../fixtures/organization';
 
@@ -66,5 +66,12 @@ describe('the variables of each local function', () => {
     // Only what the manifest grants the function: getPayment reads one table and calls nothing.
     const read = functionEnvironments(payments, facts).getPayment;
     expect(Object.keys(read).filter(k => /^(TABLE|SECRET)_|_API_URL$|_QUEUE_/.test(k))).toEqual(['TABLE_PAYMENTS_NAME']);
+  });
+});
+
+describe('the names of local resources', () => {
+  test('cannot collide across services: the separator is one no service or resource name holds', () => {
+    expect(localName('a', 'b-c')).not.toBe(localName('a-b', 'c'));
+    expect(localName('payments', 'idempotency')).toBe('payments_idempotency');
   });
 });
