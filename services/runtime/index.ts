@@ -6,5 +6,4 @@ export * from './http';
 export * from './ids';
 export * from './money';
 export * from './observability';
-export * from './payment-event';
 export * from './signed-fetch';

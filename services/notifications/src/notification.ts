@@ -1,5 +1,6 @@
 /** A merchant notification, made from a payment event. */
-import { formatMinorUnits, PaymentEvent } from '../../runtime';
+import type { PaymentEvent } from './payment-event';
+import { formatMinorUnits } from '../../runtime';
 
 /** A notification as stored (key: merchantId, notificationId) and listed. */
 export interface Notification {

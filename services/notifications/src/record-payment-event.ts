@@ -9,6 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { notificationFor } from './notification';
+import { PaymentEvent, PaymentEventSchema } from './payment-event';
 import {
   createDocumentClient,
   fieldErrors,
@@ -16,8 +17,6 @@ import {
   isConditionalCheckFailed,
   logger,
   metrics,
-  PaymentEvent,
-  PaymentEventSchema,
   requireEnv,
 } from '../../runtime';
 

@@ -4,8 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 // First of our modules: sets the environment the handler reads when it loads.
 import { ENV } from './environment';
-import { metrics, PaymentEvent } from '../../runtime';
+import { metrics } from '../../runtime';
 import { lambdaContext, sqsEvent } from '../../runtime/testing';
+import type { PaymentEvent } from '../src/payment-event';
 import { handler } from '../src/record-payment-event';
 
 const db = mockClient(DynamoDBDocumentClient);

@@ -21,6 +21,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { bookInLedger } from './ledger-client';
 import { insertPayment, NewPayment, newPaymentSchema, Payment, signReceipt } from './payment';
+import { paymentCreatedEvent } from './payment-event';
 import {
   createDocumentClient,
   createDynamoDBClient,
@@ -34,7 +35,6 @@ import {
   logger,
   metrics,
   parseJsonBody,
-  PaymentEvent,
   requireEnv,
   tracer,
 } from '../../runtime';
@@ -90,13 +90,7 @@ async function signingKey(): Promise<string | Uint8Array> {
 
 /** Sends `payment.created`; the event id is derived from the payment, so a resend is recognised downstream. */
 async function announce(payment: Payment): Promise<void> {
-  const { paymentId, merchantId, payerAccountId, amountMinor, currency, description } = payment;
-  const event: PaymentEvent = {
-    eventId: `evt_${deterministicUuid('payment.created', paymentId)}`,
-    type: 'payment.created',
-    occurredAt: payment.createdAt,
-    payment: { paymentId, merchantId, payerAccountId, amountMinor, currency, description },
-  };
+  const event = paymentCreatedEvent(payment);
   await sqs.send(new SendMessageCommand({
     QueueUrl: config.eventsQueueUrl,
     MessageBody: JSON.stringify(event),

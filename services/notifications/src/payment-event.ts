@@ -1,11 +1,12 @@
 import * as z from 'zod';
-import { idSchema } from './ids';
-import { amountMinorSchema, currencySchema } from './money';
+import { amountMinorSchema, currencySchema, idSchema } from '../../runtime';
 
 /**
- * Payment lifecycle events, sent by payments to the notifications queue.
- * The consumer (notifications, an earlier wave) deploys first: add a type
- * here, ship the consumer, then the producer.
+ * Payment lifecycle events, the messages the payment-events queue accepts
+ * (declared as its messageSchema in ../service.ts). This service owns the
+ * schema; senders build their messages themselves and declare them in their
+ * contracts.ts, which the contract tests check against this schema. To add a
+ * type: add it here, ship this service (an earlier wave), then the sender.
  */
 export const PAYMENT_EVENT_TYPES = ['payment.created'] as const;
 
