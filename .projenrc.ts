@@ -207,6 +207,15 @@ project.addTask('test:services', {
   receiveArgs: true,
 });
 
+// Consumer-driven contracts: each consumer's services/<name>/contracts.ts against its providers'
+// api.yaml and queue message schemas. The unit suite checks them all; a service pipeline's build
+// (test:services) checks those where its services are consumer or provider.
+project.addTask('contracts', {
+  description: 'Check consumer contracts against their providers: npx projen contracts [-- <service> ...] (default: every consumer)',
+  exec: 'tsx services/check-contracts.ts',
+  receiveArgs: true,
+});
+
 project.addTask('bench', {
   description: 'Time synth, unit tests and the type check on this machine (BENCH_RUNS=3)',
   exec: 'tsx test/bench/bench.ts',

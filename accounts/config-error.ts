@@ -65,7 +65,7 @@ export function problem(file: string, path: FieldPath, value: unknown, message: 
  * Messages for zod's built-in checks, phrased as predicates on the value so
  * they read well after it. Messages set in a schema take precedence.
  */
-const predicateMessages: z.core.$ZodErrorMap = (issue) => {
+export const predicateMessages: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type':
       return issue.input === undefined

@@ -7,6 +7,8 @@
  *    folders. Other services' folders are not part of it.
  * 2. Their handler tests (jest; JUnit results in test-reports/ as with `projen test`).
  * 3. Lint of their folders (no fixes: the build fails on a finding).
+ * 4. The consumer contracts where they are consumer or provider: a provider's
+ *    build checks what every consumer relies on (`npx projen contracts`).
  *
  * The whole unit suite runs in the platform pipeline, on every change to the
  * framework, the tests or any manifest.
@@ -56,7 +58,8 @@ function main(): void {
   run('npx', ['tsc', '--noEmit', '-p', tsconfig]);
   run('npx', ['jest', '--ci', '--passWithNoTests', ...services.map(s => `services/${s}/`)]);
   run('npx', ['eslint', '--ext', '.ts', '--no-error-on-unmatched-pattern', ...services.map(s => `services/${s}`)], { ESLINT_USE_FLAT_CONFIG: 'false' });
-  console.error(`\ntest:services: ${services.join(', ')} passed the type check, their tests and lint`);
+  run('npx', ['tsx', 'services/check-contracts.ts', ...services]);
+  console.error(`\ntest:services: ${services.join(', ')} passed the type check, their tests, lint and the contracts they take part in`);
 }
 
 if (require.main === module) {

@@ -73,26 +73,49 @@ export function readApiContract(text: string | undefined, file: string, manifest
   return { requestSchemas, problems };
 }
 
+/** The schemas of one operation of a contract, by function id: see {@link readOperationSchemas}. */
+export interface OperationSchemas {
+  /** Each path parameter's schema, by name (parameters without a schema are left out). */
+  readonly pathParameters: Readonly<Record<string, JsonSchema>>;
+  /** Each response's body schema by status code (`'201'`, `'default'`, ...); `undefined` for a status without a JSON body. */
+  readonly responses: Readonly<Record<string, JsonSchema | undefined>>;
+}
+
 /**
- * The response body schemas of each route of `manifest` by function id and
- * status code (`'201'`, `'default'`, ...), from its `api.yaml`, with local
- * `$ref`s (responses and schemas) inlined: what the local stage checks each
- * answer against. Statuses without a JSON body map to `undefined`. The
- * contract is assumed valid (the loader checked it with readApiContract).
+ * The path parameter and response body schemas of each route of `manifest`,
+ * by function id, from its `api.yaml`, with local `$ref`s (parameters,
+ * responses and schemas) inlined: what the local stage checks each answer
+ * against and the contract tests check consumers against. The contract is
+ * assumed valid (the loader checked it with readApiContract).
  */
-export function readResponseSchemas(text: string, manifest: ServiceManifest): Record<string, Record<string, JsonSchema | undefined>> {
-  const doc = parseYaml(text) as { paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
-  const out: Record<string, Record<string, JsonSchema | undefined>> = {};
+export function readOperationSchemas(text: string, manifest: ServiceManifest): Record<string, OperationSchemas> {
+  type Operation = { parameters?: unknown[]; responses?: Record<string, unknown> };
+  const doc = parseYaml(text) as { paths?: Record<string, Record<string, Operation | unknown[]>> };
+  const draft4 = (schema: unknown) => ({ $schema: 'http://json-schema.org/draft-04/schema#', ...toDraft4(schema, doc, []) as object });
+  const out: Record<string, OperationSchemas> = {};
   for (const [id, fn] of Object.entries(manifest.functions)) {
     if (!fn.route) continue;
-    const responses = doc.paths?.[fn.route.path]?.[fn.route.method.toLowerCase()]?.responses ?? {};
-    out[id] = Object.fromEntries(Object.entries(responses).map(([status, response]) => {
-      const resolved = resolveRef(response, doc, []) as { content?: Record<string, { schema?: unknown }> } | undefined;
-      const schema = resolved?.content?.['application/json']?.schema;
-      return [status, schema === undefined ? undefined : { $schema: 'http://json-schema.org/draft-04/schema#', ...toDraft4(schema, doc, []) as object }];
-    }));
+    const item = doc.paths?.[fn.route.path] ?? {};
+    const operation = (item[fn.route.method.toLowerCase()] ?? {}) as Operation;
+    // Path-item parameters apply to every operation; the operation's own override them.
+    const parameters = [...(item.parameters as unknown[] | undefined) ?? [], ...operation.parameters ?? []]
+      .map(p => resolveRef(p, doc, []) as { in?: unknown; name?: unknown; schema?: unknown })
+      .filter(p => p.in === 'path' && typeof p.name === 'string' && p.schema !== undefined);
+    out[id] = {
+      pathParameters: Object.fromEntries(parameters.map(p => [p.name as string, draft4(p.schema)])),
+      responses: Object.fromEntries(Object.entries(operation.responses ?? {}).map(([status, response]) => {
+        const resolved = resolveRef(response, doc, []) as { content?: Record<string, { schema?: unknown }> } | undefined;
+        const schema = resolved?.content?.['application/json']?.schema;
+        return [status, schema === undefined ? undefined : draft4(schema)];
+      })),
+    };
   }
   return out;
+}
+
+/** The response body schemas of each route of `manifest` by function id and status: see {@link readOperationSchemas}. */
+export function readResponseSchemas(text: string, manifest: ServiceManifest): Record<string, Record<string, JsonSchema | undefined>> {
+  return Object.fromEntries(Object.entries(readOperationSchemas(text, manifest)).map(([id, op]) => [id, { ...op.responses }]));
 }
 
 // Keywords whose values are data, not schemas: copied as they are.

@@ -107,6 +107,13 @@ function checkService(m: ServiceManifest, ctx: CheckContext): string[] {
     report(['wave'], m.wave, `is not a wave declared in accounts/organization.ts (pipeline.waves); allowed: ${list(ctx.organization.pipeline.waves)}`);
   }
 
+  for (const [name, queue] of Object.entries(m.queues)) {
+    const module = queue.messageSchema?.split('#')[0];
+    if (module !== undefined && !fs.existsSync(path.join(ctx.dir, module))) {
+      report(['queues', name, 'messageSchema'], queue.messageSchema, `names ${module}, which does not exist in ${ctx.folder}/; allowed: an existing .ts file exporting the schema`);
+    }
+  }
+
   const consumers = new Map<string, string>();
   for (const [id, fn] of Object.entries(m.functions)) {
     const at = (...rest: PropertyKey[]) => ['functions', id, ...rest];

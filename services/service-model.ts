@@ -84,6 +84,15 @@ const QueueSchema = z.strictObject({
   maxReceiveCount: z.number().int().min(1).max(1000).default(5),
   /** Messages handed to one invocation. */
   batchSize: z.number().int().min(1).max(10).default(10),
+  /**
+   * The contract of the message bodies this queue accepts: a module of the
+   * service and its export, a zod schema (what the consumer parses with),
+   * e.g. `src/payment-event.ts#PaymentEventSchema`. Senders' contracts.ts
+   * are checked against it. Required for a queue other services send to.
+   */
+  messageSchema: z.string().regex(/^src\/[a-z0-9][a-z0-9-/]*\.ts#[A-Za-z_$][\w$]*$/, {
+    error: 'is not a message schema reference; allowed: <a .ts file under src/>#<export>, e.g. src/payment-event.ts#PaymentEventSchema',
+  }).optional(),
 });
 
 const SecretSchema = z.strictObject({

@@ -24,7 +24,13 @@ export default defineService({
     },
   },
   queues: {
-    'payment-events': { description: 'Payment lifecycle events sent by the payments service', maxReceiveCount: 5, batchSize: 10 },
+    'payment-events': {
+      description: 'Payment lifecycle events sent by the payments service',
+      maxReceiveCount: 5,
+      batchSize: 10,
+      // What recordPaymentEvent parses; senders' contracts are checked against it.
+      messageSchema: 'src/payment-event.ts#PaymentEventSchema',
+    },
   },
   tables: {
     notifications: { partitionKey: 'merchantId', sortKey: 'notificationId' },

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { readApiContract, readResponseSchemas, ServiceManifest, ServiceManifestInput, ServiceManifestSchema } from '../../services';
+import { readApiContract, readOperationSchemas, readResponseSchemas, ServiceManifest, ServiceManifestInput, ServiceManifestSchema } from '../../services';
 
 const FILE = 'services/items/api.yaml';
 const DRAFT_4 = 'http://json-schema.org/draft-04/schema#';
@@ -254,5 +254,36 @@ describe('readResponseSchemas: the answers a contract allows, for the local stag
     expect(Object.keys(schemas.createPayment)).toEqual(['201', '400', '403', '409', '422', '500', '502']);
     expect(schemas.createPayment['201']).toMatchObject({ $schema: DRAFT_4, type: 'object', properties: { paymentId: expect.any(Object) } });
     expect(JSON.stringify(schemas)).not.toContain('$ref');
+  });
+});
+
+describe('readOperationSchemas: path parameters too, for the contract tests', () => {
+  const itemsContract = `
+openapi: 3.0.3
+info: { title: items, version: '1' }
+paths:
+  /items/{itemId}:
+    parameters:
+      - { $ref: '#/components/parameters/ItemId' }
+    get:
+      parameters:
+        - { name: verbose, in: query, schema: { type: boolean } }
+      responses:
+        '200': { description: found, content: { application/json: { schema: { type: object, nullable: true } } } }
+        '404': { description: none }
+components:
+  parameters:
+    ItemId: { name: itemId, in: path, required: true, schema: { $ref: '#/components/schemas/Id' } }
+  schemas:
+    Id: { type: string, pattern: '^[a-z]+$', example: abc }
+`;
+  test('path parameters declared on the path item, by $ref, with their schemas inlined; query parameters left out', () => {
+    const items = manifest({ getItem: { handler: 'src/get-item.ts', route: { method: 'GET', path: '/items/{itemId}' } } });
+    expect(readOperationSchemas(itemsContract, items)).toEqual({
+      getItem: {
+        pathParameters: { itemId: { $schema: DRAFT_4, type: 'string', pattern: '^[a-z]+$' } },
+        responses: { 200: { $schema: DRAFT_4, type: ['object', 'null'] }, 404: undefined },
+      },
+    });
   });
 });

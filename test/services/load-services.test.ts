@@ -359,6 +359,25 @@ describe('a manifest is refused when', () => {
     expect(load(foldersOf(a))).toHaveLength(1);
   });
 
+  test('a queue\'s message schema is not a module reference, or its module does not exist', () => {
+    const a = service('a', {
+      functions: {
+        getStatus: { handler: 'src/get-status.ts', route: { method: 'GET', path: '/a/status' } },
+        drain: { handler: 'src/drain.ts', queue: 'jobs' },
+      },
+      queues: { jobs: { messageSchema: 'src/job.ts' }, tasks: { messageSchema: 'src/task.ts#TaskSchema' } },
+    });
+    expect(problemsOf(foldersOf(a))).toEqual([
+      'services/a/service.ts: queues.jobs.messageSchema "src/job.ts" is not a message schema reference; '
+      + 'allowed: <a .ts file under src/>#<export>, e.g. src/payment-event.ts#PaymentEventSchema',
+    ]);
+    delete (a.queues!.jobs as { messageSchema?: string }).messageSchema;
+    expect(problemsOf(foldersOf(a))).toEqual([
+      'services/a/service.ts: queues.tasks.messageSchema "src/task.ts#TaskSchema" names src/task.ts, which does not exist in services/a/; '
+      + 'allowed: an existing .ts file exporting the schema',
+    ]);
+  });
+
   test('a handler file does not exist', () => {
     const a = service('a', {
       functions: { createOrder: { handler: 'src/missing.ts', route: { method: 'POST', path: '/orders' } } },
