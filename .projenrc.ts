@@ -73,6 +73,9 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     '@aws-lambda-powertools/batch@2.35.0',
     '@aws-lambda-powertools/idempotency@2.35.0',
     '@aws-lambda-powertools/parameters@2.35.0',
+    // The public edge's authorizer (services/edge): verifies merchants' OAuth 2.0 access tokens (JWS with the issuer's
+    // JWKS), in Lambda and in the local stage's edge, where the local token issuer signs with it too.
+    'jose@^6.2.18',
     '@aws-sdk/client-dynamodb@^3.1100.0',
     '@aws-sdk/lib-dynamodb@^3.1100.0',
     '@aws-sdk/client-sqs@^3.1100.0',
