@@ -167,7 +167,13 @@ project.jest!.config.transform = {
     jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
     module: { type: 'commonjs' },
   }),
+  // jose 6 ships ES modules only, which jest's CommonJS runtime cannot load: transformed like our sources.
+  '^.+/node_modules/jose/.+\\.js$': new javascript.Transform('@swc/jest', {
+    jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  }),
 };
+project.jest!.config.transformIgnorePatterns = ['/node_modules/(?!jose/)'];
 // Tests live under test/ and in each service folder (projen would also scan
 // the whole root srcdir).
 project.package.file.addOverride('jest.testMatch', [
@@ -255,7 +261,9 @@ new JsonFile(project, 'jest.integration.json', {
     testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
     transform: {
       '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+      '^.+/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
     },
+    transformIgnorePatterns: ['/node_modules/(?!jose/)'],
     // Files run one at a time: each starts its own moto server, and CDK bootstrap is CPU-heavy.
     maxWorkers: 1,
     testTimeout: 180_000,
