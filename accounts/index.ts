@@ -1,5 +1,6 @@
 export * from './config-error';
 export * from './regions';
+export * from './edge-model';
 export * from './governance-model';
 export * from './organization-model';
 export * from './lock-model';

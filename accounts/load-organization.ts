@@ -142,6 +142,7 @@ export function resolveOrganization(
       regions: env.regions,
       manualApproval: env.manualApproval,
       production: order === declaration.environments.length - 1,
+      ...(env.edge ? { edge: env.edge } : {}),
     })),
     pipeline: {
       engine: declaration.pipeline.engine,
@@ -156,5 +157,6 @@ export function resolveOrganization(
       notificationEmails: declaration.pipeline.notificationEmails,
     },
     governance: declaration.governance,
+    ...(declaration.monolith ? { monolith: declaration.monolith } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkEdges, EdgeEnvironment, EdgeEnvironmentSchema, Monolith, MonolithSchema } from './edge-model';
 import { checkGovernance, GovernanceDeclaration, GovernanceDeclarationSchema } from './governance-model';
 import { isKnownRegion, KNOWN_REGIONS } from './regions';
 
@@ -82,6 +83,12 @@ const EnvironmentSchema = z.strictObject({
   regions: z.array(RegionSchema).min(1),
   /** Whether promotion into this environment waits for a human approval. */
   manualApproval: z.boolean().default(false),
+  /**
+   * The public edge merchants call (see edge-model.ts): their identity
+   * provider, the monolith's URL, a custom domain. @default - no edge: the
+   * services are reachable only through their IAM APIs
+   */
+  edge: EdgeEnvironmentSchema.optional(),
 });
 
 const ConnectionArnSchema = z.string().regex(
@@ -151,6 +158,8 @@ export const OrganizationDeclarationSchema = z.strictObject({
   pipeline: PipelineSchema,
   /** Guardrails, Control Tower, cross-account access and cost controls (see governance-model.ts). */
   governance: GovernanceDeclarationSchema,
+  /** The monolith the services are replacing, route by route (see edge-model.ts). @default - none */
+  monolith: MonolithSchema.optional(),
 }).superRefine(checkReferences);
 
 /** The organization declaration as written (defaults not yet applied). */
@@ -270,6 +279,8 @@ function checkReferences(decl: OrganizationDeclaration, ctx: z.RefinementCtx): v
     });
   });
 
+  checkEdges(decl.environments, decl.monolith, issue);
+
   // Pipeline.
   reportDuplicates(decl.pipeline.waves, i => issue(['pipeline', 'waves', i], 'is listed twice'));
   const tooling = accountByName.get(decl.pipeline.toolingAccount);
@@ -346,6 +357,8 @@ export interface Environment {
    * deletion-protected and fronted by WAF there.
    */
   readonly production: boolean;
+  /** The public edge, when declared. */
+  readonly edge?: EdgeEnvironment;
 }
 
 /** The organization: the validated declaration resolved against the lock file. */
@@ -381,6 +394,8 @@ export interface Organization {
   };
   /** Guardrails, Control Tower, cross-account access and cost controls, as validated. */
   readonly governance: GovernanceDeclaration;
+  /** The monolith being replaced, when declared. */
+  readonly monolith?: Monolith;
 }
 
 /** The one account with `role` (log-archive, security or tooling). */

@@ -39,12 +39,60 @@ export default defineOrganization({
     { name: 'sandbox', email: 'aws-sandbox@acme-pay.example', ou: 'Sandbox', role: 'sandbox' },
   ],
 
-  // Promotion order: a change reaches prod only after dev and staging.
+  // Promotion order: a change reaches prod only after dev and staging. Each
+  // has a public edge: merchants' client credentials tokens come from the
+  // environment's Cognito user pool; routes no service serves yet go to the
+  // monolith (see monolith below).
   environments: [
-    { name: 'dev', account: 'workload-dev', regions: ['eu-west-1'] },
-    { name: 'staging', account: 'workload-staging', regions: ['eu-west-1'] },
-    { name: 'prod', account: 'workload-prod', regions: ['eu-west-1', 'eu-central-1'], manualApproval: true },
+    {
+      name: 'dev',
+      account: 'workload-dev',
+      regions: ['eu-west-1'],
+      edge: { identity: { provider: 'cognito', domainPrefix: 'acme-pay-dev' }, monolithUrl: 'https://monolith.dev.acme-pay.example' },
+    },
+    {
+      name: 'staging',
+      account: 'workload-staging',
+      regions: ['eu-west-1'],
+      edge: { identity: { provider: 'cognito', domainPrefix: 'acme-pay-staging' }, monolithUrl: 'https://monolith.staging.acme-pay.example' },
+    },
+    {
+      name: 'prod',
+      account: 'workload-prod',
+      regions: ['eu-west-1', 'eu-central-1'],
+      manualApproval: true,
+      edge: {
+        identity: { provider: 'cognito', domainPrefix: 'acme-pay', accessTokenMinutes: 30 },
+        monolithUrl: 'https://monolith.acme-pay.example',
+        // Fake examples, like the lock file's ids: request the certificates in ACM (DNS validation), paste their ARNs.
+        domain: {
+          name: 'api.acme-pay.example',
+          certificateArns: {
+            'eu-west-1': 'arn:aws:acm:eu-west-1:888888888888:certificate/00000000-0000-4000-8000-000000000003',
+            'eu-central-1': 'arn:aws:acm:eu-central-1:888888888888:certificate/00000000-0000-4000-8000-000000000004',
+          },
+        },
+        throttling: { rateLimit: 1000, burstLimit: 2000 },
+      },
+    },
   ],
+
+  // The monolith the services replace, route by route: every route it serves
+  // today. A service takes one over by declaring it with scopes in its
+  // manifest; synth prints each environment's progress.
+  monolith: {
+    description: 'The Acme Pay merchant API monolith (PHP), api.acme-pay.example until the migration',
+    routes: [
+      'POST /payments',
+      'GET /payments/{id}',
+      'POST /payments/{id}/refunds',
+      'GET /merchants/{id}/notifications',
+      'GET /accounts/{id}/balances',
+      'GET /merchants/{id}/settlements',
+      'GET /merchants/{id}/invoices',
+      'PUT /merchants/{id}/webhook',
+    ],
+  },
 
   pipeline: {
     engine: 'codepipeline',

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/**
+ * The public edge of an environment, as the platform team declares it in
+ * `accounts/organization.ts` (`environments[i].edge`), and the monolith the
+ * services are replacing (`monolith`). The edge is the one API merchants
+ * call: routes that services declare public (`route.scopes`) go to their
+ * functions, every other request to the monolith.
+ */
+
+/** A route as `<METHOD> <path>`, e.g. `GET /payments/{paymentId}`. */
+export const ROUTE_KEY_PATTERN = /^(GET|POST|PUT|PATCH|DELETE) (\/([a-z0-9-]+|\{[a-zA-Z][a-zA-Z0-9]*\}))+$/;
+
+const RouteKeySchema = z.string().regex(ROUTE_KEY_PATTERN, {
+  error: 'is not a route; allowed: "<METHOD> <path>" with METHOD one of GET, POST, PUT, PATCH, DELETE and a path of lowercase segments or {parameters}, e.g. "GET /payments/{paymentId}"',
+});
+
+const isLocalHost = (host: string) => host === '127.0.0.1' || host === 'localhost';
+
+/** An https URL without a trailing slash, query or fragment. */
+const HttpsUrlSchema = (what: string) => z.url({ error: `is not a URL; allowed: the https URL of ${what}` }).refine(u => {
+  const url = new URL(u);
+  return url.protocol === 'https:' && url.search === '' && url.hash === '' && !u.endsWith('/');
+}, { error: `is not allowed; allowed: the https URL of ${what}, without a trailing slash, query or fragment` });
+
+/** The OAuth 2.0 claim a merchant id is read from. */
+const ClaimSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_:.-]{0,63}$/, { error: 'is not a claim name; allowed: 1-64 letters, digits, "_", ":", "." or "-"' });
+
+/**
+ * Who issues merchants' access tokens: a Cognito user pool the edge creates
+ * (each merchant is an app client with the client credentials grant; its
+ * client id is the merchant id), or an external OAuth 2.0 issuer.
+ */
+export const EdgeIdentitySchema = z.discriminatedUnion('provider', [
+  z.strictObject({
+    provider: z.literal('cognito'),
+    /** Prefix of the user pool's token endpoint domain, `https://<prefix>.auth.<region>.amazoncognito.com`; unique per region. */
+    domainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
+      error: 'is not a Cognito domain prefix; allowed: 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen',
+    }).refine(p => !/aws|amazon|cognito/.test(p), { error: 'is not allowed: Cognito refuses domain prefixes containing "aws", "amazon" or "cognito"' }),
+    /** Lifetime of access tokens. @default 60 */
+    accessTokenMinutes: z.number().int().min(5).max(1440).default(60),
+  }),
+  z.strictObject({
+    provider: z.literal('issuer'),
+    /** The issuer (`iss`) of merchants' access tokens. */
+    issuer: HttpsUrlSchema('the token issuer'),
+    /** @default - `<issuer>/.well-known/jwks.json` */
+    jwksUri: HttpsUrlSchema('the issuer\'s JSON Web Key Set').optional(),
+    /** The audience (`aud`) tokens must name. @default - not checked */
+    audience: z.string().min(1).max(256).optional(),
+    /** The claim holding the merchant id. */
+    merchantClaim: ClaimSchema.default('sub'),
+  }),
+], { error: 'is not an identity provider; allowed: { provider: "cognito", domainPrefix } or { provider: "issuer", issuer }' });
+
+/** A custom domain of the edge: its name and an ACM certificate in each of the environment's regions. */
+const DomainSchema = z.strictObject({
+  name: z.string().regex(/^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    error: 'is not a domain name; allowed: a lowercase DNS name such as api.example.com',
+  }),
+  /** By region: a regional API's certificate must be in its region. */
+  certificateArns: z.record(z.string(), z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
+    error: 'is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<uuid>',
+  })),
+});
+
+/** The edge of one environment. */
+export const EdgeEnvironmentSchema = z.strictObject({
+  identity: EdgeIdentitySchema,
+  /**
+   * Base URL of the monolith in this environment: requests for routes no
+   * service serves here go to it, with method, path, query string, headers
+   * and body as they came. @default - no monolith: such requests answer 404
+   */
+  monolithUrl: z.url({ error: 'is not a URL; allowed: the https base URL of the monolith' }).optional(),
+  /** @default - the API's own execute-api domain only */
+  domain: DomainSchema.optional(),
+  /** Steady-state requests per second and burst for the whole edge stage. @default 500 rps, burst 1000 */
+  throttling: z.strictObject({
+    rateLimit: z.number().int().min(1).max(10_000),
+    burstLimit: z.number().int().min(1).max(5_000),
+  }).default({ rateLimit: 500, burstLimit: 1000 }),
+});
+
+/** The monolith being replaced: the routes it serves today, the denominator of the migration's progress. */
+export const MonolithSchema = z.strictObject({
+  description: z.string().min(1).max(256).optional(),
+  /** Every route the monolith serves, as `<METHOD> <path>`; a service takes one over by declaring it (with scopes). */
+  routes: z.array(RouteKeySchema).min(1),
+});
+
+/** The edge of an environment as validated. */
+export type EdgeEnvironment = z.output<typeof EdgeEnvironmentSchema>;
+/** The identity provider of an edge. */
+export type EdgeIdentity = z.output<typeof EdgeIdentitySchema>;
+/** The monolith as validated. */
+export type Monolith = z.output<typeof MonolithSchema>;
+
+/** Checks of the edge declarations against the rest of the declaration (regions, the monolith). */
+export function checkEdges(
+  environments: readonly { readonly name: string; readonly regions: readonly string[]; readonly edge?: EdgeEnvironment }[],
+  monolith: Monolith | undefined,
+  issue: (path: readonly PropertyKey[], message: string, showValue?: boolean) => void,
+): void {
+  const prefixes = new Map<string, string>();
+  environments.forEach((env, i) => {
+    const edge = env.edge;
+    if (!edge) return;
+    const at = (...rest: PropertyKey[]) => ['environments', i, 'edge', ...rest];
+    if (edge.monolithUrl !== undefined) {
+      const url = new URL(edge.monolithUrl);
+      if (url.protocol !== 'https:') {
+        issue(at('monolithUrl'), 'is not https; the edge forwards merchants\' credentials to the monolith, so only TLS is allowed');
+      } else if (url.search !== '' || url.hash !== '' || edge.monolithUrl.endsWith('/')) {
+        issue(at('monolithUrl'), 'is not allowed; allowed: a base URL without a trailing slash, query or fragment, e.g. https://monolith.example.com');
+      }
+      if (!monolith) {
+        issue(at('monolithUrl'), 'needs monolith.routes in accounts/organization.ts: the routes the monolith serves, so synth can show the migration\'s progress', false);
+      }
+    }
+    if (edge.identity.provider === 'cognito') {
+      // One domain prefix per region; environments in the same region must differ.
+      for (const region of env.regions) {
+        const key = `${region} ${edge.identity.domainPrefix}`;
+        const other = prefixes.get(key);
+        if (other) issue(at('identity', 'domainPrefix'), `is already the domain prefix of environment "${other}" in ${region}; Cognito domain prefixes are unique per region`);
+        else prefixes.set(key, env.name);
+      }
+    } else if (isLocalHost(new URL(edge.identity.issuer).hostname)) {
+      issue(at('identity', 'issuer'), 'is a local address; a deployed edge needs the issuer\'s public https URL');
+    }
+    if (edge.domain) {
+      const arns = edge.domain.certificateArns;
+      for (const region of env.regions.filter(r => !(r in arns))) {
+        issue(at('domain', 'certificateArns'), `has no certificate for region ${region}; a regional API needs an ACM certificate of ${edge.domain.name} in each region of the environment (${env.regions.join(', ')})`, false);
+      }
+      for (const [region, arn] of Object.entries(arns)) {
+        if (!env.regions.includes(region)) {
+          issue(at('domain', 'certificateArns', region), `is for a region the environment does not deploy to; allowed: ${env.regions.join(', ')}`, false);
+        } else if (arn.split(':')[3] !== region) {
+          issue(at('domain', 'certificateArns', region), `is in region ${arn.split(':')[3]}; the certificate of a regional API must be in its region (${region})`);
+        }
+      }
+    }
+    if (edge.throttling.burstLimit < Math.min(edge.throttling.rateLimit, 5000)) {
+      issue(at('throttling', 'burstLimit'), `is below rateLimit (${edge.throttling.rateLimit}); allowed: at least the rate limit, or requests are refused below it`);
+    }
+  });
+  if (monolith) {
+    const seen = new Set<string>();
+    monolith.routes.forEach((route, i) => {
+      if (seen.has(route)) issue(['monolith', 'routes', i], 'is listed twice');
+      seen.add(route);
+    });
+    if (!environments.some(e => e.edge?.monolithUrl)) {
+      issue(['monolith'], 'is declared, but no environment names its URL (environments[i].edge.monolithUrl)', false);
+    }
+  }
+}
