@@ -28,7 +28,7 @@ export function readApiContract(text: string | undefined, file: string, manifest
       problems: routes.length === 0 ? [] : [`${file}: is missing; a service with routes publishes its OpenAPI 3.0 contract there`],
     };
   }
-  let doc: { openapi?: unknown; paths?: Record<string, Record<string, { requestBody?: unknown }>> };
+  let doc: ContractDocument;
   try {
     doc = parseYaml(text) as typeof doc;
   } catch (e) {
@@ -50,6 +50,7 @@ export function readApiContract(text: string | undefined, file: string, manifest
         `is missing; functions.${id} serves ${method} ${path} and the contract must describe it`));
       continue;
     }
+    problems.push(...checkScopes(doc, file, id, fn.route!, operation));
     try {
       // The request body itself may be a $ref (#/components/requestBodies/...).
       const body = resolveRef(operation.requestBody, doc, []) as { content?: Record<string, { schema?: unknown }> } | undefined;
@@ -116,6 +117,51 @@ export function readOperationSchemas(text: string, manifest: ServiceManifest): R
 /** The response body schemas of each route of `manifest` by function id and status: see {@link readOperationSchemas}. */
 export function readResponseSchemas(text: string, manifest: ServiceManifest): Record<string, Record<string, JsonSchema | undefined>> {
   return Object.fromEntries(Object.entries(readOperationSchemas(text, manifest)).map(([id, op]) => [id, { ...op.responses }]));
+}
+
+/** The parts of an OpenAPI document the checks read. */
+interface ContractDocument {
+  readonly openapi?: unknown;
+  readonly security?: unknown;
+  readonly paths?: Record<string, Record<string, { requestBody?: unknown; security?: unknown }>>;
+  readonly components?: { readonly securitySchemes?: Record<string, { type?: unknown; flows?: { clientCredentials?: { scopes?: unknown } } }> };
+}
+
+/**
+ * The manifest's `route.scopes` and the contract's OAuth 2.0 security of the
+ * operation must agree: the same scopes, each defined by the scheme's
+ * client credentials flow. No scopes on either side: an internal route.
+ */
+function checkScopes(doc: ContractDocument, file: string, functionId: string, route: { method: string; path: string; scopes?: readonly string[] },
+  operation: { security?: unknown }): string[] {
+  const schemes = doc.components?.securitySchemes ?? {};
+  const oauth = new Set(Object.entries(schemes).filter(([, scheme]) => scheme?.type === 'oauth2').map(([name]) => name));
+  const requirements = (Array.isArray(operation.security) ? operation.security : Array.isArray(doc.security) ? doc.security : []) as unknown[];
+  const where = ['paths', route.path, route.method.toLowerCase(), 'security'];
+  const problems: string[] = [];
+  const declared = new Map<string, string>();
+  for (const requirement of requirements) {
+    for (const [scheme, scopes] of Object.entries((requirement ?? {}) as Record<string, unknown>)) {
+      if (!oauth.has(scheme) || !Array.isArray(scopes)) continue;
+      for (const scope of scopes) declared.set(String(scope), scheme);
+    }
+  }
+  const wanted = [...route.scopes ?? []].sort();
+  const found = [...declared.keys()].sort();
+  if (wanted.join(' ') !== found.join(' ')) {
+    const manifestSide = wanted.length > 0 ? `[${wanted.join(', ')}]` : 'no scopes (an internal route)';
+    const contractSide = found.length > 0 ? `scopes [${found.join(', ')}]` : 'no OAuth 2.0 scopes';
+    problems.push(problem(file, where, undefined, `declares ${contractSide}, but functions.${functionId}.route.scopes in the manifest is ${manifestSide}; `
+      + 'the manifest and the contract must agree (a public route needs a security requirement of an oauth2 scheme with exactly its scopes)'));
+  }
+  for (const [scope, scheme] of declared) {
+    const defined = schemes[scheme]?.flows?.clientCredentials?.scopes;
+    if (!defined || typeof defined !== 'object' || !(scope in defined)) {
+      problems.push(problem(file, ['components', 'securitySchemes', scheme, 'flows', 'clientCredentials', 'scopes'], undefined,
+        `does not define scope ${scope}, which ${route.method} ${route.path} requires; merchants get tokens through the client credentials flow`));
+    }
+  }
+  return problems;
 }
 
 // Keywords whose values are data, not schemas: copied as they are.

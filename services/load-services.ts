@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, Organization, parseWith, problem } from '../accounts';
 import { readApiContract } from './api-contract';
+import { edgePlanProblems } from './edge-plan';
 import { findCycles } from '../kit';
 import { Service, ServiceManifest, ServiceManifestSchema } from './service-model';
 
@@ -73,6 +74,7 @@ export function loadServices(options: LoadServicesOptions): Service[] {
   // In a scoped load, services outside the scope still count as existing.
   const existsOutside = (name: string) => options.only !== undefined && fs.existsSync(path.join(options.servicesDir, name, MANIFEST_FILE));
   problems.push(...checkAcrossServices(services, invalid, existsOutside));
+  problems.push(...edgePlanProblems(options.organization, services));
   if (problems.length > 0) throw new ConfigError(problems);
   return services;
 }
@@ -130,6 +132,18 @@ function checkService(m: ServiceManifest, ctx: CheckContext): string[] {
         report(at('queue'), fn.queue, `is already consumed by functions.${consumers.get(fn.queue)}; a queue has one consumer`);
       } else {
         consumers.set(fn.queue, id);
+      }
+    }
+    fn.route?.scopes?.forEach((scope, i) => {
+      // The service owns its scopes (a Cognito resource server named after it): no granting another service's.
+      if (!scope.startsWith(`${m.name}/`)) report(at('route', 'scopes', i), scope, `is not a scope of this service; allowed: ${m.name}/<name>, e.g. ${m.name}/read`);
+    });
+    if (fn.route?.scopes) {
+      const deployedTo = ctx.organization.environments.filter(e => !m.environments || m.environments.includes(e.name));
+      const withoutEdge = deployedTo.filter(e => !e.edge).map(e => e.name);
+      if (withoutEdge.length > 0) {
+        report(at('route', 'scopes'), undefined, `make the route public, but environment(s) ${withoutEdge.join(', ')} declare no edge `
+          + '(environments[i].edge in accounts/organization.ts); allowed: scopes only where every environment the service deploys to has an edge');
       }
     }
     const timeout = fn.timeoutSeconds ?? m.timeoutSeconds;

@@ -28,12 +28,24 @@ const kebab = (what: string, max: number) => z.string().regex(new RegExp(`^[a-z]
   error: `is not a valid ${what}; allowed: 1-${max} lowercase letters, digits or hyphens, starting with a letter`,
 });
 
+/** An OAuth 2.0 scope of a service: `<service>/<name>`, e.g. `payments/read`. */
+export const SCOPE_PATTERN = /^[a-z][a-z0-9-]{0,29}\/[a-z][a-z0-9.:-]{0,49}$/;
+
 const RouteSchema = z.strictObject({
   method: z.enum(HTTP_METHODS),
   // Path parameters in braces, e.g. /payments/{paymentId}.
   path: z.string().regex(/^(\/([a-z0-9-]+|\{[a-zA-Z][a-zA-Z0-9]*\}))+$/, {
     error: 'is not a valid route path; allowed: "/" separated lowercase segments or {parameters}, e.g. /payments/{paymentId}',
   }),
+  /**
+   * Makes the route public on each environment's edge: merchants call it
+   * with an access token holding at least one of these scopes, and the
+   * function gets the verified merchant id. The contract (api.yaml) must
+   * declare the same scopes. @default - internal: only the service's IAM API
+   */
+  scopes: z.array(z.string().regex(SCOPE_PATTERN, {
+    error: 'is not a scope; allowed: <service>/<name> in lowercase, e.g. payments/read',
+  })).min(1).max(10).optional(),
 });
 
 const SmokeTestSchema = z.strictObject({
@@ -230,17 +242,33 @@ export const serviceParameters = {
 } as const;
 
 /**
+ * SSM parameters through which the edge of an environment
+ * (services/edge-stack.ts) publishes what services attach to. Under
+ * `services/_edge` (no service name has `_`): the pipelines' dependency
+ * check reads `/<org>/<env>/services/*` and finds the edge there too.
+ */
+export const edgeParameters = {
+  apiId: (org: string, env: string) => `/${org}/${env}/services/_edge/api-id`,
+  userPoolId: (org: string, env: string) => `/${org}/${env}/services/_edge/user-pool-id`,
+} as const;
+
+/** The name the pipelines' dependency check gives the edge among a service's dependencies. */
+export const EDGE_DEPENDENCY = '_edge';
+
+/**
  * The SSM parameters `manifest`'s stack resolves at deploy time from each of
  * its dependencies in environment `env`: those of the APIs and queues its
  * functions call (services/service-stack.ts reads them). A dependency it only orders itself
  * after is represented by the first parameter it publishes, so that every
  * dependency has something to prove it is live; one that publishes nothing
- * (no routes, no queues) has an empty list.
+ * (no routes, no queues) has an empty list. With `edge` (the environment has
+ * one), a service with public routes also needs the edge's API id, under
+ * {@link EDGE_DEPENDENCY}.
  */
 export function dependencyParameters(org: string, env: string, manifest: ServiceManifest,
-  dependencies: readonly ServiceManifest[]): Record<string, string[]> {
+  dependencies: readonly ServiceManifest[], edge = false): Record<string, string[]> {
   const called = new Set(Object.values(manifest.functions).flatMap(fn => fn.calls));
-  return Object.fromEntries(dependencies.map(dep => {
+  const parameters: Record<string, string[]> = Object.fromEntries(dependencies.map(dep => {
     const hasApi = Object.values(dep.functions).some(fn => fn.route);
     const queues = Object.keys(dep.queues);
     const published = [
@@ -250,4 +278,7 @@ export function dependencyParameters(org: string, env: string, manifest: Service
     ];
     return [dep.name, called.has(dep.name) ? published : published.slice(0, 1)];
   }));
+  // Public routes attach to the environment's edge: it must be live first.
+  if (edge && Object.values(manifest.functions).some(fn => fn.route?.scopes)) parameters[EDGE_DEPENDENCY] = [edgeParameters.apiId(org, env)];
+  return parameters;
 }

@@ -21,7 +21,7 @@ export default defineService({
     getBalances: {
       handler: 'src/get-balances.ts',
       description: 'GET /accounts/{accountId}/balances',
-      route: { method: 'GET', path: '/accounts/{accountId}/balances' },
+      route: { method: 'GET', path: '/accounts/{accountId}/balances', scopes: ['ledger/read'] },
       tables: { balances: 'read' },
       smokeTest: { pathParameters: { accountId: 'smoke-test' }, expectStatus: [200] },
     },

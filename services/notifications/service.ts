@@ -18,7 +18,7 @@ export default defineService({
     listNotifications: {
       handler: 'src/list-notifications.ts',
       description: 'GET /merchants/{merchantId}/notifications',
-      route: { method: 'GET', path: '/merchants/{merchantId}/notifications' },
+      route: { method: 'GET', path: '/merchants/{merchantId}/notifications', scopes: ['notifications/read'] },
       tables: { notifications: 'read' },
       smokeTest: { pathParameters: { merchantId: 'smoke-test' }, expectStatus: [200] },
     },
@@ -33,6 +33,11 @@ export default defineService({
     },
   },
   tables: {
-    notifications: { partitionKey: 'merchantId', sortKey: 'notificationId' },
+    // DynamoDB deletes a notification some time after its expiresAt (epoch seconds).
+    notifications: { partitionKey: 'merchantId', sortKey: 'notificationId', timeToLiveAttribute: 'expiresAt' },
+  },
+  environment: {
+    // Days a notification is kept (1-3650); recordPaymentEvent sets expiresAt from it.
+    NOTIFICATION_RETENTION_DAYS: '90',
   },
 });

@@ -13,7 +13,7 @@ export default defineService({
     createPayment: {
       handler: 'src/create-payment.ts',
       description: 'POST /payments: validate, book in the ledger, store, announce',
-      route: { method: 'POST', path: '/payments' },
+      route: { method: 'POST', path: '/payments', scopes: ['payments/write'] },
       tables: { payments: 'readwrite', idempotency: 'readwrite' },
       secrets: ['receipt-signing-key'],
       calls: ['ledger', 'notifications'],
@@ -24,7 +24,7 @@ export default defineService({
     getPayment: {
       handler: 'src/get-payment.ts',
       description: 'GET /payments/{paymentId}',
-      route: { method: 'GET', path: '/payments/{paymentId}' },
+      route: { method: 'GET', path: '/payments/{paymentId}', scopes: ['payments/read'] },
       tables: { payments: 'read' },
       memoryMiB: 256,
       smokeTest: { pathParameters: { paymentId: 'pay_smoke-test' }, expectStatus: [404] },

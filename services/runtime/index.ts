@@ -4,6 +4,7 @@ export * from './dynamodb';
 export * from './env';
 export * from './http';
 export * from './ids';
+export * from './merchant';
 export * from './money';
 export * from './observability';
 export * from './signed-fetch';

@@ -33,9 +33,31 @@ export interface ApiEventOptions {
   readonly headers?: Record<string, string>;
   /** Serialized as JSON; a string is sent as is. @default - no body */
   readonly body?: unknown;
+  /**
+   * The merchant whose access token the public edge verified: sets the
+   * edge authorizer's output, as the edge passes it on.
+   * @default - no authorizer output: a service calling through its IAM API
+   */
+  readonly merchant?: TestMerchant;
 }
 
-/** An API Gateway REST proxy event (IAM-authorized), as the Lambda integration receives it. */
+/** A merchant calling through the public edge, for {@link ApiEventOptions.merchant}. */
+export interface TestMerchant {
+  readonly merchantId: string;
+  /** The access token's scopes. @default - none */
+  readonly scopes?: readonly string[];
+}
+
+/** The output of the edge's Lambda authorizer for `merchant` (the identity contract of services/runtime/merchant.ts). */
+export function edgeAuthorizer(merchant: TestMerchant): { lambda: { merchantId: string; scopes: string; clientId: string } } {
+  return { lambda: { merchantId: merchant.merchantId, scopes: (merchant.scopes ?? []).join(' '), clientId: merchant.merchantId } };
+}
+
+/**
+ * An API Gateway proxy event as the Lambda integration receives it: from the
+ * service's IAM-authorized API, or from the public edge when `merchant` is given
+ * (the IAM identity is kept then too: harmless, the authorizer output decides).
+ */
 export function apiEvent(options: ApiEventOptions = {}): APIGatewayProxyEvent {
   const resource = options.resource ?? '/';
   const path = resource.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(options.pathParameters?.[name] ?? name));
@@ -55,7 +77,7 @@ export function apiEvent(options: ApiEventOptions = {}): APIGatewayProxyEvent {
     requestContext: {
       accountId: '123456789012',
       apiId: 'abc123',
-      authorizer: null,
+      authorizer: options.merchant ? edgeAuthorizer(options.merchant) : null,
       protocol: 'HTTP/1.1',
       httpMethod: method,
       path: `/test${path}`,

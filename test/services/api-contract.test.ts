@@ -287,3 +287,60 @@ components:
     });
   });
 });
+
+describe('public routes: the manifest\'s scopes and the contract\'s OAuth 2.0 security agree', () => {
+  const FILE_ = 'services/items/api.yaml';
+  const publicItems = () => manifest({
+    createItem: { handler: 'src/create-item.ts', route: { method: 'POST', path: '/items', scopes: ['items/write'] } },
+    getItem: { handler: 'src/get-item.ts', route: { method: 'GET', path: '/items/{itemId}', scopes: ['items/read', 'items/admin'] } },
+  });
+  const secured = (security: { post?: unknown; get?: unknown }, scopes: Record<string, string> = { 'items/read': 'read', 'items/write': 'write', 'items/admin': 'admin' }) => toYaml({
+    openapi: '3.0.3',
+    info: { title: 'items', version: '1' },
+    security: [{ sigv4: [] }],
+    paths: {
+      '/items': { post: { ...(security.post ? { security: security.post } : {}), responses: { 201: { description: 'created' } } } },
+      '/items/{itemId}': { get: { ...(security.get ? { security: security.get } : {}), responses: { 200: { description: 'found' } } } },
+    },
+    components: {
+      securitySchemes: {
+        sigv4: { type: 'apiKey', name: 'Authorization', in: 'header' },
+        merchant: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://auth.example/oauth2/token', scopes } } },
+      },
+    },
+  });
+
+  test('the same scopes on both sides (as an alternative to SigV4) pass', () => {
+    const text = secured({
+      post: [{ sigv4: [] }, { merchant: ['items/write'] }],
+      get: [{ sigv4: [] }, { merchant: ['items/admin', 'items/read'] }],
+    });
+    expect(readApiContract(text, FILE_, publicItems()).problems).toEqual([]);
+  });
+
+  test('a public route whose operation declares no scopes, or other ones', () => {
+    const text = secured({ get: [{ sigv4: [] }, { merchant: ['items/read'] }] });
+    expect(readApiContract(text, FILE_, publicItems()).problems).toEqual([
+      `${FILE_}: paths["/items"].post.security declares no OAuth 2.0 scopes, but functions.createItem.route.scopes in the manifest is [items/write]; `
+      + 'the manifest and the contract must agree (a public route needs a security requirement of an oauth2 scheme with exactly its scopes)',
+      `${FILE_}: paths["/items/{itemId}"].get.security declares scopes [items/read], but functions.getItem.route.scopes in the manifest is [items/admin, items/read]; `
+      + 'the manifest and the contract must agree (a public route needs a security requirement of an oauth2 scheme with exactly its scopes)',
+    ]);
+  });
+
+  test('an internal route whose operation declares scopes', () => {
+    const text = secured({ get: [{ merchant: ['items/read'] }] });
+    expect(readApiContract(text, FILE_, manifest()).problems).toEqual([
+      `${FILE_}: paths["/items/{itemId}"].get.security declares scopes [items/read], but functions.getItem.route.scopes in the manifest is no scopes (an internal route); `
+      + 'the manifest and the contract must agree (a public route needs a security requirement of an oauth2 scheme with exactly its scopes)',
+    ]);
+  });
+
+  test('a scope the oauth2 scheme\'s client credentials flow does not define', () => {
+    const text = secured({ post: [{ merchant: ['items/write'] }], get: [{ merchant: ['items/admin', 'items/read'] }] }, { 'items/read': 'read', 'items/admin': 'admin' });
+    expect(readApiContract(text, FILE_, publicItems()).problems).toEqual([
+      `${FILE_}: components.securitySchemes.merchant.flows.clientCredentials.scopes does not define scope items/write, which POST /items requires; `
+      + 'merchants get tokens through the client credentials flow',
+    ]);
+  });
+});

@@ -507,6 +507,56 @@ describe('a manifest is refused when', () => {
   });
 });
 
+describe('public routes (route.scopes) are refused when', () => {
+  const withEdges = loadSample(d => {
+    d.pipeline.waves = ['foundation', 'core'];
+    d.environments.forEach(e => { e.edge = { identity: { provider: 'cognito', domainPrefix: `test-${e.name}` } }; });
+  });
+  // A contract with the route's scopes, so that only the manifest's problem shows.
+  const api = (scopes: readonly string[]) => toYaml({
+    openapi: '3.0.3',
+    info: { title: 'a', version: '1' },
+    paths: { '/a/status': { get: { security: [{ merchant: scopes }], responses: { 200: { description: 'ok' } } } } },
+    components: { securitySchemes: { merchant: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://t.example', scopes: Object.fromEntries(scopes.map(s => [s, s])) } } } } },
+  });
+  const publicService = (scopes: string[]) => service('a', {
+    functions: { getStatus: { handler: 'src/get-status.ts', route: { method: 'GET', path: '/a/status', scopes } } },
+  });
+
+  test('a route of a service with an edge in every environment loads', () => {
+    expect(load({ a: { manifest: publicService(['a/read']), api: api(['a/read']) } }, withEdges)).toHaveLength(1);
+  });
+
+  test('a scope is another service\'s, or not a scope', () => {
+    expect(problemsOf({ a: { manifest: publicService(['b/read']), api: api(['b/read']) } }, withEdges)).toEqual([
+      'services/a/service.ts: functions.getStatus.route.scopes[0] "b/read" is not a scope of this service; allowed: a/<name>, e.g. a/read',
+    ]);
+    expect(problemsOf({ a: { manifest: publicService(['read']), api: api(['read']) } }, withEdges)).toEqual([
+      'services/a/service.ts: functions.getStatus.route.scopes[0] "read" is not a scope; allowed: <service>/<name> in lowercase, e.g. payments/read',
+    ]);
+  });
+
+  test('an environment the service deploys to has no edge', () => {
+    expect(problemsOf({ a: { manifest: publicService(['a/read']), api: api(['a/read']) } })).toEqual([
+      'services/a/service.ts: functions.getStatus.route.scopes make the route public, but environment(s) dev, prod declare no edge '
+      + '(environments[i].edge in accounts/organization.ts); allowed: scopes only where every environment the service deploys to has an edge',
+    ]);
+  });
+
+  test('a route would move backwards in promotion (served in prod, by the monolith in dev)', () => {
+    const org = loadSample(d => {
+      d.pipeline.waves = ['foundation', 'core'];
+      d.environments.forEach(e => { e.edge = { identity: { provider: 'cognito', domainPrefix: `test-${e.name}` }, monolithUrl: 'https://m.test.example' }; });
+      d.monolith = { routes: ['GET /a/status'] };
+    });
+    const prodOnly = { ...publicService(['a/read']), environments: ['prod'] };
+    expect(problemsOf({ a: { manifest: prodOnly, api: api(['a/read']) } }, org)).toEqual([
+      'services/a/service.ts: functions.getStatus.route "GET /a/status" is served by a from prod on, but not in the earlier dev (the monolith serves it there); '
+      + 'promotion must not move a route backwards. Allowed: deploy a to dev too (environments in its manifest), or keep the route internal (no scopes) until it does',
+    ]);
+  });
+});
+
 describe('the api.yaml contract is refused when', () => {
   test('it is missing while the service has routes', () => {
     expect(problemsOf({ a: { manifest: service('a'), api: null } })).toEqual([

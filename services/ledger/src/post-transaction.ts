@@ -3,11 +3,15 @@
  * and every balance change in one DynamoDB transaction). Replaying a
  * transaction id answers the stored transaction (200) when its entries are
  * the same, and 409 when they differ.
+ *
+ * Internal: only services (IAM) book transactions. A merchant reaching it
+ * through the public edge is refused with 403 before anything is read.
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { balanceDeltas, imbalances, NewTransactionSchema, sameEntries, Transaction } from './transaction';
 import {
+  callerOf,
   cancellationReasons,
   createDocumentClient,
   HttpError,
@@ -69,6 +73,9 @@ async function write(transaction: Transaction): Promise<boolean> {
 
 /** The Lambda entry point. */
 export const handler = instrumented(httpHandler(async event => {
+  if (callerOf(event).kind === 'merchant') {
+    throw new HttpError(403, 'POST /transactions is internal: only services of the organization (IAM-signed requests) may book transactions');
+  }
   const input = parseJsonBody(event, NewTransactionSchema);
   logger.appendKeys({ transactionId: input.transactionId });
 

@@ -198,3 +198,19 @@ test('a failing write is answered with a bare 500', async () => {
   expect(response.statusCode).toBe(500);
   expect(response.body).toBe('{"message":"Internal server error"}');
 });
+
+describe('a merchant (through the public edge)', () => {
+  test('is refused with 403 (booking is internal to the organization), and nothing is read or written', async () => {
+    const response = await handler(apiEvent({
+      method: 'POST',
+      resource: '/transactions',
+      body: PAYMENT,
+      merchant: { merchantId: 'merchant-1', scopes: ['ledger/write'] },
+    }), lambdaContext());
+    expect(response.statusCode).toBe(403);
+    expect(bodyOf(response)).toEqual({
+      message: 'POST /transactions is internal: only services of the organization (IAM-signed requests) may book transactions',
+    });
+    expect(db.calls()).toHaveLength(0);
+  });
+});

@@ -1,8 +1,25 @@
-/** GET /merchants/{merchantId}/notifications?limit=n: the merchant's newest notifications first. */
+/**
+ * GET /merchants/{merchantId}/notifications?limit=n: the merchant's newest notifications first.
+ *
+ * A merchant (through the public edge) lists only its own: another merchant's
+ * id answers 404, whether that merchant exists or not. A service (IAM) lists any.
+ */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import type { Notification } from './notification';
-import { createDocumentClient, httpHandler, idSchema, instrumented, json, parsePathParameters, parseQueryParameters, requireEnv } from '../../runtime';
+import { listed, StoredNotification } from './notification';
+import {
+  assertOwnedByCaller,
+  callerOf,
+  createDocumentClient,
+  HttpError,
+  httpHandler,
+  idSchema,
+  instrumented,
+  json,
+  parsePathParameters,
+  parseQueryParameters,
+  requireEnv,
+} from '../../runtime';
 
 const notificationsTable = requireEnv('TABLE_NOTIFICATIONS_NAME');
 const db = createDocumentClient();
@@ -23,8 +40,12 @@ const QuerySchema = z.object({
 
 /** The Lambda entry point. */
 export const handler = instrumented(httpHandler(async event => {
+  const caller = callerOf(event);
   const { merchantId } = parsePathParameters(event, ParametersSchema);
   const { limit } = parseQueryParameters(event, QuerySchema);
+  // Refused before reading: a merchant without notifications answers 200
+  // (empty), so reading first would tell a merchant which merchants exist.
+  assertOwnedByCaller(caller, merchantId, () => new HttpError(404, `Merchant ${merchantId} not found`));
   const page = await db.send(new QueryCommand({
     TableName: notificationsTable,
     KeyConditionExpression: 'merchantId = :merchantId',
@@ -33,5 +54,5 @@ export const handler = instrumented(httpHandler(async event => {
     ScanIndexForward: false,
     Limit: limit,
   }));
-  return json(200, { merchantId, notifications: (page.Items ?? []) as Notification[] });
+  return json(200, { merchantId, notifications: listed((page.Items ?? []) as StoredNotification[], Date.now()) });
 }));

@@ -3,12 +3,15 @@
  * are ignored (conditional put). A malformed message is reported as a batch
  * item failure, alone: SQS redelivers it until maxReceiveCount, then moves it
  * to the dead-letter queue, while the rest of the batch is done.
+ *
+ * Each notification carries `expiresAt` (the table's TTL attribute): the
+ * time it is recorded plus NOTIFICATION_RETENTION_DAYS (the manifest's).
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { notificationFor } from './notification';
+import { notificationFor, RetentionDaysSchema } from './notification';
 import { PaymentEvent, PaymentEventSchema } from './payment-event';
 import {
   createDocumentClient,
@@ -21,6 +24,9 @@ import {
 } from '../../runtime';
 
 const notificationsTable = requireEnv('TABLE_NOTIFICATIONS_NAME');
+// Read at cold start: a missing or malformed retention fails the init, so
+// the pre-traffic smoke test stops the deployment before any traffic shifts.
+const retentionDays = requireEnv('NOTIFICATION_RETENTION_DAYS', RetentionDaysSchema);
 const db = createDocumentClient();
 const processor = new BatchProcessor(EventType.SQS, { logger });
 
@@ -46,7 +52,7 @@ function parseEvent(record: SQSRecord): PaymentEvent {
 }
 
 async function recordEvent(record: SQSRecord): Promise<void> {
-  const notification = notificationFor(parseEvent(record), new Date());
+  const notification = notificationFor(parseEvent(record), new Date(), retentionDays);
   const fields = { messageId: record.messageId, eventId: notification.eventId, merchantId: notification.merchantId };
   try {
     await db.send(new PutCommand({

@@ -45,6 +45,7 @@ test('records one notification per event, written only if new, and reports no fa
       currency: 'EUR',
       message: 'Payment pay_1 of 12.34 EUR received',
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      expiresAt: expect.any(Number),
     },
     ConditionExpression: 'attribute_not_exists(notificationId)',
   });
@@ -87,4 +88,36 @@ test('a failed write fails only its message, which SQS then redelivers', async (
 test('an empty batch (the pre-traffic smoke test) succeeds', async () => {
   await expect(handler({ Records: [] }, lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
   expect(db.calls()).toHaveLength(0);
+});
+
+describe('retention', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  test('each notification expires NOTIFICATION_RETENTION_DAYS (90) after it is recorded, in epoch seconds (the table\'s TTL)', async () => {
+    jest.useFakeTimers({ now: new Date('2026-03-01T12:00:00.500Z') });
+    await handler(sqsEvent([paymentEvent(1)]), lambdaContext());
+    const [item] = putItems();
+    expect(item).toMatchObject({
+      createdAt: '2026-03-01T12:00:00.500Z',
+      expiresAt: Date.parse('2026-05-30T12:00:00.000Z') / 1000,
+    });
+  });
+
+  test.each([
+    ['0', 'environment variable NOTIFICATION_RETENTION_DAYS "0" is invalid: must be a whole number of days from 1 to 3650'],
+    ['3651', 'environment variable NOTIFICATION_RETENTION_DAYS "3651" is invalid: must be a whole number of days from 1 to 3650'],
+    ['', 'environment variable NOTIFICATION_RETENTION_DAYS is not set; the framework sets it from the service manifest (see runtimeVariables in services/service-model.ts)'],
+  ])('a NOTIFICATION_RETENTION_DAYS of %p fails the cold start with a clear message', (value, message) => {
+    process.env.NOTIFICATION_RETENTION_DAYS = value;
+    try {
+      // A fresh copy of the handler module: loading it is the cold start.
+      jest.isolateModules(() => {
+        expect(() => jest.requireActual('../src/record-payment-event')).toThrow(message);
+      });
+    } finally {
+      process.env.NOTIFICATION_RETENTION_DAYS = ENV.NOTIFICATION_RETENTION_DAYS;
+    }
+  });
 });

@@ -6,6 +6,10 @@
  * payment id is derived from the merchant and the key, so even a retry after
  * a partial failure (or after the record expired) reuses the ledger
  * transaction, the stored payment and the event id instead of booking twice.
+ *
+ * A merchant (through the public edge) creates payments only to itself: the
+ * body's merchantId must be its access token's (403 otherwise). A service
+ * (IAM) may create them for any merchant.
  */
 import {
   IdempotencyAlreadyInProgressError,
@@ -23,6 +27,7 @@ import { bookInLedger } from './ledger-client';
 import { insertPayment, NewPayment, newPaymentSchema, Payment, signReceipt } from './payment';
 import { paymentCreatedEvent } from './payment-event';
 import {
+  callerOf,
   createDocumentClient,
   createDynamoDBClient,
   currencySchema,
@@ -34,6 +39,7 @@ import {
   json,
   logger,
   metrics,
+  ownedByCaller,
   parseJsonBody,
   requireEnv,
   tracer,
@@ -135,6 +141,7 @@ function idempotencyRefusal(error: unknown): HttpError | undefined {
 
 /** The Lambda entry point. */
 export const handler = instrumented(httpHandler(async (event, context) => {
+  const caller = callerOf(event);
   const idempotencyKey = header(event, 'Idempotency-Key');
   if (idempotencyKey === undefined) {
     throw new HttpError(400, 'Missing Idempotency-Key header', {
@@ -147,12 +154,20 @@ export const handler = instrumented(httpHandler(async (event, context) => {
       errors: keyCheck.error.issues.map(i => ({ path: 'headers.Idempotency-Key', message: i.message })),
     });
   }
+  // Validation first: the smoke request (an empty body, as merchant
+  // smoke-test on the edge) must be answered 400.
   const payment = parseJsonBody(event, bodySchema);
-  logger.appendKeys({ merchantId: payment.merchantId });
+  // The token wins: a merchant never books a payment to another merchant.
+  if (!ownedByCaller(caller, payment.merchantId)) {
+    throw new HttpError(403, `merchantId "${payment.merchantId}" is not the merchant of the access token; a merchant may create payments only to itself`);
+  }
+  // Verified: the token's merchant for a merchant, the body's for a service.
+  const merchantId = caller.kind === 'merchant' ? caller.merchantId : payment.merchantId;
+  logger.appendKeys({ merchantId });
 
   idempotencyConfig.registerLambdaContext(context);
   try {
-    return json(201, await createPaymentOnce({ merchantId: payment.merchantId, idempotencyKey, payment }));
+    return json(201, await createPaymentOnce({ merchantId, idempotencyKey, payment }));
   } catch (error) {
     throw idempotencyRefusal(error) ?? error;
   }

@@ -14,12 +14,16 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 // First of our modules: sets the environment the handler reads when it loads.
 import { ENV } from './environment';
 import { metrics } from '../../runtime';
-import { apiEvent, lambdaContext } from '../../runtime/testing';
+import { apiEvent, lambdaContext, TestMerchant } from '../../runtime/testing';
+import { ServiceManifestSchema } from '../../service-model';
+import { smokeTestFor } from '../../smoke-test';
+import manifest from '../service';
 import { handler } from '../src/create-payment';
 
 const SIGNING_KEY = 'receipt-signing-key-for-tests';
@@ -62,15 +66,20 @@ function updateIdempotencyRecord(input: UpdateItemCommandInput) {
   return {};
 }
 
-/** POSTs `body` with the Idempotency-Key `key` (none when null). */
-function request(body: unknown, key: string | null = 'key-1', headerName = 'Idempotency-Key') {
+/** POSTs `body` with the Idempotency-Key `key` (none when null), through the IAM API unless `merchant` is given. */
+function request(body: unknown, key: string | null = 'key-1', headerName = 'Idempotency-Key', merchant?: TestMerchant) {
   return handler(apiEvent({
     method: 'POST',
     resource: '/payments',
     headers: { 'content-type': 'application/json', ...(key === null ? {} : { [headerName]: key }) },
     body,
+    merchant,
   }), lambdaContext());
 }
+
+/** POSTs `body` as `merchantId` through the public edge. */
+const requestAs = (merchantId: string, body: unknown, key: string | null = 'key-1') =>
+  request(body, key, 'Idempotency-Key', { merchantId, scopes: ['payments/write'] });
 
 const ledgerAnswer = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const bodyOf = (response: { body: string }) => JSON.parse(response.body);
@@ -109,7 +118,7 @@ afterEach(() => {
 });
 
 describe('a new payment', () => {
-  test('is booked in the ledger, stored, announced and answered 201 with a verifiable receipt', async () => {
+  test('is booked in the ledger, stored, announced and answered 201 with a verifiable receipt (a service, IAM)', async () => {
     const addMetric = jest.spyOn(metrics, 'addMetric');
     const response = await request(VALID);
 
@@ -328,4 +337,66 @@ test('a signing key that cannot be read fails the request with a bare 500 before
   expect(response.body).toBe('{"message":"Internal server error"}');
   expect(fetchMock).not.toHaveBeenCalled();
   expect(db.calls()).toHaveLength(0);
+});
+
+describe('a merchant (through the public edge)', () => {
+  test('creates a payment to itself: booked, stored and announced for the token\'s merchant, answered 201', async () => {
+    const response = await requestAs('merchant-1', VALID);
+    expect(response.statusCode).toBe(201);
+    const payment = bodyOf(response);
+    expect(payment).toMatchObject({ ...VALID, status: 'booked' });
+    expect(ledgerRequests()[0].body.entries).toContainEqual({ accountId: 'merchant-1', direction: 'credit', amountMinor: 1234, currency: 'EUR' });
+    expect(db).toHaveReceivedCommandWith(PutCommand, { TableName: ENV.TABLE_PAYMENTS_NAME, Item: payment });
+    expect(sentEvents()[0].payment.merchantId).toBe('merchant-1');
+  });
+
+  test('gets the same payment id as a service booking for it with the same key: the idempotency key is scoped to the verified merchant', async () => {
+    const asMerchant = bodyOf(await requestAs('merchant-1', VALID));
+    const asService = await request(VALID);
+    expect(asService.statusCode).toBe(201);
+    expect(bodyOf(asService)).toEqual(asMerchant);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
+  describe('is refused with 403 before anything happens', () => {
+    afterEach(() => {
+      expect(secrets.calls()).toHaveLength(0);
+      expect(fetchMock).not.toHaveBeenCalled();
+      expect(db.calls()).toHaveLength(0);
+      expect(idempotencyDb.calls()).toHaveLength(0);
+      expect(sqs.calls()).toHaveLength(0);
+    });
+
+    test('when the body\'s merchantId is another merchant\'s: the token wins', async () => {
+      const response = await requestAs('merchant-2', VALID);
+      expect(response.statusCode).toBe(403);
+      expect(bodyOf(response)).toEqual({
+        message: 'merchantId "merchant-1" is not the merchant of the access token; a merchant may create payments only to itself',
+      });
+    });
+
+    test('when the edge passes no valid merchant id', async () => {
+      const response = await requestAs('not a merchant', VALID);
+      expect(response.statusCode).toBe(403);
+      expect(bodyOf(response)).toEqual({ message: 'Forbidden' });
+    });
+  });
+
+  test('with an empty body is refused with 400, naming the missing fields: validation comes before the merchant check', async () => {
+    const response = await requestAs('merchant-2', {});
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response).errors.map((e: { path: string }) => e.path)).toEqual(['merchantId', 'amountMinor', 'currency', 'payerAccountId']);
+    expect(fetchMock).not.toHaveBeenCalled();
+    expect(db.calls()).toHaveLength(0);
+  });
+
+  test('the pre-traffic smoke request (merchant smoke-test, an empty body) gets the status the manifest expects, 400', async () => {
+    const smoke = smokeTestFor(ServiceManifestSchema.parse(manifest).functions.createPayment, 'dev');
+    const response = await handler(smoke.event as APIGatewayProxyEvent, lambdaContext());
+    expect(smoke.expectStatus).toEqual([400]);
+    expect(response.statusCode).toBe(400);
+    expect(fetchMock).not.toHaveBeenCalled();
+    expect(db.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
+  });
 });
