@@ -37,8 +37,12 @@ import {
 import {
   bundleServices,
   dependencyParameters,
+  describeMigration,
+  EdgeStack,
+  edgeStackName,
   loadServices,
   MANIFEST_FILE,
+  planEdges,
   Service,
   ServiceBundles,
   ServiceManifestSchema,
@@ -56,6 +60,8 @@ export interface PlatformInputs {
   readonly bundles?: ServiceBundles;
   /** The pre-traffic hook's bundle; required when there are services. */
   readonly hookBundle?: FunctionBundle;
+  /** The edge authorizer's bundle; required when a service has public routes. */
+  readonly authorizerBundle?: FunctionBundle;
   /** Bundles of the governance stacks' handlers. @default - built once per process into a temporary folder */
   readonly governanceBundles?: GovernanceBundles;
   /** Where the github engine writes its workflows. @default '.github/workflows' */
@@ -84,6 +90,7 @@ function serviceStackInputs(inputs: PlatformInputs, serviceName: string, envName
     environment: organization.environments.find(e => e.name === envName)!,
     bundles: inputs.bundles![serviceName],
     hookBundle: inputs.hookBundle!,
+    authorizerBundle: inputs.authorizerBundle,
     dependencies: service.manifest.dependsOn.map(d => services.get(d)!.manifest),
   };
 }
@@ -119,12 +126,18 @@ function buildPlatformStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] 
   const stacks: cdk.Stack[] = [...governanceStageOf(organization, inputs.governanceBundles, inputs.policyValidation)(app).stacks];
   const plan = planFromModels(organization, inputs.services ?? []);
   for (const env of plan.environments) {
+    const environment = organization.environments.find(e => e.name === env.name)!;
     for (const region of env.regions) {
+      // The edge first: services attach their public routes to it.
+      const edge = environment.edge ? new EdgeStack(app, edgeStackName(env.name, region), { organization, environment, region }) : undefined;
+      if (edge) stacks.push(edge);
       for (const service of env.waves.flatMap(w => w.services)) {
-        stacks.push(new ServiceStack(app, `${service.name}-${env.name}-${region}`, {
+        const stack = new ServiceStack(app, `${service.name}-${env.name}-${region}`, {
           ...serviceStackInputs(inputs, service.name, env.name),
           region,
-        }));
+        });
+        if (edge && stack.edgeRoutes) stack.addDependency(edge, 'its public routes attach to the edge');
+        stacks.push(stack);
       }
     }
   }
@@ -283,10 +296,14 @@ function tagged(organization: Organization, stacks: cdk.Stack[]): cdk.Stack[] {
 export const BUNDLE_DIR = path.join(__dirname, '.build', 'bundles');
 
 /** Bundles every service and the framework's hook once, into `outdir`. */
-export function buildBundles(services: readonly Service[], outdir: string = BUNDLE_DIR): { bundles: ServiceBundles; hookBundle: FunctionBundle } {
-  const hook = bundleEntries({ 'pre-traffic-hook': path.join(__dirname, 'services', 'hooks', 'pre-traffic-hook.ts') },
-    path.join(outdir, '_framework'));
-  return { bundles: bundleServices(services, outdir), hookBundle: hook['pre-traffic-hook'] };
+export function buildBundles(services: readonly Service[], outdir: string = BUNDLE_DIR): {
+  bundles: ServiceBundles; hookBundle: FunctionBundle; authorizerBundle: FunctionBundle;
+} {
+  const framework = bundleEntries({
+    'pre-traffic-hook': path.join(__dirname, 'services', 'hooks', 'pre-traffic-hook.ts'),
+    'edge-authorizer': path.join(__dirname, 'services', 'edge', 'authorizer.ts'),
+  }, path.join(outdir, '_framework'));
+  return { bundles: bundleServices(services, outdir), hookBundle: framework['pre-traffic-hook'], authorizerBundle: framework['edge-authorizer'] };
 }
 
 /** Bundles the governance stacks' handlers once, into `outdir/_governance`. */
@@ -306,7 +323,7 @@ function defaultGovernanceBundles(): GovernanceBundles {
 }
 
 /** A short, human summary of what a synth produced. */
-export function summarize(organization: Organization, assembly: CloudAssembly, services: readonly Service[] = []): string {
+export function summarize(organization: Organization, assembly: CloudAssembly, services: readonly Service[] = [], migration = true): string {
   const org = organization;
   const envs = org.environments
     .map(e => `${e.name} (${e.account.name} ${e.account.id}; ${e.regions.join(', ')}${e.manualApproval ? '; manual approval' : ''})`);
@@ -321,6 +338,8 @@ export function summarize(organization: Organization, assembly: CloudAssembly, s
     `  Pipeline: ${org.pipeline.engine} in ${org.pipeline.toolingAccount.name} (${org.pipeline.toolingAccount.id})`,
     `  Services (${services.length}): ${services.map(s => `${s.manifest.name} (wave ${s.manifest.wave})`).join(', ') || '(none)'}`,
     `  Stacks (${stacks.length}): ${stacks.join(', ')}`,
+    // The migration off the monolith, per environment: only a full synth sees every service's routes.
+    ...(migration ? describeMigration(planEdges(org, services)) : []),
   ].join('\n');
 }
 
@@ -406,7 +425,7 @@ function main(): void {
   const services = buildScope(app, organization, { policyValidation: { cacheDir: VALIDATION_CACHE_DIR } });
   const assembly = synthTimings.time(SYNTH_PHASES.synthesis, () => app.synth());
   // stderr: the CDK CLI shows it, and stdout stays free for templates.
-  console.error(summarize(organization, assembly, services));
+  console.error(summarize(organization, assembly, services, (app.node.tryGetContext(SCOPE_CONTEXT_KEY) ?? 'all') === 'all'));
   const timings = process.env[SYNTH_TIMINGS_ENV];
   if (timings) synthTimings.write(timings);
 }

@@ -97,3 +97,19 @@ export function acknowledgeGeneratedWildcards(scope: IConstruct, reason: string)
 export function acknowledgeAwsManagedPolicy(scope: IConstruct, policy: { readonly managedPolicyArn: string }, reason: string): void {
   cdk.Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM4[Policy::${nagResourceName(scope, policy.managedPolicyArn)}]`, reason });
 }
+
+/**
+ * Control Tower CT.LAMBDA.PR.2 on an invoke permission of API Gateway: the
+ * permission names apigateway.amazonaws.com and a SourceArn of one API's
+ * stage, method and path, but the rule only recognises a literal or
+ * Ref/GetAtt SourceArn, not the Fn::Join an API id needs.
+ */
+export function acknowledgeApiGatewayInvoke(permission: IConstruct): void {
+  cdk.Validations.of(permission).acknowledge({
+    id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
+    reason: 'Only apigateway.amazonaws.com may invoke, and SourceArn limits it to one API\'s own stage, method and path (or its authorizer) '
+      + '(arn:<partition>:execute-api:<region>:<account>:<api id>/...); the rule accepts SourceArn only as a literal '
+      + 'or a Ref/GetAtt, not the Fn::Join the API id needs. No SourceAccount: Lambda documents it for sources such as S3, not API Gateway, '
+      + 'and a condition API Gateway does not meet would refuse every call',
+  });
+}

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { acknowledgeApiGatewayInvoke } from '../kit';
 
 /** One route of a {@link ServiceApi}. */
 export interface ServiceApiRoute {
@@ -155,13 +156,7 @@ export class ServiceApi extends Construct {
       for (const permission of method.node.children.filter((c): c is lambda.CfnPermission => c instanceof lambda.CfnPermission)) {
         permission.overrideLogicalId(`${cdk.Stack.of(this).resolve((method.node.defaultChild as cdk.CfnElement).logicalId)}Permission`);
       }
-      cdk.Validations.of(method).acknowledge({
-        id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
-        reason: 'Only apigateway.amazonaws.com may invoke, and SourceArn limits it to this API\'s own stage, method and path '
-          + '(arn:<partition>:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>); the rule accepts SourceArn only as a literal '
-          + 'or a Ref/GetAtt, not the Fn::Join the API id needs. No SourceAccount: Lambda documents it for sources such as S3, not API Gateway, '
-          + 'and a condition API Gateway does not meet would refuse every call',
-      });
+      acknowledgeApiGatewayInvoke(method);
     }
     this.url = this.api.url;
     // The stack publishes the URL as its ApiUrl output: drop RestApi's generated duplicate.

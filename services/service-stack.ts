@@ -23,18 +23,21 @@ import {
   denyGrantsNotForAwsResources,
   FunctionBundle,
 } from '../kit';
+import { EdgeRoutes } from './edge-routes';
 import { SmokeTest } from './hooks/pre-traffic-hook';
 import { ServiceApi } from './service-api';
 import { SERVICE_RUNTIME, ServiceFunction } from './service-function';
 import {
   defaultDeploymentStrategy,
   DeploymentStrategy,
+  edgeParameters,
   runtimeVariables,
   Service,
   ServiceFunctionManifest,
   ServiceManifest,
   serviceParameters,
 } from './service-model';
+import { smokeTestFor } from './smoke-test';
 
 /** Properties of a {@link ServiceStack}. */
 export interface ServiceStackProps extends cdk.StackProps {
@@ -49,6 +52,11 @@ export interface ServiceStackProps extends cdk.StackProps {
   readonly bundles: Readonly<Record<string, FunctionBundle>>;
   /** The framework's pre-traffic hook bundle. */
   readonly hookBundle: FunctionBundle;
+  /**
+   * The edge authorizer's bundle (services/edge/authorizer.ts).
+   * @default - none; required when the service has public routes and the environment an edge
+   */
+  readonly authorizerBundle?: FunctionBundle;
   /** Manifests of the services in `dependsOn` (their routes and queues). */
   readonly dependencies: readonly ServiceManifest[];
   /**
@@ -83,6 +91,8 @@ export class ServiceStack extends cdk.Stack {
   public readonly deploymentStrategy: DeploymentStrategy;
   /** The `ApiUrl` output (for post-deploy tests), when the service has routes. */
   public readonly apiUrlOutput?: cdk.CfnOutput;
+  /** Its public routes on the environment's edge, when it has some and the environment an edge. */
+  public readonly edgeRoutes?: EdgeRoutes;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, organization: org, environment: env } = props;
@@ -295,6 +305,31 @@ export class ServiceStack extends cdk.Stack {
       this.apiUrlOutput = new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.url, description: `Base URL of the ${m.name} API (${env.name} stage)` });
     }
 
+    const publicRoutes = routes.filter(([, fn]) => fn.route!.scopes);
+    if (env.edge && publicRoutes.length > 0) {
+      if (!props.authorizerBundle) throw new Error(`${m.name} has public routes: ServiceStack needs the edge authorizer's bundle`);
+      this.edgeRoutes = new EdgeRoutes(this, 'EdgeRoutes', {
+        serviceName: m.name,
+        edge: env.edge,
+        apiId: parameter(edgeParameters.apiId(org.name, env.name)),
+        userPoolId: env.edge.identity.provider === 'cognito' ? parameter(edgeParameters.userPoolId(org.name, env.name)) : undefined,
+        stageName: env.name,
+        routes: publicRoutes.map(([fnId, fn]) => ({
+          functionId: fnId,
+          method: fn.route!.method,
+          path: fn.route!.path,
+          scopes: fn.route!.scopes!,
+          target: functions[fnId].alias,
+          timeoutSeconds: fn.timeoutSeconds ?? m.timeoutSeconds,
+        })),
+        authorizerBundle: props.authorizerBundle,
+        encryptionKey: this.key,
+        logRetentionDays: m.logRetentionDays,
+        deadLetterQueue: asyncFailures,
+        removalPolicy,
+      });
+    }
+
     this.addPreTrafficHook(props.hookBundle, m, env, application, asyncFailures, removalPolicy);
     this.publishForDependents(org, env, m, queues);
     this.addDashboard(m, env, queues);
@@ -437,38 +472,4 @@ export class ServiceStack extends cdk.Stack {
       }));
     }
   }
-}
-
-/** The smoke request for a function: an API Gateway proxy event for a route, an empty SQS batch for a queue. */
-export function smokeTestFor(fn: ServiceFunctionManifest, stage: string): SmokeTest {
-  if (!fn.route) return { kind: 'queue', event: { Records: [] } };
-  const smoke = fn.smokeTest ?? {};
-  const parameterNames = [...fn.route.path.matchAll(/\{([^}]+)\}/g)].map(x => x[1]);
-  const pathParameters = Object.fromEntries(parameterNames.map(p => [p, smoke.pathParameters?.[p] ?? 'smoke-test']));
-  const path = fn.route.path.replace(/\{([^}]+)\}/g, (_, p: string) => encodeURIComponent(pathParameters[p]));
-  return {
-    kind: 'http',
-    expectStatus: smoke.expectStatus,
-    event: {
-      resource: fn.route.path,
-      path,
-      httpMethod: fn.route.method,
-      headers: { 'content-type': 'application/json', 'x-smoke-test': 'true' },
-      multiValueHeaders: {},
-      queryStringParameters: null,
-      multiValueQueryStringParameters: null,
-      pathParameters: parameterNames.length > 0 ? pathParameters : null,
-      stageVariables: null,
-      body: smoke.body === undefined ? null : JSON.stringify(smoke.body),
-      isBase64Encoded: false,
-      requestContext: {
-        stage,
-        httpMethod: fn.route.method,
-        path: `/${stage}${path}`,
-        resourcePath: fn.route.path,
-        requestId: 'pre-traffic-smoke-test',
-        identity: { caller: 'pre-traffic-hook' },
-      },
-    },
-  };
 }

@@ -36,10 +36,11 @@ export function accountKindOf(role: AccountRole): AccountKind {
  * fails when a stack uses a service missing here, so the list cannot fall behind.
  */
 export const SERVICES_BY_KIND: Readonly<Record<AccountKind, readonly string[]>> = {
-  // Service stacks (services/service-stack.ts): functions, API, data, deployment, flags, WAF.
+  // Service stacks (services/service-stack.ts): functions, API, data, deployment, flags, WAF; and the public edge
+  // (services/edge-stack.ts): its HTTP API (apigateway, also for API Gateway v2), merchants' user pool, its domain's certificate.
   workload: [
     'lambda', 'apigateway', 'dynamodb', 'sqs', 'sns', 'kms', 'secretsmanager', 'ssm', 'logs',
-    'cloudwatch', 'codedeploy', 'appconfig', 'wafv2', 'xray', 'events',
+    'cloudwatch', 'codedeploy', 'appconfig', 'wafv2', 'xray', 'events', 'cognito-idp', 'acm',
   ],
   // Governance (guardrails, Control Tower, StackSets, budgets, security services, trail alarms) and its pipeline.
   management: [
@@ -192,6 +193,8 @@ const PREFIX_EXCEPTIONS: Readonly<Record<string, string>> = {
   ApplicationAutoScaling: 'application-autoscaling',
   StepFunctions: 'states',
   Cognito: 'cognito-idp',
+  // API Gateway v2 (HTTP APIs) is managed with the apigateway actions.
+  ApiGatewayV2: 'apigateway',
   CertificateManager: 'acm',
   CodeStarNotifications: 'codestar-notifications',
 };

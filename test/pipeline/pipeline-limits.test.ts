@@ -120,7 +120,7 @@ describe('limits are checked from the plan, before anything is built', () => {
     expect(found).toEqual([expect.objectContaining({
       pipeline: 'ServicePipeline-one-big-team',
       what: 'trigger path globs (3 push filters of 8)',
-      count: 40 + 13,
+      count: 40 + 14,
       limit: 24,
     })]);
     expect(found[0].fix).toContain('per-service');

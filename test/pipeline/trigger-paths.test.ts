@@ -16,11 +16,11 @@ describe('trigger paths', () => {
     expect(layout).toEqual({
       codeFolders: ['accounts', 'governance', 'kit', 'pipeline', 'services'],
       servicesFolder: 'services',
-      frameworkServiceFolders: ['hooks', 'local', 'runtime', 'scaffold'],
+      frameworkServiceFolders: ['edge', 'hooks', 'local', 'runtime', 'scaffold'],
       governanceFolder: 'governance',
     });
     expect(frameworkPaths(layout)).toEqual([
-      'accounts/**', 'kit/**', 'pipeline/**', 'services/*.ts', 'services/hooks/**', 'services/runtime/**',
+      'accounts/**', 'kit/**', 'pipeline/**', 'services/*.ts', 'services/edge/**', 'services/hooks/**', 'services/runtime/**',
       'main.ts', 'package.json', 'package-lock.json', '.projenrc.ts', 'cdk.json', 'test/integration/**', 'test/e2e/**',
     ]);
   });
