@@ -39,6 +39,7 @@ import {
   dependencyParameters,
   describeMigration,
   EdgeStack,
+  EdgeStage,
   edgeStackName,
   loadServices,
   MANIFEST_FILE,
@@ -136,7 +137,7 @@ function buildPlatformStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] 
           ...serviceStackInputs(inputs, service.name, env.name),
           region,
         });
-        if (edge && stack.edgeRoutes) stack.addDependency(edge, 'its public routes attach to the edge');
+        if (edge && stack.edgeRoutes) stack.addStackDependency(edge, 'its public routes attach to the edge');
         stacks.push(stack);
       }
     }
@@ -175,8 +176,14 @@ function buildPipelineStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] 
       new ServiceStage(scope, `${serviceName}-${envName}`, serviceStackInputs(inputs, serviceName, envName)),
     dependencyParameters: (serviceName, envName) => {
       const manifest = manifests.get(serviceName)!;
-      return dependencyParameters(organization.name, envName, manifest, manifest.dependsOn.map(d => manifests.get(d)!));
+      // Sharded: the platform pipeline deploys the edge, so a service pipeline checks that it is live.
+      const edgeElsewhere = topology.platformPipeline && organization.environments.some(e => e.name === envName && e.edge);
+      return dependencyParameters(organization.name, envName, manifest, manifest.dependsOn.map(d => manifests.get(d)!), edgeElsewhere);
     },
+    edgeStage: (scope, envName) => new EdgeStage(scope, `edge-${envName}`, {
+      organization,
+      environment: organization.environments.find(e => e.name === envName)!,
+    }),
     shardOf: name => shardIdOf(kind, { name, owner: manifests.get(name)!.owner }),
     governanceStage: governanceStageOf(organization, inputs.governanceBundles, inputs.policyValidation),
   };
@@ -191,7 +198,7 @@ function buildPipelineStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] 
   // CodePipeline: nothing is written outside cdk.out (no deploy workflow).
   const stacks: cdk.Stack[] = shards.map(shard => new ServicePipelineStack(app, shard.stackName, { ...props, shard }));
   if (full && topology.platformPipeline) {
-    stacks.push(new PlatformPipelineStack(app, PLATFORM_PIPELINE_STACK_NAME, { organization, topology, layout }));
+    stacks.push(new PlatformPipelineStack(app, PLATFORM_PIPELINE_STACK_NAME, { organization, topology, layout, edgeStage: props.edgeStage }));
   }
   throwOnViolations(stacks.flatMap(stack =>
     builtPipelineViolations(stack, (stack as ServicePipelineStack | PlatformPipelineStack).pipeline.pipeline, kind)));

@@ -16,6 +16,7 @@ import { END_TO_END_SUITE, findApisScript } from './post-deploy';
 import { DeliveryTopology, PipelineShard, shardStackName, TOPOLOGY_CONTEXT_KEY } from './topology';
 import { platformTriggerPaths, RepositoryLayout, serviceTriggerPaths } from './trigger-paths';
 import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies, acknowledgeWildcardResource, denyGrantsNotForAwsResources } from '../kit';
+import { EDGE_DEPENDENCY, EDGE_SERVICE_NAME } from '../services';
 
 /**
  * CDK context key that narrows a synth: `governance` (the governance
@@ -259,12 +260,13 @@ export class ServicePipelineStack extends cdk.Stack {
     const suiteServices: readonly string[] = END_TO_END_SUITE.services;
     shard.plan.environments.forEach((env, envIndex) => {
       const stagesOfEnv: Array<{ service: string; apiUrl?: cdk.CfnOutput }> = [];
+      const approval = () => [new pipelines.ManualApprovalStep(`Approve-${env.name}`, {
+        comment: `Promote to ${env.name}? Review the change sets of the previous environment and its test results.`,
+      })];
+      // The edge first (after the approval): the services' public routes attach to it.
+      if (env.edge) this.pipeline.addWave(`${env.name}-edge`, { pre: env.approvalBefore ? approval() : [] }).addStage(props.edgeStage(this, env.name));
       env.waves.forEach((wave, waveIndex) => {
-        const pre: pipelines.Step[] = waveIndex === 0 && env.approvalBefore
-          ? [new pipelines.ManualApprovalStep(`Approve-${env.name}`, {
-            comment: `Promote to ${env.name}? Review the change sets of the previous environment and its test results.`,
-          })]
-          : [];
+        const pre: pipelines.Step[] = waveIndex === 0 && env.approvalBefore && !env.edge ? approval() : [];
         const stageWave = this.pipeline.addWave(`${env.name}-${wave.name}`, { pre });
         const stagesOfWave: string[] = [];
         for (const service of wave.services) {
@@ -275,7 +277,7 @@ export class ServicePipelineStack extends cdk.Stack {
           const external = shard.externalDependencies[service.name];
           const check = external
             ? [this.dependencyCheck(service.name, env.name, env.accountId, env.regions, props.dependencyParameters(service.name, env.name),
-              external.map(dep => `${dep}=${shardStackName(topology.kind, props.shardOf(dep))}`))]
+              external.map(dep => `${dep}=${dep === EDGE_DEPENDENCY ? PLATFORM_PIPELINE_STACK_NAME : shardStackName(topology.kind, props.shardOf(dep))}`))]
             : [];
           const post = envIndex === 0 && apiUrl ? [this.integrationTests(service.name, env.name, env.accountId, env.regions[0], apiUrl)] : [];
           stageWave.addStage(stage, { pre: check, post });
@@ -461,6 +463,8 @@ export interface PlatformPipelineStackProps extends cdk.StackProps {
   readonly topology: DeliveryTopology;
   /** The repository's folders, from which its trigger paths are derived. */
   readonly layout: RepositoryLayout;
+  /** Builds the stage of an environment's public edge; the platform pipeline deploys the edges of `topology.platformEdges`. */
+  readonly edgeStage: EngineProps['edgeStage'];
 }
 
 /**
@@ -522,6 +526,14 @@ export class PlatformPipelineStack extends cdk.Stack {
       ],
     });
     this.pipeline.addWave('ServicePipelines', { post: [create] });
+    // Then each environment's public edge, in promotion order (production after its approval). The service
+    // pipelines do not wait for it: each checks, before deploying a service with public routes, that the edge is live.
+    for (const env of props.topology.platformEdges) {
+      const pre = env.approvalBefore ? [new pipelines.ManualApprovalStep(`Approve-edge-${env.name}`, {
+        comment: `Deploy the ${env.name} edge? Review the change sets of the previous environment's edge.`,
+      })] : [];
+      this.pipeline.addWave(`${env.name}-edge`, { pre }).addStage(props.edgeStage(this, env.name));
+    }
     this.pipeline.buildPipeline();
     filterTrigger(this.pipeline, org.pipeline.repository.branch, platformTriggerPaths(props.layout));
     acknowledgeWildcardResource(this.pipeline, '*', 'cloudformation:ListStacks has no resource-level permissions');
@@ -608,7 +620,12 @@ export function pipelineOrder(servicePipeline: TemplateJson, governance?: { temp
       if (action.ActionTypeId.Category !== 'Deploy' || !match) continue;
       byEnv.set(match[2], (byEnv.get(match[2]) ?? new Set()).add(match[1]));
     }
-    for (const [env, services] of byEnv) lines.push(`${env}: ${[...services].sort().join(', ')}`);
+    for (const [env, services] of byEnv) {
+      // The edge's stacks are edge-<env>-<region> (no service may be named edge).
+      if (services.has(EDGE_SERVICE_NAME)) lines.push(`edge ${env}`);
+      services.delete(EDGE_SERVICE_NAME);
+      if (services.size > 0) lines.push(`${env}: ${[...services].sort().join(', ')}`);
+    }
   }
   return lines;
 }

@@ -11,6 +11,8 @@ export interface PlanServiceInput {
   readonly environments?: readonly string[];
   /** Whether it has an API (post-deploy tests call it). */
   readonly hasApi: boolean;
+  /** Whether it has public routes (they attach to the environment's edge). @default false */
+  readonly publicRoutes?: boolean;
 }
 
 /** An environment as the plan sees it. */
@@ -20,6 +22,8 @@ export interface PlanEnvironmentInput {
   readonly regions: readonly string[];
   readonly manualApproval: boolean;
   readonly production: boolean;
+  /** Whether it has a public edge (deployed before its services). @default false */
+  readonly edge?: boolean;
 }
 
 /** What {@link planDelivery} orders. */
@@ -38,6 +42,8 @@ export interface PlannedService {
   readonly name: string;
   readonly dependsOn: readonly string[];
   readonly hasApi: boolean;
+  /** Its public routes attach to the environment's edge. */
+  readonly publicRoutes: boolean;
 }
 
 /** Services that deploy in parallel; the next wave waits for all of them. */
@@ -54,6 +60,12 @@ export interface PlannedEnvironment {
   readonly production: boolean;
   /** A human approves before anything deploys here. */
   readonly approvalBefore: boolean;
+  /**
+   * The environment's public edge deploys here, after the approval and before
+   * the first wave (its services' public routes attach to it). False in a
+   * service pipeline of a sharded topology: the platform pipeline deploys it.
+   */
+  readonly edge: boolean;
   /** Non-empty waves, in order. */
   readonly waves: readonly PlannedWave[];
 }
@@ -120,12 +132,13 @@ export function planDelivery(input: DeliveryPlanInput): DeliveryPlan {
       regions: env.regions,
       production: env.production,
       approvalBefore: env.manualApproval,
+      edge: env.edge ?? false,
       waves: input.waves
         .map(wave => ({
           name: wave,
           services: input.services
             .filter(s => s.wave === wave && deployedTo(s).includes(env.name))
-            .map(s => ({ name: s.name, dependsOn: s.dependsOn, hasApi: s.hasApi }))
+            .map(s => ({ name: s.name, dependsOn: s.dependsOn, hasApi: s.hasApi, publicRoutes: s.publicRoutes ?? false }))
             .sort((a, b) => a.name.localeCompare(b.name)),
         }))
         .filter(wave => wave.services.length > 0),
@@ -137,7 +150,12 @@ export function planDelivery(input: DeliveryPlanInput): DeliveryPlan {
 export function planFromModels(organization: Organization, services: readonly Service[]): DeliveryPlan {
   return planDelivery({
     environments: organization.environments.map(e => ({
-      name: e.name, accountId: e.account.id, regions: e.regions, manualApproval: e.manualApproval, production: e.production,
+      name: e.name,
+      accountId: e.account.id,
+      regions: e.regions,
+      manualApproval: e.manualApproval,
+      production: e.production,
+      edge: e.edge !== undefined,
     })),
     waves: organization.pipeline.waves,
     services: services.map(s => ({
@@ -146,6 +164,7 @@ export function planFromModels(organization: Organization, services: readonly Se
       dependsOn: s.manifest.dependsOn,
       environments: s.manifest.environments,
       hasApi: Object.values(s.manifest.functions).some(f => f.route),
+      publicRoutes: Object.values(s.manifest.functions).some(f => f.route?.scopes),
     })),
     governance: { accountId: organization.managementAccount.id, region: organization.homeRegion },
   });
@@ -153,7 +172,7 @@ export function planFromModels(organization: Organization, services: readonly Se
 
 /**
  * The plan as lines, in order: `governance@<account>/<region>`, `approve <env>`,
- * and one `<env>: <services>` line per wave (services sorted). Both engines'
+ * `edge <env>`, and one `<env>: <services>` line per wave (services sorted). Both engines'
  * outputs are read back into this form to prove they render the same order.
  * Wave names are left out on purpose: engines label groups their own way
  * (CDK Pipelines names a one-stage wave after its stage), the grouping and
@@ -164,6 +183,7 @@ export function describePlan(plan: DeliveryPlan): string[] {
   if (plan.governance) lines.push(`governance@${plan.governance.accountId}/${plan.governance.region}`);
   for (const env of plan.environments) {
     if (env.approvalBefore) lines.push(`approve ${env.name}`);
+    if (env.edge) lines.push(`edge ${env.name}`);
     for (const wave of env.waves) {
       lines.push(`${env.name}: ${wave.services.map(s => s.name).join(', ')}`);
     }

@@ -48,6 +48,14 @@ export interface EngineProps {
   readonly serviceStage: (scope: Construct, environment: string, service: string) => DeployableServiceStage;
   /** Builds the governance stage (management account). */
   readonly governanceStage: (scope: Construct) => GovernanceStage;
+  /** Builds the stage deploying the public edge of `environment` (services/edge-stage.ts), a stack per region. */
+  readonly edgeStage: (scope: Construct, environment: string) => DeployableEdgeStage;
+}
+
+/** The public edge of one environment, as the engines add it to a pipeline. */
+export interface DeployableEdgeStage extends cdk.Stage {
+  /** The stacks, one per region, primary region first: `edge-<env>-<region>`. */
+  readonly stacks: readonly cdk.Stack[];
 }
 
 /** The engine to render: the context override, else the declared one. */

@@ -28,6 +28,7 @@ import { prefetchPolicyValidation } from './policy-validation';
 import { END_TO_END_SUITE, findApisScript } from './post-deploy';
 import { PipelineShard, TOPOLOGY_CONTEXT_KEY } from './topology';
 import { platformTriggerPaths, serviceTriggerPaths } from './trigger-paths';
+import { EDGE_DEPENDENCY, EDGE_SERVICE_NAME } from '../services';
 
 /**
  * The first line of every workflow this engine writes: how a full synth
@@ -173,15 +174,19 @@ export class GitHubEngine extends Construct {
     const suite: readonly string[] = END_TO_END_SUITE.services;
     plan.environments.forEach((env, envIndex) => {
       const gate = env.approvalBefore ? [approvalGate(env.name)] : [];
-      if (env.waves.length === 0 && gate.length > 0 && single) this.workflow.addWave(`${env.name}-approval`, { pre: gate });
+      // The edge first (after the approval): the services' public routes attach to it.
+      if (env.edge) addEdgeWave(this.workflow, props, env.name, gate);
+      const serviceGate = env.edge ? [] : gate;
+      if (env.waves.length === 0 && serviceGate.length > 0 && single) this.workflow.addWave(`${env.name}-approval`, { pre: serviceGate });
       env.waves.forEach((wave, waveIndex) => {
-        const githubWave = this.workflow.addGitHubWave(`${env.name}-${wave.name}`, { pre: waveIndex === 0 ? gate : [] });
+        const githubWave = this.workflow.addGitHubWave(`${env.name}-${wave.name}`, { pre: waveIndex === 0 ? serviceGate : [] });
         for (const service of wave.services) {
           const stage = props.serviceStage(this, env.name, service.name);
           const external = shard.externalDependencies[service.name];
           const check = external
             ? [dependencyCheck(service.name, env.name, env.accountId, env.regions, props.dependencyParameters(service.name, env.name),
-              external.map(dep => `${dep}=${workflowFileName(topology.kind, props.shardOf(dep))}`), gitHubTestRoleArn(org), org.homeRegion)]
+              external.map(dep => `${dep}=${workflowFileName(topology.kind, dep === EDGE_DEPENDENCY ? undefined : props.shardOf(dep))}`),
+              gitHubTestRoleArn(org), org.homeRegion)]
             : [];
           const deployment = githubWave.addStageWithGitHubOptions(stage, {
             gitHubEnvironment: { name: env.name },
@@ -324,8 +329,22 @@ export class GitHubPlatformWorkflow extends Construct {
       const stage = props.governanceStage(this);
       this.workflow.addWave('Governance', { post: [governanceJob(stage, accountId, region)] });
     }
+    // Each environment's public edge, in promotion order; the service workflows check it is live before a service with public routes.
+    for (const env of props.topology.platformEdges) {
+      addEdgeWave(this.workflow, props, env.name, env.approvalBefore ? [approvalGate(env.name)] : []);
+    }
     this.workflow.buildPipeline();
   }
+}
+
+/** A wave deploying the public edge of `env` (a stack per region), in the GitHub environment of `env`, after `gate`. */
+function addEdgeWave(workflow: GitHubWorkflow, props: EngineProps, env: string, gate: GitHubActionStep[]): void {
+  const stage = props.edgeStage(workflow, env);
+  workflow.addGitHubWave(`${env}-edge`, { pre: gate }).addStageWithGitHubOptions(stage, {
+    gitHubEnvironment: { name: env },
+    stackCapabilities: [StackCapabilities.IAM],
+  });
+  prefetchPolicyValidation(stage);
 }
 
 /**
@@ -625,7 +644,9 @@ export function workflowOrder(workflowYaml: string): string[] {
       const suffix = `-${environment}-${String(credentials?.['aws-region'])}`;
       if (!stackName.endsWith(suffix)) throw new Error(`job ${id}: stack ${stackName} is not named <service>${suffix}`);
       const service = stackName.slice(0, -suffix.length);
-      events.set(id, { key: `${service}@${environment}`, env: environment, service });
+      // The edge's stacks are edge-<env>-<region> (no service may be named edge).
+      if (service === EDGE_SERVICE_NAME) events.set(id, { key: `edge ${environment}`, line: `edge ${environment}` });
+      else events.set(id, { key: `${service}@${environment}`, env: environment, service });
     }
   }
 

@@ -143,8 +143,10 @@ export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, n
   let checks = 0;
   const e2e = options.runsEndToEnd(shard.services);
   shard.plan.environments.forEach((env, envIndex) => {
+    // The edge first, after the approval: a change set to create and one to execute per region.
+    if (env.edge) stages.push({ name: `${env.name}-edge`, actions: (env.approvalBefore ? 1 : 0) + 2 * env.regions.length });
     env.waves.forEach((wave, waveIndex) => {
-      let actions = waveIndex === 0 && env.approvalBefore ? 1 : 0;
+      let actions = waveIndex === 0 && env.approvalBefore && !env.edge ? 1 : 0;
       for (const service of wave.services) {
         const dependencyChecks = shard.externalDependencies[service.name] ? 1 : 0;
         const integrationTests = envIndex === 0 && service.hasApi ? 1 : 0;

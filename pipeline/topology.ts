@@ -1,7 +1,8 @@
 import * as cdk from 'aws-cdk-lib';
 import { Organization, PIPELINE_TOPOLOGIES, PipelineTopology, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
-import { DeliveryPlan } from './delivery-plan';
+import { DeliveryPlan, PlannedEnvironment } from './delivery-plan';
 import { contextOverride } from './engine';
+import { EDGE_DEPENDENCY } from '../services';
 
 /** CDK context key that overrides the declared topology for one synth: `-c pipeline:topology=per-service`. */
 export const TOPOLOGY_CONTEXT_KEY = 'pipeline:topology';
@@ -46,6 +47,12 @@ export interface DeliveryTopology {
    * topology but `single`, whose one pipeline is created by hand once.
    */
   readonly platformPipeline: boolean;
+  /**
+   * The environments whose public edge the platform pipeline deploys, in
+   * promotion order (sharded topologies; in `single` the one pipeline
+   * deploys each edge before its environment's first wave).
+   */
+  readonly platformEdges: readonly PlannedEnvironment[];
 }
 
 /** What {@link deliveryTopology} needs to know of each service beyond the plan. */
@@ -93,6 +100,8 @@ export function deliveryTopology(plan: DeliveryPlan, kind: PipelineTopology, ser
     const externalDependencies: Record<string, string[]> = {};
     for (const name of members) {
       const outside = planned.get(name)!.dependsOn.filter(dep => !inShard(dep));
+      // Sharded: the platform pipeline deploys the edges, so public routes depend on another pipeline's work.
+      if (kind !== 'single' && planned.get(name)!.publicRoutes && plan.environments.some(e => e.edge)) outside.push(EDGE_DEPENDENCY);
       if (outside.length > 0) externalDependencies[name] = [...outside].sort();
     }
     return {
@@ -104,6 +113,7 @@ export function deliveryTopology(plan: DeliveryPlan, kind: PipelineTopology, ser
       plan: {
         environments: plan.environments.map(env => ({
           ...env,
+          edge: env.edge && kind === 'single',
           waves: env.waves
             .map(wave => ({ ...wave, services: wave.services.filter(s => inShard(s.name)) }))
             .filter(wave => wave.services.length > 0),
@@ -111,5 +121,10 @@ export function deliveryTopology(plan: DeliveryPlan, kind: PipelineTopology, ser
       },
     };
   });
-  return { kind, shards, platformPipeline: kind !== 'single' };
+  return {
+    kind,
+    shards,
+    platformPipeline: kind !== 'single',
+    platformEdges: kind === 'single' ? [] : plan.environments.filter(e => e.edge),
+  };
 }

@@ -11,7 +11,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { EdgeEnvironment, Environment, Organization } from '../accounts';
 import { denyGrantsNotForAwsResources } from '../kit';
-import { edgeParameters } from './service-model';
+import { EDGE_SERVICE_NAME, edgeParameters } from './service-model';
 
 /** Properties of an {@link EdgeStack}. */
 export interface EdgeStackProps extends cdk.StackProps {
@@ -62,6 +62,8 @@ export class EdgeStack extends cdk.Stack {
     });
     this.edge = edge;
     const removalPolicy = env.production ? cdk.RemovalPolicy.RETAIN : cdk.RemovalPolicy.DESTROY;
+    // The four tags the tag policy fixes: the edge is the platform's, in this environment.
+    cdk.Tags.of(this).add('service', EDGE_SERVICE_NAME);
     cdk.Tags.of(this).add('environment', env.name);
     cdk.Tags.of(this).add('owner', org.governance.platformTags.owner);
     cdk.Tags.of(this).add('cost-center', org.governance.platformTags.costCenter);
@@ -185,7 +187,7 @@ export class EdgeStack extends cdk.Stack {
 
   private acknowledgeFindings(edge: EdgeEnvironment): void {
     if (edge.monolithUrl) {
-      for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+      for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4', 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check']) {
         cdk.Validations.of(this.api).acknowledge({
           id,
           reason: 'The routes here send what no service serves yet to the monolith, which authenticates its callers itself; '

@@ -4,7 +4,7 @@ import { ConfigError, Organization, parseWith, problem } from '../accounts';
 import { readApiContract } from './api-contract';
 import { edgePlanProblems } from './edge-plan';
 import { findCycles } from '../kit';
-import { Service, ServiceManifest, ServiceManifestSchema } from './service-model';
+import { EDGE_SERVICE_NAME, Service, ServiceManifest, ServiceManifestSchema } from './service-model';
 
 /** The file that makes a folder under services/ a service. */
 export const MANIFEST_FILE = 'service.ts';
@@ -104,6 +104,9 @@ function checkService(m: ServiceManifest, ctx: CheckContext): string[] {
 
   if (m.name !== ctx.folderName) {
     report(['name'], m.name, `does not match its folder; allowed: "${ctx.folderName}"`);
+  }
+  if (m.name === EDGE_SERVICE_NAME) {
+    report(['name'], m.name, `is reserved: the public edge's stacks are named ${EDGE_SERVICE_NAME}-<environment>-<region>; allowed: any other name`);
   }
   if (!ctx.organization.pipeline.waves.includes(m.wave)) {
     report(['wave'], m.wave, `is not a wave declared in accounts/organization.ts (pipeline.waves); allowed: ${list(ctx.organization.pipeline.waves)}`);

@@ -252,6 +252,9 @@ export const edgeParameters = {
   userPoolId: (org: string, env: string) => `/${org}/${env}/services/_edge/user-pool-id`,
 } as const;
 
+/** The name no service may take: the edge's stacks are named `edge-<env>-<region>`, like a service's. */
+export const EDGE_SERVICE_NAME = 'edge';
+
 /** The name the pipelines' dependency check gives the edge among a service's dependencies. */
 export const EDGE_DEPENDENCY = '_edge';
 

@@ -11,7 +11,7 @@ import { buildPlatform, buildScope, cliAppProps, summarize } from '../main';
 import { reconcilePipelines } from '../pipeline/reconcile-pipelines';
 import { loadServices } from '../services';
 import { ASSEMBLIES, expectNoFindings, sharedAssemblies } from './fixtures/assembly';
-import { loadSample, loadShippedOrganization, REPO_ROOT } from './fixtures/organization';
+import { loadFixtureOrganization, loadSample, loadShippedOrganization, REPO_ROOT } from './fixtures/organization';
 import { servicesFixture } from './fixtures/services';
 import { CACHED_VALIDATION } from './fixtures/validation';
 
@@ -90,7 +90,7 @@ describe('the whole app, in each engine and topology (fixture services)', () => 
       'Governance-MemberRoles',
       'Governance-SecurityAdministration',
       'Governance-SecurityServices',
-      ...['catalog', 'orders'].flatMap(s => ['dev-eu-west-1', 'prod-eu-central-1', 'prod-eu-west-1'].map(e => `${s}-${e}`)),
+      ...['catalog', 'edge', 'orders'].flatMap(s => ['dev-eu-west-1', 'prod-eu-central-1', 'prod-eu-west-1'].map(e => `${s}-${e}`)),
     ]);
   });
 
@@ -120,7 +120,9 @@ describe('stacks without a pipeline', () => {
     const stacks = buildPlatform(new cdk.App(), { ...fixture, services: devOnly, policyValidation: false });
     expect(stacks.map(s => s.stackName)).toEqual([
       'Governance-ControlTower', 'Governance-Guardrails', 'Governance-MemberRoles', 'Governance-SecurityAdministration',
-      'Governance-SecurityServices', 'Governance-CostBaseline', 'catalog-dev-eu-west-1', 'orders-dev-eu-west-1',
+      'Governance-SecurityServices', 'Governance-CostBaseline', 'edge-dev-eu-west-1', 'catalog-dev-eu-west-1', 'orders-dev-eu-west-1',
+      // The edge is the platform's: each environment that declares one has it, whatever deploys there.
+      'edge-prod-eu-west-1', 'edge-prod-eu-central-1',
     ]);
   });
 });
@@ -181,6 +183,7 @@ describe('the pipelines app, synthesized as the CLI does', () => {
       'ServicePipeline': { service: 'pipeline', environment: 'shared', owner: 'platform' },
       'Governance-ControlTower': { service: 'governance', environment: 'shared' },
       'orders-prod-eu-central-1': { service: 'orders', environment: 'prod' },
+      'edge-prod-eu-central-1': { service: 'edge', environment: 'prod', owner: 'platform' },
     });
   });
 });
@@ -245,12 +248,14 @@ describe('the platform pipeline', () => {
     const rename = (file: string, from: string | RegExp, to: string) =>
       fs.writeFileSync(path.join(inventory, file), fs.readFileSync(path.join(inventory, file), 'utf8').replace(from, to));
     rename('service.ts', /name: 'catalog'/, 'name: \'inventory\'');
+    rename('service.ts', 'catalog/read', 'inventory/read');
+    rename('api.yaml', /catalog\/read/g, 'inventory/read');
     rename('service.ts', '/items/{itemId}', '/stock/{itemId}');
     rename('api.yaml', '/items/{itemId}', '/stock/{itemId}');
     rename('api.yaml', 'title: catalog', 'title: inventory');
 
     // The platform pipeline's build: the whole app, in the sharded topology.
-    const organization = loadSample(d => { d.pipeline.waves = ['foundation', 'core']; d.pipeline.topology = 'per-service'; });
+    const organization = loadFixtureOrganization(d => { d.pipeline.topology = 'per-service'; });
     const outdir = path.join(work, 'cdk.out');
     const app = new cdk.App({ outdir });
     buildScope(app, organization, { servicesDir, bundleDir: path.join(work, 'bundles'), policyValidation: false });

@@ -32,7 +32,7 @@ describe('the shared construct kit', () => {
   test('pipeline/ reads only service models from services/, never its constructs or helpers', () => {
     const fromServices = importsOf('pipeline').filter(([, spec]) => /\/services(\/|$)/.test(spec));
     // Types and model helpers of services/service-model.ts (re-exported by services/index.ts).
-    const models = new Set(['Service', 'ServiceManifest', 'serviceParameters', 'dependencyParameters', 'envName']);
+    const models = new Set(['Service', 'ServiceManifest', 'serviceParameters', 'dependencyParameters', 'envName', 'EDGE_DEPENDENCY', 'EDGE_SERVICE_NAME']);
     for (const [file, spec] of fromServices) {
       expect(spec).toBe('../services');
       expect(namesImported(file, spec).filter(n => !models.has(n))).toEqual([]);

@@ -48,10 +48,10 @@ describe('the delivery plan', () => {
     const services = loadServices({ servicesDir: path.join(REPO_ROOT, 'services'), organization });
     expect(describePlan(planFromModels(organization, services))).toEqual([
       'governance@111111111111/eu-west-1',
-      'dev: ledger, notifications', 'dev: payments',
-      'staging: ledger, notifications', 'staging: payments',
+      'edge dev', 'dev: ledger, notifications', 'dev: payments',
+      'edge staging', 'staging: ledger, notifications', 'staging: payments',
       'approve prod',
-      'prod: ledger, notifications', 'prod: payments',
+      'edge prod', 'prod: ledger, notifications', 'prod: payments',
     ]);
   });
 });

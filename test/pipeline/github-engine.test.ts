@@ -19,7 +19,7 @@ import {
   planFromModels,
   workflowOrder,
 } from '../../pipeline';
-import { ServiceStage } from '../../services';
+import { EdgeStage, ServiceStage } from '../../services';
 import { ASSEMBLIES, sharedAssembly } from '../fixtures/assembly';
 import { loadSample } from '../fixtures/organization';
 import { servicesFixture } from '../fixtures/services';
@@ -60,9 +60,11 @@ function synthWorkflow(deliveryPlan: DeliveryPlan, name: string): string {
       environment: organization.environments.find(e => e.name === env)!,
       bundles: fixture.bundles[service],
       hookBundle: fixture.hookBundle,
+      authorizerBundle: fixture.authorizerBundle,
       dependencies: byName.get(service)!.manifest.dependsOn.map(d => byName.get(d)!.manifest),
     }),
     governanceStage: scope => new GovernanceStage(scope, 'Governance', { organization, bundles: buildGovernanceBundles(path.join(tmp, 'bundles')) }),
+    edgeStage: (scope, env) => new EdgeStage(scope, `edge-${env}`, { organization, environment: organization.environments.find(e => e.name === env)! }),
   });
   app.synth();
   return fs.readFileSync(workflowPath, 'utf8');
@@ -118,10 +120,10 @@ describe('the github engine\'s workflow', () => {
     expect(build.permissions).toEqual({ contents: 'read' });
   });
 
-  test('renders the delivery plan\'s order: governance, dev waves, approval, prod waves', () => {
+  test('renders the delivery plan\'s order: governance, dev\'s edge and waves, approval, prod\'s edge and waves', () => {
     expect(workflowOrder(yaml)).toEqual(describePlan(plan));
     expect(describePlan(plan)).toEqual([
-      'governance@100000000000/eu-west-1', 'dev: catalog', 'dev: orders', 'approve prod', 'prod: catalog', 'prod: orders',
+      'governance@100000000000/eu-west-1', 'edge dev', 'dev: catalog', 'dev: orders', 'approve prod', 'edge prod', 'prod: catalog', 'prod: orders',
     ]);
   });
 
@@ -130,8 +132,17 @@ describe('the github engine\'s workflow', () => {
     const [approval] = jobWithEnvironment('prod-approval').map(([id]) => id);
     const dev = deployJobs.filter(([, job]) => job.environment === 'dev').map(([id]) => id);
     const prod = deployJobs.filter(([, job]) => job.environment === 'prod').map(([id]) => id);
-    expect(dev).toHaveLength(2);
-    expect(prod).toHaveLength(4);
+    expect(dev).toHaveLength(3); // the edge, catalog, orders
+    expect(prod).toHaveLength(6); // each in two regions
+    // The edge of an environment deploys before its services (their public routes attach to it).
+    for (const env of ['dev', 'prod']) {
+      const regions = organization.environments.find(e => e.name === env)!.regions;
+      for (const service of ['catalog', 'orders']) {
+        for (const region of regions) {
+          for (const edgeRegion of regions) expect(waitsFor(deployJobOf(`${service}-${env}-${region}`), deployJobOf(`edge-${env}-${edgeRegion}`))).toBe(true);
+        }
+      }
+    }
     for (const id of dev) expect(waitsFor(id, governance)).toBe(true);
     for (const id of prod) {
       expect(waitsFor(id, approval)).toBe(true);
@@ -154,6 +165,8 @@ describe('the github engine\'s workflow', () => {
     expect(deployJobs.map(([, job]) => [stackOf(job), job.environment]).sort()).toEqual([
       ['catalog-dev-eu-west-1', 'dev'],
       ['catalog-prod-eu-central-1', 'prod'], ['catalog-prod-eu-west-1', 'prod'],
+      ['edge-dev-eu-west-1', 'dev'],
+      ['edge-prod-eu-central-1', 'prod'], ['edge-prod-eu-west-1', 'prod'],
       ['orders-dev-eu-west-1', 'dev'],
       ['orders-prod-eu-central-1', 'prod'], ['orders-prod-eu-west-1', 'prod'],
     ]);
@@ -239,7 +252,7 @@ describe('the github engine\'s workflow', () => {
     expect(workflowOrder(other)).toEqual(describePlan(withoutGovernance));
     const { jobs: otherJobs } = parse(other) as Workflow;
     expect(Object.values(otherJobs).filter(job => job.environment === 'governance')).toEqual([]);
-    expect(otherJobs[deployJobOf('catalog-dev-eu-west-1')].needs.every(n => n === 'Build-Build' || n.startsWith('Assets-'))).toBe(true);
+    expect(otherJobs[deployJobOf('edge-dev-eu-west-1')].needs.every(n => n === 'Build-Build' || n.startsWith('Assets-'))).toBe(true);
   });
 
   test('workflowOrder notices a wave that no longer waits for the one before it', () => {

@@ -149,11 +149,11 @@ describe('limits are checked from the plan, before anything is built', () => {
     }));
     const app = new cdk.App();
     // The fixture organization (dev, prod in two regions): 20 + 3 + 400 integration tests + 1 bake + 2 x (40 + 1) roles;
-    // 4 stages, dev 400 x 3 actions (24), prod 400 x 4 + approval + bake (33).
+    // 4 stages, dev's edge, dev 400 x 3 actions (24), prod's edge (approval + 4), prod 400 x 4 + bake (33).
     expect(() => buildPipelines(app, { organization: fixture.organization, services: many, layout })).toThrow(new ConfigError([
       'pipeline ServicePipeline: 506 CloudFormation resources in its stack, above the limit of 500; '
         + 'fix: switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)',
-      'pipeline ServicePipeline: 61 CodePipeline stages (waves of more than 50 actions are split), above the limit of 50; '
+      'pipeline ServicePipeline: 63 CodePipeline stages (waves of more than 50 actions are split), above the limit of 50; '
         + 'fix: switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)',
     ]));
     // Nothing was built.

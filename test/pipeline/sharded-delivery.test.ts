@@ -132,8 +132,14 @@ describe('the per-service topology', () => {
         DEPENDENCY_PIPELINES: 'catalog=ServicePipeline-catalog',
       });
     }
-    // catalog depends on nothing: no check.
-    expect(stagesOf('ServicePipeline-catalog').flatMap(s => s.Actions).some(a => a.Name.startsWith('DependencyCheck'))).toBe(false);
+    // catalog depends on no service, but its public route attaches to the edge, which the platform pipeline deploys: it checks the edge only.
+    for (const env of ['dev', 'prod']) {
+      const { env: vars } = buildSpecOf('ServicePipeline-catalog', `DependencyCheck-catalog-${env}`);
+      expect(Object.fromEntries(vars.map(v => [v.Name, v.Value]))).toMatchObject({
+        REQUIRED_PARAMETERS: `_edge=/testorg/${env}/services/_edge/api-id`,
+        DEPENDENCY_PIPELINES: '_edge=PlatformPipeline',
+      });
+    }
     // The same check precedes the deploy jobs of the workflow.
     const { jobs } = parse(workflowText('services-orders.yml')) as { jobs: Record<string, Job> };
     const [checkId, check] = Object.entries(jobs).find(([id]) => id.endsWith('DependencyCheck-orders-prod'))!;
@@ -145,7 +151,7 @@ describe('the per-service topology', () => {
     for (const [, job] of prodDeploys) expect(job.needs).toContain(checkId);
   });
 
-  test('the platform pipeline runs every test, synthesizes everything and creates the missing service pipelines, never touching another account', () => {
+  test('the platform pipeline runs every test, synthesizes everything, creates the missing service pipelines, then deploys the edges', () => {
     const { spec } = buildSpecOf('PlatformPipeline', 'Synth');
     expect(spec.phases.build.commands).toEqual([
       'npm audit --audit-level=high --omit=dev', 'npx projen test', 'npx cdk synth -c pipeline:topology=per-service',
@@ -162,13 +168,22 @@ describe('the per-service topology', () => {
     expect(create.phases.build.commands).toEqual(['npx tsx pipeline/reconcile-pipelines.ts --assembly cdk.out --prefix ServicePipeline- --region eu-west-1']);
     const triggers = pipelineOf('PlatformPipeline').Triggers as Array<{ GitConfiguration: { Push: Array<{ FilePaths: { Includes: string[] } }> } }>;
     expect(triggers[0].GitConfiguration.Push.flatMap(p => p.FilePaths.Includes)).toEqual(platformTriggerPaths(layout));
-    // It deploys through the tooling account's own CDK roles only.
+    // Service pipelines through the tooling account's own CDK roles; then each environment's edge, in promotion order,
+    // production after its approval, through the environments' CDK roles; never the management account.
     const text = JSON.stringify(templates.PlatformPipeline);
-    for (const other of ['100000000000', '100000000004', '100000000005']) expect(text).not.toContain(other);
+    expect(text).not.toContain('100000000000');
     expect(text).toContain('cdk-hnb659fds-deploy-role-100000000003-eu-west-1');
+    const names = stagesOf('PlatformPipeline').map(s => s.Name);
+    expect(names.slice(names.indexOf('ServicePipelines'))).toEqual(['ServicePipelines', 'edge-dev', 'edge-prod']); // (a one-stage wave is named after its stage)
+    const prodEdge = stagesOf('PlatformPipeline').find(s => s.Name === 'edge-prod')!;
+    const approval = prodEdge.Actions.find(a => a.ActionTypeId.Category === 'Approval')!;
+    expect(approval.Name).toBe('Approve-edge-prod');
+    const deploys = prodEdge.Actions.filter(a => a.ActionTypeId.Category === 'Deploy');
+    expect(deploys.map(a => a.Configuration?.StackName).sort()).toEqual(['edge-prod-eu-central-1', 'edge-prod-eu-central-1', 'edge-prod-eu-west-1', 'edge-prod-eu-west-1']);
+    for (const d of deploys) expect(d.RunOrder).toBeGreaterThan(approval.RunOrder);
   });
 
-  test('the platform workflow checks every generated workflow is committed and deploys governance; stale generated workflows are removed', () => {
+  test('the platform workflow checks every generated workflow is committed and deploys governance and the edges; stale generated workflows are removed', () => {
     const platform = parse(workflowText('platform.yml')) as { on: { push: { paths: string[] } }; jobs: Record<string, Job> };
     expect(platform.on.push.paths).toEqual(platformTriggerPaths(layout));
     const build = platform.jobs['Build-Build'].steps!.find(s => s.run?.includes('cdk synth'))!.run!;
@@ -178,8 +193,13 @@ describe('the per-service topology', () => {
     // The old generated deploy.yml is gone; the team's own workflow stays.
     expect(gh.workflows).not.toHaveProperty(['deploy.yml']);
     expect(workflowText('lint.yml')).toBe('# a workflow of the team\n');
-    // The service workflows deploy no governance.
-    for (const file of ['services-catalog.yml', 'services-orders.yml']) expect(workflowText(file)).not.toContain('environment: governance');
+    // The service workflows deploy no governance, and no edge.
+    for (const file of ['services-catalog.yml', 'services-orders.yml']) {
+      expect(workflowText(file)).not.toContain('environment: governance');
+      expect(workflowText(file)).not.toMatch(/edge-(dev|prod)-eu/);
+    }
+    // The platform workflow deploys each environment's edge, prod's after its approval gate.
+    expect(workflowOrder(workflowText('platform.yml'))).toEqual(['governance@100000000000/eu-west-1', 'edge dev', 'approve prod', 'edge prod']);
   });
 
   test('the limit model counts what the engines build: stages, actions, CodeBuild projects, resources and workflow size', () => {
