@@ -15,7 +15,7 @@ import { prefetchPolicyValidation } from './policy-validation';
 import { END_TO_END_SUITE, findApisScript } from './post-deploy';
 import { DeliveryTopology, PipelineShard, shardStackName, TOPOLOGY_CONTEXT_KEY } from './topology';
 import { platformTriggerPaths, RepositoryLayout, serviceTriggerPaths } from './trigger-paths';
-import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies, acknowledgeWildcardResource, denyGrantsNotForAwsResources } from '../kit';
+import { acknowledgeGeneratedWildcards, acknowledgeInlinePolicies, acknowledgeWildcardResource, allowCloudWatchLogs, denyGrantsNotForAwsResources } from '../kit';
 import { EDGE_DEPENDENCY, EDGE_SERVICE_NAME } from '../services';
 
 /**
@@ -92,12 +92,7 @@ function cdkPipeline(scope: Construct, options: CdkPipelineOptions): pipelines.C
   // Every CodeBuild project of the pipeline logs here: encrypted, kept a year.
   const logsKey = new kms.Key(scope, 'BuildLogsKey', { description: `Encrypts the build logs of ${options.pipelineName}`, enableKeyRotation: true });
   const stack = cdk.Stack.of(scope);
-  logsKey.addToResourcePolicy(new iam.PolicyStatement({
-    principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-    resources: ['*'],
-    conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME }) } },
-  }));
+  logsKey.addToResourcePolicy(allowCloudWatchLogs(stack));
   logsKey.addToResourcePolicy(denyGrantsNotForAwsResources());
   const buildLogs = new logs.LogGroup(scope, 'BuildLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: logsKey });
   return new pipelines.CodePipeline(scope, 'Pipeline', {

@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { EdgeEnvironment, Environment, Organization } from '../accounts';
-import { denyGrantsNotForAwsResources } from '../kit';
+import { allowCloudWatchLogs, denyGrantsNotForAwsResources } from '../kit';
 import { EDGE_SERVICE_NAME, edgeParameters } from './service-model';
 
 /** Properties of an {@link EdgeStack}. */
@@ -74,12 +74,7 @@ export class EdgeStack extends cdk.Stack {
       alias: `${org.name}/edge-${env.name}`,
       removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME }) } },
-    }));
+    key.addToResourcePolicy(allowCloudWatchLogs(this));
     key.addToResourcePolicy(denyGrantsNotForAwsResources());
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: (props.logRetentionDays ?? 365) as logs.RetentionDays,

@@ -20,6 +20,7 @@ import {
   acknowledgeWildcardResource,
   acknowledgeXRay,
   alarmTopic,
+  allowCloudWatchLogs,
   denyGrantsNotForAwsResources,
   FunctionBundle,
 } from '../kit';
@@ -128,12 +129,7 @@ export class ServiceStack extends cdk.Stack {
       removalPolicy: cdk.RemovalPolicy.RETAIN,
     });
     // CloudWatch Logs encrypts this service's log groups with the key.
-    this.key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': this.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME }) } },
-    }));
+    this.key.addToResourcePolicy(allowCloudWatchLogs(this));
     this.key.addToResourcePolicy(denyGrantsNotForAwsResources());
 
     this.alarmTopic = alarmTopic(this, 'AlarmTopic', this.key, `${m.name} (${env.name}) alarms`);
