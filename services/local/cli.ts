@@ -1,5 +1,5 @@
 /**
- * `npx projen local [-- --only payments,ledger] [--port 4100] [--emulator-port 4566]`:
+ * `npx projen local [-- --only payments,ledger] [--port 4100] [--emulator-port 4566] [--monolith-url http://localhost:8080]`:
  * starts the local stage and keeps it running until Ctrl-C (or SIGTERM).
  */
 import * as fs from 'node:fs';
@@ -10,6 +10,7 @@ import { FlagSpec, readFlags } from '../../kit';
 import { loadServices } from '../load-services';
 import { LocalStageError } from './emulator';
 import { LocalStage, startLocalStage } from './stage';
+import { LOCAL_CLIENT_SECRET } from './token-issuer';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WHERE = 'npx projen local';
@@ -18,6 +19,11 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--only': { value: true, placeholder: '<service,...>', help: 'run only these services (and the services they depend on); default: every service' },
   '--port': { value: true, placeholder: '<port>', help: 'port of the first service\'s API; the others follow in name order (default 4100)' },
   '--emulator-port': { value: true, placeholder: '<port>', help: 'port of the AWS API emulator, moto server (default: a free port)' },
+  '--monolith-url': {
+    value: true,
+    placeholder: '<url>',
+    help: 'where the local edge sends routes no service serves, e.g. your monolith at http://localhost:8080 (default: a stand-in that echoes requests)',
+  },
   '--help': { value: false, help: 'show this help' },
 };
 const ALIASES: Readonly<Record<string, string>> = { '-h': '--help' };
@@ -28,6 +34,8 @@ export interface LocalArgs {
   readonly only?: string[];
   readonly port: number;
   readonly emulatorPort?: number;
+  /** The monolith behind the local edge, without a trailing slash. */
+  readonly monolithUrl?: string;
 }
 
 /** Reads the command line; throws a {@link ConfigError} listing every problem. */
@@ -48,9 +56,28 @@ export function parseLocalArgs(argv: readonly string[]): LocalArgs {
   const only = read.values.get('--only')?.[0];
   const names = only?.split(',').map(s => s.trim()).filter(Boolean);
   if (only !== undefined && !names?.length) problems.push(`${WHERE}: --only ${JSON.stringify(only)} names no service; allowed: service names separated by commas, e.g. payments,ledger`);
-  const args = { help: read.values.has('--help'), only: names, port: port('--port', 4100)!, emulatorPort: port('--emulator-port') };
+  const monolith = read.values.get('--monolith-url')?.[0];
+  const monolithUrl = monolith === undefined ? undefined : baseUrl(monolith);
+  if (monolith !== undefined && monolithUrl === undefined) {
+    problems.push(`${WHERE}: --monolith-url ${JSON.stringify(monolith)} is not an http(s) base URL; allowed: http:// or https:// with a host, without query or fragment, e.g. http://localhost:8080`);
+  }
+  const args = {
+    help: read.values.has('--help'), only: names, port: port('--port', 4100)!, emulatorPort: port('--emulator-port'), monolithUrl,
+  };
   if (problems.length && !args.help) throw new ConfigError(problems);
   return args;
+}
+
+/** `text` as a base URL without a trailing slash, if it is an http(s) URL with a host and no query or fragment. */
+function baseUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.search || url.hash || text.includes('?') || text.includes('#')) return undefined;
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 export function helpText(): string {
@@ -59,7 +86,8 @@ export function helpText(): string {
     `Usage: ${WHERE} [-- options]`,
     '',
     'Runs the services here: their tables, queues, secrets and parameters in moto server, their APIs on local ports',
-    'in front of their handlers (SigV4 and request validation as deployed), their queue consumers fed from their queues.',
+    'in front of their handlers (SigV4 and request validation as deployed), their queue consumers fed from their queues;',
+    'with an edge declared, the public edge (merchants\' tokens from a local issuer) in front of their public routes and the monolith.',
     '',
     ...Object.entries(FLAGS).map(([flag, spec]) => `  ${`${flag} ${spec.placeholder ?? ''}`.padEnd(width)}  ${spec.help}`),
   ].join('\n');
@@ -82,8 +110,27 @@ export function describeStage(stage: LocalStage): string {
     'Sign requests with SigV4 for execute-api using these credentials (the handlers use them too):',
     ...Object.entries(stage.clientEnvironment()).map(([k, v]) => `  export ${k}=${v}`),
     '',
+    ...describeEdge(stage),
     'Handler changes are picked up on the next request. Ctrl-C stops the stage.',
   ].join('\n');
+}
+
+/** How to call the public edge, when the stage has one: its URLs and a curl example a merchant would run. */
+export function describeEdge(stage: LocalStage): string[] {
+  const edge = stage.edge;
+  if (!edge) return [];
+  const base = edge.url.replace(/\/$/, '');
+  return [
+    `Public edge (merchants' API, OAuth 2.0 tokens): ${edge.url}`,
+    `  routes no service serves go to ${!edge.monolithUrl ? 'no monolith (they answer 404)'
+      : edge.standInMonolith ? `a stand-in monolith that echoes each request, ${edge.monolithUrl} (--monolith-url to use yours)`
+        : `the monolith at ${edge.monolithUrl}`}`,
+    `Token endpoint (client credentials grant): ${edge.tokenUrl}`,
+    `  every merchant id is a client, with the secret ${LOCAL_CLIENT_SECRET}, e.g.:`,
+    `  TOKEN=$(curl -s -u merchant-1:${LOCAL_CLIENT_SECRET} -d grant_type=client_credentials ${edge.tokenUrl} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+    `  curl -H "Authorization: Bearer $TOKEN" ${base}/payments/pay_00000000-0000-8000-8000-000000000000   # 404 unless merchant-1 created it`,
+    '',
+  ];
 }
 
 async function main(): Promise<void> {
@@ -95,7 +142,13 @@ async function main(): Promise<void> {
   const organization = loadOrganization({ declaration, lockText: fs.readFileSync(path.join(ROOT, LOCK_FILE), 'utf8') });
   const services = loadServices({ servicesDir: path.join(ROOT, 'services'), organization });
   const stage = await startLocalStage({
-    organization, services, only: args.only, port: args.port, emulatorPort: args.emulatorPort, log: line => console.log(line),
+    organization,
+    services,
+    only: args.only,
+    port: args.port,
+    emulatorPort: args.emulatorPort,
+    monolithUrl: args.monolithUrl,
+    log: line => console.log(line),
   });
   console.log(describeStage(stage));
   let stopping = false;

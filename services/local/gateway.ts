@@ -80,33 +80,14 @@ const INTEGRATION_TIMEOUT_MS = 29_000;
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validators = new Map<GatewayRoute, ValidateFunction>();
-  const responseValidators = new Map<GatewayRoute, Map<string, ValidateFunction | undefined>>();
   for (const route of options.routes) {
     if (route.requestSchema) validators.set(route, ajv.compile(route.requestSchema));
-    if (route.responseSchemas) {
-      const byStatus = Object.entries(route.responseSchemas).map(([status, schema]) => [status, schema && ajv.compile(schema)] as const);
-      responseValidators.set(route, new Map(byStatus));
-    }
   }
   /** Checks a function's answer against its route's contract. */
-  const checkResponse = (route: GatewayRoute, status: number, body: string) => {
-    const byStatus = responseValidators.get(route);
-    if (!byStatus) return;
-    const operation = `${route.route.method} ${route.route.path}`;
-    const violation = (problem: string) => options.onContractViolation?.({ service: options.service, operation, status, problem });
-    const key = byStatus.has(String(status)) ? String(status) : byStatus.has('default') ? 'default' : undefined;
-    if (key === undefined) return violation(`status ${status} is not among the answers the contract declares (${[...byStatus.keys()].join(', ')})`);
-    const validate = byStatus.get(key);
-    if (!validate) return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return violation('the body is not JSON');
-    }
-    if (!validate(parsed)) violation(`the body does not match the contract's schema: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`);
-  };
-  const matchers = options.routes.map(route => ({ route, ...pathMatcher(route.route.path) }));
+  const checkResponse = contractCheck(ajv, options.routes, (route, status, problem) => options.onContractViolation?.({
+    service: options.service, operation: `${route.route.method} ${route.route.path}`, status, problem,
+  }));
+  const matchers = routeMatchers(options.routes);
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -212,14 +193,60 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-interface Matcher {
-  readonly route: GatewayRoute;
+/** What checking answers against a contract needs of a route. */
+export interface ContractRoute {
+  readonly route: { readonly method: string; readonly path: string };
+  /** The route's answers in its contract: the body schema by status code (`undefined`: no JSON body). */
+  readonly responseSchemas?: Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+}
+
+/**
+ * A check of functions' answers against their route's contract (api.yaml):
+ * `report` is called when the status is not among the answers the contract
+ * declares (nor `default`), or the body does not match the schema declared
+ * for it. Routes without `responseSchemas` are not checked.
+ */
+export function contractCheck<R extends ContractRoute>(ajv: Ajv, routes: readonly R[],
+  report: (route: R, status: number, problem: string) => void): (route: R, status: number, body: string) => void {
+  const responseValidators = new Map<R, Map<string, ValidateFunction | undefined>>();
+  for (const route of routes) {
+    if (route.responseSchemas) {
+      const byStatus = Object.entries(route.responseSchemas).map(([status, schema]) => [status, schema && ajv.compile(schema)] as const);
+      responseValidators.set(route, new Map(byStatus));
+    }
+  }
+  return (route, status, body) => {
+    const byStatus = responseValidators.get(route);
+    if (!byStatus) return;
+    const violation = (problem: string) => report(route, status, problem);
+    const key = byStatus.has(String(status)) ? String(status) : byStatus.has('default') ? 'default' : undefined;
+    if (key === undefined) return violation(`status ${status} is not among the answers the contract declares (${[...byStatus.keys()].join(', ')})`);
+    const validate = byStatus.get(key);
+    if (!validate) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return violation('the body is not JSON');
+    }
+    if (!validate(parsed)) violation(`the body does not match the contract's schema: ${ajv.errorsText(validate.errors, { dataVar: 'body' })}`);
+  };
+}
+
+/** A route with its path as a regular expression. */
+export interface RouteMatcher<R extends ContractRoute> {
+  readonly route: R;
   readonly pattern: RegExp;
   readonly names: readonly string[];
 }
 
+/** The matchers of `routes`, for {@link findRoute}. */
+export function routeMatchers<R extends ContractRoute>(routes: readonly R[]): Array<RouteMatcher<R>> {
+  return routes.map(route => ({ route, ...pathMatcher(route.route.path) }));
+}
+
 /** A regular expression for a route path: each `{name}` matches one segment. */
-function pathMatcher(path: string): Omit<Matcher, 'route'> {
+function pathMatcher(path: string): { pattern: RegExp; names: string[] } {
   const names: string[] = [];
   const source = path.split('/').map(segment => {
     const parameter = /^\{(.+)\}$/.exec(segment);
@@ -231,12 +258,12 @@ function pathMatcher(path: string): Omit<Matcher, 'route'> {
 }
 
 /** The route serving `method` and `path`; literal segments win over parameters, as in API Gateway. */
-function findRoute(matchers: readonly Matcher[], method: string, path: string):
-{ route: GatewayRoute; pathParameters: Record<string, string> } | undefined {
+export function findRoute<R extends ContractRoute>(matchers: ReadonlyArray<RouteMatcher<R>>, method: string, path: string):
+{ route: R; pathParameters: Record<string, string> } | undefined {
   const candidates = matchers
     .filter(m => m.route.route.method === method)
     .map(m => ({ m, match: m.pattern.exec(path) }))
-    .filter((c): c is { m: Matcher; match: RegExpExecArray } => c.match !== null)
+    .filter((c): c is { m: RouteMatcher<R>; match: RegExpExecArray } => c.match !== null)
     .sort((a, b) => a.m.names.length - b.m.names.length);
   const best = candidates[0];
   if (!best) return undefined;
@@ -246,8 +273,12 @@ function findRoute(matchers: readonly Matcher[], method: string, path: string):
   };
 }
 
-/** The event API Gateway's Lambda proxy integration sends (REST API, IAM-authorized). */
-function proxyEvent(p: {
+/**
+ * The event API Gateway's Lambda proxy integration sends: REST API,
+ * IAM-authorized by default; the public edge (HTTP API, payload format 1.0,
+ * the same shape) gives its own API id, authorizer output and caller identity.
+ */
+export function proxyEvent(p: {
   readonly stage: string;
   readonly accountId: string;
   readonly service: string;
@@ -256,9 +287,15 @@ function proxyEvent(p: {
   readonly headers: Record<string, string>;
   readonly body: string;
   readonly requestId: string;
-  readonly route: GatewayRoute;
+  readonly route: { readonly functionId: string; readonly route: { readonly path: string } };
   readonly pathParameters: Record<string, string>;
   readonly caller?: string;
+  /** @default `local-<service>` */
+  readonly apiId?: string;
+  /** What the route's authorizer passed on. @default null (IAM) */
+  readonly authorizer?: APIGatewayProxyEvent['requestContext']['authorizer'];
+  /** @default - the IAM identity of `caller` */
+  readonly identity?: APIGatewayProxyEvent['requestContext']['identity'];
 }): APIGatewayProxyEvent {
   const path = p.url.pathname.slice(p.stage.length + 1) || '/';
   const query: Record<string, string> = {};
@@ -282,8 +319,8 @@ function proxyEvent(p: {
     isBase64Encoded: false,
     requestContext: {
       accountId: p.accountId,
-      apiId: `local-${p.service}`,
-      authorizer: null,
+      apiId: p.apiId ?? `local-${p.service}`,
+      authorizer: p.authorizer ?? null,
       protocol: 'HTTP/1.1',
       httpMethod: p.method,
       path: p.url.pathname,
@@ -292,7 +329,7 @@ function proxyEvent(p: {
       requestTimeEpoch: Date.now(),
       resourceId: p.route.functionId,
       resourcePath: p.route.route.path,
-      identity: iamIdentity({
+      identity: p.identity ?? iamIdentity({
         accessKey: p.caller ?? null,
         accountId: p.accountId,
         caller: p.caller ?? null,

@@ -4,21 +4,29 @@
  * uses. Data stores in the AWS API emulator (moto server), each service's
  * API on a local port in front of its real handlers, each queue consumer fed
  * from its queue, and the environment variables of each function as
- * deployed, pointing at the local URLs and resources.
+ * deployed, pointing at the local URLs and resources. When the environment
+ * the stage mirrors (the first) declares a public edge, the edge too: a
+ * token issuer in the merchants' Cognito pool's place, each service's
+ * authorizer, the monolith (a stand-in unless a URL is given) behind every
+ * route no service serves (see edge.ts).
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Organization } from '../../accounts';
 import { readResponseSchemas } from '../api-contract';
+import { publicRoutes } from '../edge-plan';
 import { CONTRACT_FILE } from '../load-services';
 import { envName, runtimeVariables, Service } from '../service-model';
+import { EdgeAccessLogEntry, EdgeServiceRoute, startEdge, startEdgeAuthorizer } from './edge';
 import { assertPortFree, Emulator, freePort, LocalStageError, startEmulator } from './emulator';
 import { Faults, startControl } from './faults';
 import { FunctionHost } from './function-host';
 import { AccessLogEntry, ContractViolation, Gateway, GatewayRoute, startGateway } from './gateway';
+import { startStandInMonolith } from './monolith';
 import { BatchLogEntry, startQueuePoller } from './queue-poller';
 import { createServiceResources, EmulatorTarget, publishServiceParameters, ServiceResources } from './resources';
+import { startTokenIssuer } from './token-issuer';
 
 /** The stage name in the local URLs, and the ENVIRONMENT functions see. */
 export const LOCAL_STAGE = 'local';
@@ -47,6 +55,26 @@ export interface LocalStageOptions {
   readonly watch?: boolean;
   /** @default - moto from .venv */
   readonly emulatorBin?: string;
+  /**
+   * Where the local edge sends requests no service serves (when the first
+   * environment declares an edge): a monolith running on this machine, say.
+   * @default - a stand-in that echoes each request (services/local/monolith.ts), when the edge declares a monolith
+   */
+  readonly monolithUrl?: string;
+}
+
+/** The public edge as it runs on the stage (see services/local/edge.ts). */
+export interface LocalEdge {
+  /** Merchants' base URL, with the stage: `http://127.0.0.1:PORT/local/`. */
+  readonly url: string;
+  /** Where merchants get access tokens (client credentials; see services/local/token-issuer.ts). */
+  readonly tokenUrl: string;
+  /** The tokens' issuer (`iss`), whose JWKS the authorizers read. */
+  readonly issuer: string;
+  /** Where requests no service serves go; undefined when the edge declares no monolith and none was given (they answer 404). */
+  readonly monolithUrl?: string;
+  /** Whether `monolithUrl` is the stand-in that echoes requests (services/local/monolith.ts), not one given. */
+  readonly standInMonolith: boolean;
 }
 
 /** A service as it runs on the stage. */
@@ -72,11 +100,13 @@ export interface LocalStage {
   readonly faults: Faults;
   /** Where clients set faults: `POST /faults`, `DELETE /faults` (LOCAL_STAGE_CONTROL_URL). */
   readonly controlUrl: string;
+  /** The public edge, when the first environment (the one the stage mirrors) declares one. */
+  readonly edge?: LocalEdge;
   /** The answers of functions that their service's contract did not allow, so far (each is also logged). */
   contractViolations(): readonly ContractViolation[];
   /**
    * Variables for a client of the stage: `<SERVICE>_API_URL`, `<SERVICE>_QUEUE_<QUEUE>_URL` and `..._DLQ_URL`,
-   * LOCAL_STAGE_CONTROL_URL, AWS_REGION, the credentials, AWS_ENDPOINT_URL.
+   * LOCAL_STAGE_CONTROL_URL, AWS_REGION, the credentials, AWS_ENDPOINT_URL, and with an edge EDGE_URL and EDGE_TOKEN_URL.
    */
   clientEnvironment(): Record<string, string>;
   stop(): Promise<void>;
@@ -104,6 +134,10 @@ export function selectServices(services: readonly Service[], only?: readonly str
 /** Starts the stage; on failure, stops whatever it started. */
 export async function startLocalStage(options: LocalStageOptions): Promise<LocalStage> {
   const selected = selectServices(options.services, options.only);
+  const mirrored = options.organization.environments[0];
+  if (options.monolithUrl !== undefined && !mirrored.edge) {
+    throw new LocalStageError(`--monolith-url: environment ${mirrored.name} (the one the local stage mirrors) declares no edge in accounts/organization.ts, so nothing would call the monolith; declare environments[0].edge, or leave --monolith-url out`);
+  }
   const log = options.log ?? (() => undefined);
   const region = options.organization.homeRegion;
   const credentials = { accessKeyId: 'AKIALOCALSTAGE000000', secretAccessKey: randomBytes(30).toString('base64url') };
@@ -138,6 +172,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     const faults = new Faults();
     const violations: ContractViolation[] = [];
     const gateways = new Map<string, Gateway>();
+    const edgeRoutes: EdgeServiceRoute[] = [];
     for (const s of selected) {
       const m = s.manifest;
       const environments = functionEnvironments(s, {
@@ -159,6 +194,16 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         if (fn.route) {
           routes.push({ functionId: fnId, route: fn.route, host, requestSchema: s.requestSchemas[fnId], responseSchemas: responseSchemas[fnId] });
         }
+        if (fn.route?.scopes) {
+          edgeRoutes.push({
+            service: m.name,
+            functionId: fnId,
+            route: { method: fn.route.method, path: fn.route.path },
+            host,
+            timeoutSeconds: fn.timeoutSeconds ?? m.timeoutSeconds,
+            responseSchemas: responseSchemas[fnId],
+          });
+        }
       }
       if (routes.length === 0) continue;
       const gateway = await startGateway({
@@ -178,6 +223,47 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       });
       gateways.set(m.name, gateway);
       started.push(gateway);
+    }
+
+    // The edge of the environment the stage mirrors (the first: the one whose per-environment values functions get).
+    let edge: LocalEdge | undefined;
+    const declared = mirrored.edge;
+    if (declared) {
+      const routes = selected.flatMap(publicRoutes);
+      const issuer = await startTokenIssuer({
+        scopes: routes.flatMap(r => r.scopes),
+        accessTokenMinutes: declared.identity.provider === 'cognito' ? declared.identity.accessTokenMinutes : undefined,
+      });
+      started.push(issuer);
+      let monolithUrl = options.monolithUrl;
+      if (monolithUrl === undefined && declared.monolithUrl) {
+        const standIn = await startStandInMonolith();
+        started.push(standIn);
+        monolithUrl = standIn.url;
+      }
+      const authorizers = new Map<string, FunctionHost>();
+      for (const name of new Set(routes.map(r => r.service))) {
+        const own = routes.filter(r => r.service === name);
+        const authorizer = startEdgeAuthorizer({ service: name, issuer: issuer.issuer, region, routes: own }, options.log);
+        authorizers.set(name, authorizer);
+        started.push(authorizer);
+      }
+      const server = await startEdge({
+        stage: LOCAL_STAGE,
+        region,
+        accountId: LOCAL_ACCOUNT_ID,
+        routes: edgeRoutes,
+        authorizers,
+        monolithUrl,
+        onRequest: (entry: EdgeAccessLogEntry) => log(JSON.stringify({ type: 'edge', ...entry })),
+        onContractViolation: (violation: ContractViolation) => {
+          violations.push(violation);
+          log(JSON.stringify({ type: 'contract', ...violation }));
+        },
+        beforeInvoke: route => faults.apply(route.service, route.route.method, route.route.path),
+      });
+      started.push(server);
+      edge = { url: server.url, tokenUrl: issuer.tokenUrl, issuer: issuer.issuer, monolithUrl, standInMonolith: monolithUrl !== options.monolithUrl };
     }
 
     for (const s of selected) {
@@ -223,6 +309,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         AWS_ENDPOINT_URL: emulator.url,
         LOCAL_STAGE_CONTROL_URL: control.url,
+        ...(edge ? { EDGE_URL: edge.url, EDGE_TOKEN_URL: edge.tokenUrl } : {}),
         ...Object.fromEntries(services.filter(s => s.url).map(s => [`${envName(s.name)}_API_URL`, s.url!])),
         // The queues, for journeys that send to one or read its dead-letter queue (through the emulator).
         ...Object.fromEntries(services.flatMap(s => Object.entries(s.resources.queues).flatMap(([queue, q]) => [
@@ -232,6 +319,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       }),
       faults,
       controlUrl: control.url,
+      edge,
       contractViolations: () => [...violations],
       stop: stopAll,
     };

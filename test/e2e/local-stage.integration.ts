@@ -1,9 +1,10 @@
 /**
  * The local stage (services/local) on moto server, with the shipped
  * services: what a caller sees (SigV4, request validation, routes), its
- * fault control, a handler change picked up without a restart, and the
- * end-to-end suite failing on a broken handler. (The journeys through
- * faults, the dead-letter queue included, run in `npx projen test:e2e`.)
+ * fault control, a handler change picked up without a restart, the
+ * end-to-end suite failing on a broken handler, and the public edge in
+ * front of services and the monolith. (The journeys through faults, the
+ * dead-letter queue included, and through the edge run in `npx projen test:e2e`.)
  *
  * The stage runs a copy of services/ inside the repository (so the
  * handlers resolve node_modules): the tests edit handlers in the copy.
@@ -122,6 +123,28 @@ describe('the local stage', () => {
     } finally {
       fs.writeFileSync(handler, original);
     }
+  });
+
+  test('the edge answers a public route to a merchant with a token, and passes a route no service serves to the monolith', async () => {
+    const edge = stage.edge!;
+    expect(edge.standInMonolith).toBe(true);
+    expect(stage.clientEnvironment()).toMatchObject({ EDGE_URL: edge.url, EDGE_TOKEN_URL: edge.tokenUrl });
+    const granted = await fetch(edge.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'merchant-int', client_secret: 'local-secret', scope: 'ledger/read' }).toString(),
+    });
+    expect(granted.status).toBe(200);
+    const authorization = `Bearer ${(await granted.json() as { access_token: string }).access_token}`;
+    const balances = await fetch(`${edge.url}accounts/merchant-int/balances`, { headers: { authorization } });
+    expect({ status: balances.status, body: await balances.json() }).toEqual({ status: 200, body: { accountId: 'merchant-int', balances: [] } });
+    const settlements = await fetch(`${edge.url}merchants/merchant-int/settlements?month=2026-11`, { headers: { authorization } });
+    expect(await settlements.json()).toMatchObject({
+      served_by: 'monolith', method: 'GET', path: '/merchants/merchant-int/settlements', query: { month: '2026-11' }, headers: { authorization },
+    });
+    expect(logged('edge').map(l => [l.routeKey, l.status, l.served_by])).toEqual([
+      ['GET /accounts/{accountId}/balances', 200, 'ledger'], ['ANY /{proxy+}', 200, 'monolith'],
+    ]);
   });
 
   test('the end-to-end suite passes; a broken handler makes it fail, and the fix is picked up without a restart', async () => {

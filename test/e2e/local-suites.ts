@@ -3,7 +3,8 @@
  * the local stage exactly as the pipeline runs them against a deployed
  * stage: the same scripts, told where the services are by the same
  * variables (`<SERVICE>_API_URL`, `API_URL`), signing with the credentials in
- * the environment.
+ * the environment; and the journeys only the local stage can run (faults,
+ * and the public edge with the local token issuer: `EDGE_URL`, `EDGE_TOKEN_URL`).
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -19,7 +20,7 @@ export interface SuiteRun {
 
 const HERE = __dirname;
 
-/** The suites of a stage: a smoke run per service with routes, the end-to-end suites, a short load test. */
+/** The suites of a stage: a smoke run per service with routes, the end-to-end suites (the edge's too), a short load test. */
 export function localSuites(stage: LocalStage): Array<{ name: string; file: string; env: Record<string, string> }> {
   return [
     ...stage.services.filter(s => s.url).map(s => ({
@@ -28,6 +29,7 @@ export function localSuites(stage: LocalStage): Array<{ name: string; file: stri
       env: { SERVICE: s.name, API_URL: s.url! },
     })),
     { name: 'end-to-end: payment flow', file: path.join(HERE, 'payment-flow.ts'), env: {} },
+    { name: 'end-to-end: merchants through the edge', file: path.join(HERE, 'edge-journeys.ts'), env: {} },
     { name: 'end-to-end: journeys with faults', file: path.join(HERE, 'journeys.ts'), env: {} },
     { name: 'load: ledger balances', file: path.join(HERE, 'load.ts'), env: { LOAD_REQUESTS: '200', LOAD_CONCURRENCY: '10' } },
   ];

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../../accounts';
-import { parseLocalArgs } from '../../../services/local/cli';
+import { describeEdge, parseLocalArgs } from '../../../services/local/cli';
+import type { LocalStage } from '../../../services/local/stage';
 
 describe('npx projen local: its command line', () => {
   test('defaults: every service, APIs from port 4100, the emulator on a free port', () => {
@@ -12,11 +13,21 @@ describe('npx projen local: its command line', () => {
   });
 
   test.each([
+    ['http://localhost:8080', 'http://localhost:8080'],
+    ['https://monolith.dev.acme-pay.example/', 'https://monolith.dev.acme-pay.example'],
+    ['http://127.0.0.1:9000/api/v1/', 'http://127.0.0.1:9000/api/v1'],
+  ])('--monolith-url %s: the local edge\'s monolith, as %s', (given, used) => {
+    expect(parseLocalArgs(['--monolith-url', given]).monolithUrl).toBe(used);
+  });
+
+  test.each([
     [['--port', '80'], 'npx projen local: --port "80" is not a port; allowed: a number from 1024 to 65535'],
     [['--emulator-port', 'five'], 'npx projen local: --emulator-port "five" is not a port; allowed: a number from 1024 to 65535'],
     [['--only', ','], 'npx projen local: --only "," names no service; allowed: service names separated by commas, e.g. payments,ledger'],
-    [['--services', 'a'], 'npx projen local: --services is not an option; allowed: --only, --port, --emulator-port, --help, -h'],
-    [['payments'], 'npx projen local: "payments" is not an option; allowed: --only, --port, --emulator-port, --help'],
+    [['--services', 'a'], 'npx projen local: --services is not an option; allowed: --only, --port, --emulator-port, --monolith-url, --help, -h'],
+    [['payments'], 'npx projen local: "payments" is not an option; allowed: --only, --port, --emulator-port, --monolith-url, --help'],
+    ...['ftp://monolith.example', 'localhost:8080', 'http://localhost:8080/?debug=1', 'http://localhost:8080/#top', 'monolith'].map((url): [string[], string] => [['--monolith-url', url],
+      `npx projen local: --monolith-url ${JSON.stringify(url)} is not an http(s) base URL; allowed: http:// or https:// with a host, without query or fragment, e.g. http://localhost:8080`]),
     [['--port'], 'npx projen local: --port needs a value: --port <port>'],
   ])('%j: %s', (argv, message) => {
     expect(() => parseLocalArgs(argv)).toThrow(ConfigError);
@@ -25,5 +36,26 @@ describe('npx projen local: its command line', () => {
 
   test('every problem at once', () => {
     expect(() => parseLocalArgs(['--port', '1', '--emulator-port', '2'])).toThrow(/--port "1"[\s\S]*--emulator-port "2"/);
+  });
+});
+
+describe('npx projen local: what it prints of the edge', () => {
+  const stage = (edge?: LocalStage['edge']) => ({ edge }) as LocalStage;
+
+  test('the edge URL, the token URL with the local secret, and curl to get a token and read a payment through the edge', () => {
+    const lines = describeEdge(stage({
+      url: 'http://127.0.0.1:4200/local/', tokenUrl: 'http://127.0.0.1:4300/oauth2/token', issuer: 'http://127.0.0.1:4300', monolithUrl: 'http://127.0.0.1:4400', standInMonolith: false,
+    })).join('\n');
+    expect(lines).toContain('Public edge (merchants\' API, OAuth 2.0 tokens): http://127.0.0.1:4200/local/');
+    expect(lines).toContain('routes no service serves go to the monolith at http://127.0.0.1:4400');
+    expect(lines).toContain('curl -s -u merchant-1:local-secret -d grant_type=client_credentials http://127.0.0.1:4300/oauth2/token');
+    expect(lines).toMatch(/curl -H "Authorization: Bearer \$TOKEN" http:\/\/127\.0\.0\.1:4200\/local\/payments\/pay_/);
+  });
+
+  test('nothing without an edge; the stand-in monolith, or none, said plainly', () => {
+    expect(describeEdge(stage())).toEqual([]);
+    expect(describeEdge(stage({ url: 'u', tokenUrl: 't', issuer: 'i', standInMonolith: false })).join('\n')).toContain('no monolith (they answer 404)');
+    expect(describeEdge(stage({ url: 'u', tokenUrl: 't', issuer: 'i', monolithUrl: 'http://127.0.0.1:4400', standInMonolith: true })).join('\n'))
+      .toContain('a stand-in monolith that echoes each request, http://127.0.0.1:4400 (--monolith-url to use yours)');
   });
 });

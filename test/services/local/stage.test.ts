@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { loadServices } from '../../../services';
 import { LocalStageError } from '../../../services/local/emulator';
 import { localName, ServiceResources } from '../../../services/local/resources';
-import { functionEnvironments, selectServices } from '../../../services/local/stage';
+import { functionEnvironments, selectServices, startLocalStage } from '../../../services/local/stage';
 import { loadShippedOrganization, REPO_ROOT } from '../../fixtures/organization';
 
 const organization = loadShippedOrganization();
@@ -73,5 +73,15 @@ describe('the names of local resources', () => {
   test('cannot collide across services: the separator is one no service or resource name holds', () => {
     expect(localName('a', 'b-c')).not.toBe(localName('a-b', 'c'));
     expect(localName('payments', 'idempotency')).toBe('payments_idempotency');
+  });
+});
+
+describe('the local stage\'s edge', () => {
+  test('--monolith-url is refused when the mirrored environment declares no edge, naming it', async () => {
+    const [first, ...rest] = organization.environments;
+    const withoutEdge = { ...organization, environments: [{ ...first, edge: undefined }, ...rest] };
+    const starting = startLocalStage({ organization: withoutEdge, services, monolithUrl: 'http://localhost:8080', emulatorBin: '/nowhere/moto_server' });
+    await expect(starting).rejects.toThrow(LocalStageError);
+    await expect(starting).rejects.toThrow(`--monolith-url: environment ${first.name} (the one the local stage mirrors) declares no edge in accounts/organization.ts`);
   });
 });
