@@ -350,7 +350,7 @@ function addEdgeWave(workflow: GitHubWorkflow, props: EngineProps, env: string, 
 /**
  * Bytes of the workflow of `shard`, estimated from its jobs before anything
  * is built: the build, an asset job per bundle, per stack template and for
- * the hook, a deploy job per stack, and the test, check, gate and bake jobs
+ * the hook, a deploy job per stack (the edges' included), and the test, check, gate and bake jobs
  * (measured on generated workflows: about 1.3 KB a job; a unit test keeps
  * the estimate within a quarter of the real size).
  */
@@ -359,6 +359,8 @@ export function estimatedWorkflowBytes(shard: PipelineShard, functionsOf: (servi
   let jobs = 1 + shard.services.reduce((n, s) => n + functionsOf(s), 0) + 1;
   const last = shard.plan.environments.length - 1;
   shard.plan.environments.forEach((env, envIndex) => {
+    // The edge (a deploy job and a template asset job per stack) deploys even before an environment without waves.
+    if (env.edge) jobs += env.regions.length * 2;
     if (env.waves.length === 0) return;
     if (env.approvalBefore) jobs++;
     for (const wave of env.waves) {
