@@ -45,3 +45,4 @@ for (const [service, fns] of Object.entries(built.bundles)) {
   console.log(`  ${service.padEnd(16)} ${(total / 1024).toFixed(1).padStart(8)} KiB  ${Object.entries(fns).map(([id, b]) => `${id} ${(b.bytes / 1024).toFixed(1)} KiB`).join(', ')}`);
 }
 console.log(`  pre-traffic hook ${(built.hookBundle.bytes / 1024).toFixed(1).padStart(8)} KiB`);
+console.log(`  edge authorizer  ${(built.authorizerBundle.bytes / 1024).toFixed(1).padStart(8)} KiB`);
