@@ -8,6 +8,9 @@ import { z } from 'zod';
  * functions, every other request to the monolith.
  */
 
+/** API Gateway's integrations per HTTP API: a hard limit (AWS does not raise it). */
+export const HTTP_API_INTEGRATIONS_LIMIT = 300;
+
 /** A route as `<METHOD> <path>`, e.g. `GET /payments/{paymentId}`. */
 export const ROUTE_KEY_PATTERN = /^(GET|POST|PUT|PATCH|DELETE) (\/([a-z0-9-]+|\{[a-zA-Z][a-zA-Z0-9]*\}))+$/;
 
@@ -76,6 +79,17 @@ export const EdgeEnvironmentSchema = z.strictObject({
   monolithUrl: z.url({ error: 'is not a URL; allowed: the https base URL of the monolith' }).optional(),
   /** @default - the API's own execute-api domain only */
   domain: DomainSchema.optional(),
+  /**
+   * This environment's API Gateway quotas for the edge's HTTP API, where AWS
+   * raised them on request (Service Quotas or AWS Support): routes per API
+   * (default 300) and authorizers per API (default 10; each service with
+   * public routes has one). Integrations per API (300) cannot be raised.
+   * Synth refuses an edge that would not fit.
+   */
+  quotas: z.strictObject({
+    routes: z.number().int().min(300).max(10_000).default(300),
+    authorizers: z.number().int().min(10).max(1_000).default(10),
+  }).default({ routes: 300, authorizers: 10 }),
   /** Steady-state requests per second and burst for the whole edge stage. @default 500 rps, burst 1000 */
   throttling: z.strictObject({
     rateLimit: z.number().int().min(1).max(10_000),

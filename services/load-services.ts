@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, Organization, parseWith, problem } from '../accounts';
 import { readApiContract } from './api-contract';
-import { edgePlanProblems } from './edge-plan';
+import { edgePlanProblems, edgeQuotaProblems } from './edge-plan';
 import { findCycles } from '../kit';
 import { EDGE_SERVICE_NAME, Service, ServiceManifest, ServiceManifestSchema } from './service-model';
 
@@ -74,7 +74,7 @@ export function loadServices(options: LoadServicesOptions): Service[] {
   // In a scoped load, services outside the scope still count as existing.
   const existsOutside = (name: string) => options.only !== undefined && fs.existsSync(path.join(options.servicesDir, name, MANIFEST_FILE));
   problems.push(...checkAcrossServices(services, invalid, existsOutside));
-  problems.push(...edgePlanProblems(options.organization, services));
+  problems.push(...edgePlanProblems(options.organization, services), ...edgeQuotaProblems(options.organization, services));
   if (problems.length > 0) throw new ConfigError(problems);
   return services;
 }

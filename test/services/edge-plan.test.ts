@@ -1,5 +1,5 @@
 import { Organization } from '../../accounts';
-import { describeMigration, edgePlanProblems, planEdges, routeShape, Service, ServiceManifestInput, ServiceManifestSchema } from '../../services';
+import { describeMigration, edgePlanProblems, edgeQuotaProblems, planEdges, routeShape, Service, ServiceManifestInput, ServiceManifestSchema } from '../../services';
 import { loadSample } from '../fixtures/organization';
 
 /** The sample organization (dev, prod) with an edge in each, a monolith in each unless `monolithIn` says otherwise. */
@@ -85,5 +85,43 @@ describe('promotion never moves a route backwards', () => {
       + 'or keep the route internal (no scopes) until it does',
     ]);
     expect(edgePlanProblems(organization(['prod']), [prodOnly])[0]).toContain('but not in the earlier dev (it answers 404 there: no monolith)');
+  });
+});
+
+describe('API Gateway\'s quotas on an edge are checked at synth', () => {
+  /** `count` services, each with `routes` public routes served by `functions` functions. */
+  const many = (count: number, routes: number, functions = routes) => Array.from({ length: count }, (_, i) => {
+    const name = `svc-${String(i).padStart(3, '0')}`;
+    return service(name, Object.fromEntries(Array.from({ length: functions }, (__, f) => [`fn${f}`, {
+      handler: 'src/handler.ts',
+      route: { method: 'GET' as const, path: `/${name}/r${f}`, scopes: [`${name}/read`] },
+    }])));
+  });
+
+  test('an edge within the quotas passes: 10 services of 29 routes is 290 routes plus the monolith\'s 2', () => {
+    expect(edgeQuotaProblems(organization(), many(10, 29))).toEqual([]);
+  });
+
+  test('more services with public routes than authorizers per API', () => {
+    expect(edgeQuotaProblems(organization(['dev']), many(11, 1))).toEqual(['dev', 'prod'].map((env, i) =>
+      `accounts/organization.ts: environments[${i}].edge: the ${env} edge would have 11 authorizers (one per service with public routes), above its quota of 10 `
+      + 'per HTTP API; fix: ask AWS Support to raise "Authorizers per API" for the edge API and set quotas.authorizers'));
+    const raised = loadSample(d => {
+      d.pipeline.waves = ['foundation', 'core'];
+      d.environments.forEach(e => { e.edge = { identity: { provider: 'cognito', domainPrefix: `test-${e.name}` }, quotas: { routes: 300, authorizers: 20 } }; });
+    });
+    expect(edgeQuotaProblems(raised, many(11, 1))).toEqual([]);
+  });
+
+  test('more routes than the quota, and more integrations than API Gateway allows at all', () => {
+    const raisedRoutes = loadSample(d => {
+      d.environments.forEach(e => { e.edge = { identity: { provider: 'cognito', domainPrefix: `test-${e.name}` }, quotas: { routes: 1000, authorizers: 50 } }; });
+    });
+    expect(edgeQuotaProblems(organization(), many(10, 30))[0]).toBe(
+      'accounts/organization.ts: environments[0].edge: the dev edge would have 302 routes, above its quota of 300 routes per HTTP API; '
+      + 'fix: ask AWS to raise "Routes per API" for the edge API (Service Quotas) and set quotas.routes, or keep some routes internal (no scopes)');
+    expect(edgeQuotaProblems(raisedRoutes, many(20, 16))[0]).toBe(
+      'accounts/organization.ts: environments[0].edge: the dev edge would have 320 integrations (one per public function), above API Gateway\'s limit of 300 '
+      + 'per HTTP API, which AWS does not raise; fix: keep some routes internal (no scopes): one HTTP API cannot integrate more functions, and splitting the edge into several APIs is not supported yet');
   });
 });
