@@ -61,7 +61,7 @@ export interface PlatformInputs {
   readonly bundles?: ServiceBundles;
   /** The pre-traffic hook's bundle; required when there are services. */
   readonly hookBundle?: FunctionBundle;
-  /** The edge authorizer's bundle; required when a service has public routes. */
+  /** The edge authorizer's bundle; required when an environment declares an edge. */
   readonly authorizerBundle?: FunctionBundle;
   /** Bundles of the governance stacks' handlers. @default - built once per process into a temporary folder */
   readonly governanceBundles?: GovernanceBundles;
@@ -91,7 +91,6 @@ function serviceStackInputs(inputs: PlatformInputs, serviceName: string, envName
     environment: organization.environments.find(e => e.name === envName)!,
     bundles: inputs.bundles![serviceName],
     hookBundle: inputs.hookBundle!,
-    authorizerBundle: inputs.authorizerBundle,
     dependencies: service.manifest.dependsOn.map(d => services.get(d)!.manifest),
   };
 }
@@ -130,7 +129,9 @@ function buildPlatformStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] 
     const environment = organization.environments.find(e => e.name === env.name)!;
     for (const region of env.regions) {
       // The edge first: services attach their public routes to it.
-      const edge = environment.edge ? new EdgeStack(app, edgeStackName(env.name, region), { organization, environment, region }) : undefined;
+      const edge = environment.edge
+        ? new EdgeStack(app, edgeStackName(env.name, region), { organization, environment, region, authorizerBundle: inputs.authorizerBundle! })
+        : undefined;
       if (edge) stacks.push(edge);
       for (const service of env.waves.flatMap(w => w.services)) {
         const stack = new ServiceStack(app, `${service.name}-${env.name}-${region}`, {
@@ -183,6 +184,7 @@ function buildPipelineStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] 
     edgeStage: (scope, envName) => new EdgeStage(scope, `edge-${envName}`, {
       organization,
       environment: organization.environments.find(e => e.name === envName)!,
+      authorizerBundle: inputs.authorizerBundle!,
     }),
     shardOf: name => shardIdOf(kind, { name, owner: manifests.get(name)!.owner }),
     governanceStage: governanceStageOf(organization, inputs.governanceBundles, inputs.policyValidation),

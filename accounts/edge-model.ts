@@ -81,15 +81,13 @@ export const EdgeEnvironmentSchema = z.strictObject({
   domain: DomainSchema.optional(),
   /**
    * This environment's API Gateway quotas for the edge's HTTP API, where AWS
-   * raised them on request (Service Quotas or AWS Support): routes per API
-   * (default 300) and authorizers per API (default 10; each service with
-   * public routes has one). Integrations per API (300) cannot be raised.
-   * Synth refuses an edge that would not fit.
+   * raised them on request (Service Quotas): routes per API (default 300).
+   * Integrations per API (300) cannot be raised. Synth refuses an edge that
+   * would not fit.
    */
   quotas: z.strictObject({
     routes: z.number().int().min(300).max(10_000).default(300),
-    authorizers: z.number().int().min(10).max(1_000).default(10),
-  }).default({ routes: 300, authorizers: 10 }),
+  }).default({ routes: 300 }),
   /** Steady-state requests per second and burst for the whole edge stage. @default 500 rps, burst 1000 */
   throttling: z.strictObject({
     rateLimit: z.number().int().min(1).max(10_000),

@@ -89,9 +89,9 @@ export function edgePlanProblems(organization: Organization, services: readonly 
  * API Gateway's quotas on each environment's edge (one HTTP API per region),
  * from the manifests: routes (the public routes, and the monolith's two),
  * integrations (one per public function, and the monolith's two; AWS does
- * not raise that limit) and authorizers (one per service with public
- * routes). One message per quota an edge would exceed, with the count, the
- * limit and the fix: found at synth, not when a deployment fails.
+ * not raise that limit). One authorizer serves the whole edge. One message
+ * per quota an edge would exceed, with the count, the limit and the fix:
+ * found at synth, not when a deployment fails.
  */
 export function edgeQuotaProblems(organization: Organization, services: readonly Service[]): string[] {
   return planEdges(organization, services).flatMap(plan => {
@@ -99,7 +99,6 @@ export function edgeQuotaProblems(organization: Organization, services: readonly
     const monolith = plan.edge.monolithUrl ? 2 : 0;
     const routes = plan.serviceRoutes.length + monolith;
     const integrations = new Set(plan.serviceRoutes.map(r => `${r.service}.${r.functionId}`)).size + monolith;
-    const authorizers = new Set(plan.serviceRoutes.map(r => r.service)).size;
     const problems: string[] = [];
     if (routes > plan.edge.quotas.routes) {
       problems.push(`${at}: the ${plan.environment} edge would have ${routes} routes, above its quota of ${plan.edge.quotas.routes} routes per HTTP API; `
@@ -108,10 +107,6 @@ export function edgeQuotaProblems(organization: Organization, services: readonly
     if (integrations > HTTP_API_INTEGRATIONS_LIMIT) {
       problems.push(`${at}: the ${plan.environment} edge would have ${integrations} integrations (one per public function), above API Gateway's limit of `
         + `${HTTP_API_INTEGRATIONS_LIMIT} per HTTP API, which AWS does not raise; fix: keep some routes internal (no scopes): one HTTP API cannot integrate more functions, and splitting the edge into several APIs is not supported yet`);
-    }
-    if (authorizers > plan.edge.quotas.authorizers) {
-      problems.push(`${at}: the ${plan.environment} edge would have ${authorizers} authorizers (one per service with public routes), above its quota of `
-        + `${plan.edge.quotas.authorizers} per HTTP API; fix: ask AWS Support to raise "Authorizers per API" for the edge API and set quotas.authorizers`);
     }
     return problems;
   });

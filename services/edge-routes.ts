@@ -1,15 +1,12 @@
 import * as cdk from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { EdgeEnvironment } from '../accounts';
-import { acknowledgeApiGatewayInvoke, acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeXRay, FunctionBundle } from '../kit';
-import { SERVICE_RUNTIME } from './service-function';
+import { acknowledgeApiGatewayInvoke } from '../kit';
+import { routeScopesParameterName } from './edge/route-scopes';
 
 /** A public route of a service, as attached to the edge. */
 export interface EdgeRouteTarget {
@@ -31,110 +28,42 @@ export interface EdgeRoutesProps {
   readonly edge: EdgeEnvironment;
   /** The edge's HTTP API id (read from SSM at deploy time). */
   readonly apiId: string;
+  /** The edge's authorizer id (from SSM). */
+  readonly authorizerId: string;
+  /** Where the edge's authorizer reads each route's scopes (edgeParameters.routeScopesPrefix). */
+  readonly routeScopesPrefix: string;
   /** The edge's Cognito user pool id (from SSM), when the identity provider is Cognito. */
   readonly userPoolId?: string;
   /** The stage (the environment's name), for the invoke permissions. */
   readonly stageName: string;
   readonly routes: readonly EdgeRouteTarget[];
-  /** The platform's authorizer handler (services/edge/authorizer.ts), bundled once per synth. */
-  readonly authorizerBundle: FunctionBundle;
-  readonly encryptionKey: kms.IKey;
-  readonly logRetentionDays: number;
-  readonly deadLetterQueue: sqs.IQueue;
-  readonly removalPolicy: cdk.RemovalPolicy;
 }
 
 /**
  * A service's public routes on its environment's edge, owned by the
- * service's stack: a route and a Lambda integration (payload 1.0, the event
- * shape the handlers already take) per route, and the service's own instance
- * of the platform's authorizer, which verifies the merchant's token and the
- * route's scopes and passes the merchant id on. With Cognito, the service's
- * scopes are a resource server of the user pool named after the service.
- * Moving a route from the monolith to a service changes this service's stack
- * only: the edge's catch-all route keeps serving everything else.
+ * service's stack: per route, a route of the edge's HTTP API behind the
+ * edge's authorizer, a Lambda integration (payload 1.0, the event shape the
+ * handlers already take), the permission for that route alone to invoke the
+ * function, and the route's scopes where the authorizer reads them (an SSM
+ * parameter: deployed with the route; CloudFormation refuses a second owner).
+ * With Cognito, the service's scopes are a resource server of the user pool
+ * named after the service. Moving a route from the monolith to a service
+ * changes this service's stack only: the edge's catch-all keeps serving
+ * everything else.
  */
 export class EdgeRoutes extends Construct {
-  /** The authorizer function. */
-  public readonly authorizerFunction: lambda.Function;
-
   constructor(scope: Construct, id: string, props: EdgeRoutesProps) {
     super(scope, id);
     const stack = cdk.Stack.of(this);
-    const identity = props.edge.identity;
-    const routeScopes = Object.fromEntries(props.routes.map(r => [`${r.method} ${r.path}`, [...r.scopes]]));
-
-    const logGroup = new logs.LogGroup(this, 'AuthorizerLogs', {
-      retention: props.logRetentionDays as logs.RetentionDays,
-      encryptionKey: props.encryptionKey,
-      removalPolicy: props.removalPolicy,
-    });
-    const role = new iam.Role(this, 'AuthorizerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Verifies merchants' tokens for the public routes of ${props.serviceName}`,
-    });
-    logGroup.grantWrite(role);
-    const config: Record<string, string> = identity.provider === 'cognito'
-      ? {
-        EDGE_ISSUER: `https://cognito-idp.${stack.region}.amazonaws.com/${props.userPoolId}`,
-        // Cognito's client credentials tokens are access tokens; the app client is the merchant.
-        EDGE_TOKEN_USE: 'access',
-        EDGE_MERCHANT_CLAIM: 'client_id',
-      }
-      : {
-        EDGE_ISSUER: identity.issuer,
-        EDGE_MERCHANT_CLAIM: identity.merchantClaim,
-        ...(identity.jwksUri ? { EDGE_JWKS_URI: identity.jwksUri } : {}),
-        ...(identity.audience ? { EDGE_AUDIENCE: identity.audience } : {}),
-      };
-    this.authorizerFunction = new lambda.Function(this, 'Authorizer', {
-      description: `Edge authorizer of ${props.serviceName}: merchant tokens and route scopes`,
-      code: lambda.Code.fromAsset(props.authorizerBundle.dir),
-      handler: 'index.handler',
-      runtime: SERVICE_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: cdk.Duration.seconds(5),
-      tracing: lambda.Tracing.ACTIVE,
-      logGroup,
-      role,
-      deadLetterQueue: props.deadLetterQueue,
-      environment: {
-        ...config,
-        ROUTE_SCOPES: JSON.stringify(routeScopes),
-        POWERTOOLS_SERVICE_NAME: `${props.serviceName}-edge-authorizer`,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    });
-    acknowledgeXRay(role);
-    acknowledgeInlinePolicies(role);
-    acknowledgeNoVpc(this.authorizerFunction);
-    cdk.Validations.of(this.authorizerFunction).acknowledge({
-      id: 'cdk-validator-cfnguard::lambda_concurrency_check',
-      reason: 'Caps would refuse merchants\' requests at the edge before the service\'s own limits apply; API Gateway caches its answers per token and route',
-    });
-
-    const authorizer = new apigwv2.CfnAuthorizer(this, 'EdgeAuthorizer', {
-      apiId: props.apiId,
-      name: `${props.serviceName}-merchants`,
-      authorizerType: 'REQUEST',
-      authorizerUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.authorizerFunction.functionArn}/invocations`,
-      authorizerPayloadFormatVersion: '2.0',
-      enableSimpleResponses: true,
-      // Cached per token AND route: an answer for one route never authorizes another (scopes differ per route).
-      identitySource: ['$request.header.Authorization', '$context.routeKey'],
-      authorizerResultTtlInSeconds: 300,
-    });
-    const authorizerInvoke = new lambda.CfnPermission(this, 'AuthorizerInvoke', {
-      action: 'lambda:InvokeFunction',
-      functionName: this.authorizerFunction.functionArn,
-      principal: 'apigateway.amazonaws.com',
-      sourceArn: stack.formatArn({ service: 'execute-api', resource: props.apiId, resourceName: `authorizers/${authorizer.ref}` }),
-    });
-    acknowledgeApiGatewayInvoke(authorizerInvoke);
 
     for (const route of props.routes) {
       const routeId = `${route.functionId.charAt(0).toUpperCase()}${route.functionId.slice(1)}`;
+      const routeKey = `${route.method} ${route.path}`;
+      new ssm.StringParameter(this, `${routeId}Scopes`, {
+        parameterName: routeScopesParameterName(props.routeScopesPrefix, routeKey),
+        stringValue: JSON.stringify({ route: routeKey, scopes: route.scopes }),
+        description: `Scopes of ${routeKey} on the edge (${props.serviceName}), read by the edge's authorizer`,
+      });
       const integration = new apigwv2.CfnIntegration(this, `${routeId}Integration`, {
         apiId: props.apiId,
         integrationType: 'AWS_PROXY',
@@ -145,10 +74,10 @@ export class EdgeRoutes extends Construct {
       });
       new apigwv2.CfnRoute(this, `${routeId}Route`, {
         apiId: props.apiId,
-        routeKey: `${route.method} ${route.path}`,
+        routeKey,
         target: `integrations/${integration.ref}`,
         authorizationType: 'CUSTOM',
-        authorizerId: authorizer.ref,
+        authorizerId: props.authorizerId,
       });
       const invoke = new lambda.CfnPermission(this, `${routeId}Invoke`, {
         action: 'lambda:InvokeFunction',
@@ -164,7 +93,7 @@ export class EdgeRoutes extends Construct {
       acknowledgeApiGatewayInvoke(invoke);
     }
 
-    if (identity.provider === 'cognito' && props.userPoolId) {
+    if (props.edge.identity.provider === 'cognito' && props.userPoolId) {
       // The service's scopes, owned by the service: `payments/read` is scope `read` of resource server `payments`.
       const names = [...new Set(props.routes.flatMap(r => r.scopes))].sort();
       new cognito.CfnUserPoolResourceServer(this, 'ResourceServer', {

@@ -6,11 +6,22 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { EdgeEnvironment, Environment, Organization } from '../accounts';
-import { allowCloudWatchLogs, denyGrantsNotForAwsResources } from '../kit';
+import {
+  acknowledgeApiGatewayInvoke,
+  acknowledgeInlinePolicies,
+  acknowledgeNoVpc,
+  acknowledgeXRay,
+  acknowledgeWildcardResource,
+  allowCloudWatchLogs,
+  denyGrantsNotForAwsResources,
+  FunctionBundle,
+} from '../kit';
+import { SERVICE_RUNTIME } from './service-function';
 import { EDGE_SERVICE_NAME, edgeParameters } from './service-model';
 
 /** Properties of an {@link EdgeStack}. */
@@ -20,6 +31,8 @@ export interface EdgeStackProps extends cdk.StackProps {
   readonly environment: Environment;
   /** One of the environment's regions. */
   readonly region: string;
+  /** The authorizer's bundle (services/edge/authorizer.ts), built once per synth. */
+  readonly authorizerBundle: FunctionBundle;
   /** @default 365 */
   readonly logRetentionDays?: number;
 }
@@ -50,6 +63,10 @@ export class EdgeStack extends cdk.Stack {
   public readonly userPool?: cognito.UserPool;
   /** The declaration this edge was built from. */
   public readonly edge: EdgeEnvironment;
+  /** The one authorizer of every service route (services/edge/authorizer.ts). */
+  public readonly authorizer: apigwv2.CfnAuthorizer;
+  /** Its function. */
+  public readonly authorizerFunction: lambda.Function;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     const { organization: org, environment: env } = props;
@@ -138,6 +155,9 @@ export class EdgeStack extends cdk.Stack {
       publish('UserPoolIdParameter', edgeParameters.userPoolId(org.name, env.name), this.userPool.userPoolId);
     }
 
+    [this.authorizer, this.authorizerFunction] = this.addAuthorizer(org, env, props, key, removalPolicy);
+    publish('AuthorizerIdParameter', edgeParameters.authorizerId(org.name, env.name), this.authorizer.ref);
+
     let url = this.stage.url;
     if (edge.domain) {
       const domainName = new apigwv2.DomainName(this, 'Domain', {
@@ -178,6 +198,90 @@ export class EdgeStack extends cdk.Stack {
       cdk.Validations.of(pool).acknowledge({ id, reason });
     }
     return pool;
+  }
+
+  /**
+   * The authorizer of every service route: it verifies merchants' tokens
+   * against the environment's identity provider and reads each route's
+   * scopes from the SSM parameter the owning service's stack writes
+   * (edgeParameters.routeScopesPrefix). One for the whole edge: API Gateway
+   * allows 10 authorizers per HTTP API.
+   */
+  private addAuthorizer(org: Organization, env: Environment, props: EdgeStackProps, key: kms.IKey,
+    removalPolicy: cdk.RemovalPolicy): [apigwv2.CfnAuthorizer, lambda.Function] {
+    const identity = this.edge.identity;
+    const logGroup = new logs.LogGroup(this, 'AuthorizerLogs', {
+      retention: (props.logRetentionDays ?? 365) as logs.RetentionDays,
+      encryptionKey: key,
+      removalPolicy,
+    });
+    const role = new iam.Role(this, 'AuthorizerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Verifies merchants' tokens on the ${env.name} edge`,
+    });
+    logGroup.grantWrite(role);
+    const prefix = edgeParameters.routeScopesPrefix(org.name, env.name);
+    const routeScopes = this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}*` });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [routeScopes] }));
+    acknowledgeWildcardResource(role, routeScopes, 'Reads the scopes of whichever route a request is for: one parameter per public route, each written by the owning service\'s stack');
+    const config: Record<string, string> = identity.provider === 'cognito'
+      ? {
+        EDGE_ISSUER: `https://cognito-idp.${this.region}.amazonaws.com/${this.userPool!.userPoolId}`,
+        // Cognito's client credentials tokens are access tokens; the app client is the merchant.
+        EDGE_TOKEN_USE: 'access',
+        EDGE_MERCHANT_CLAIM: 'client_id',
+      }
+      : {
+        EDGE_ISSUER: identity.issuer,
+        EDGE_MERCHANT_CLAIM: identity.merchantClaim,
+        ...(identity.jwksUri ? { EDGE_JWKS_URI: identity.jwksUri } : {}),
+        ...(identity.audience ? { EDGE_AUDIENCE: identity.audience } : {}),
+      };
+    const fn = new lambda.Function(this, 'Authorizer', {
+      description: `Edge authorizer (${env.name}): merchants' tokens and each route's scopes`,
+      code: lambda.Code.fromAsset(props.authorizerBundle.dir),
+      handler: 'index.handler',
+      runtime: SERVICE_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // Above jose's 2 s JWKS fetch timeout; API Gateway gives an authorizer 10 s.
+      timeout: cdk.Duration.seconds(5),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+      environment: {
+        ...config,
+        ROUTE_SCOPES_PARAMETER_PREFIX: prefix,
+        POWERTOOLS_SERVICE_NAME: `edge-authorizer-${env.name}`,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    acknowledgeXRay(role);
+    acknowledgeInlinePolicies(role);
+    acknowledgeNoVpc(fn);
+    cdk.Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'API Gateway calls the authorizer synchronously: there is no asynchronous invocation whose failure a dead-letter queue would keep',
+    });
+    const authorizer = new apigwv2.CfnAuthorizer(this, 'MerchantAuthorizer', {
+      apiId: this.api.apiId,
+      name: 'merchants',
+      authorizerType: 'REQUEST',
+      authorizerUri: `arn:${this.partition}:apigateway:${this.region}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`,
+      authorizerPayloadFormatVersion: '2.0',
+      enableSimpleResponses: true,
+      // Cached per token AND route: an answer for one route never authorizes another (scopes differ per route).
+      identitySource: ['$request.header.Authorization', '$context.routeKey'],
+      authorizerResultTtlInSeconds: 300,
+    });
+    const invoke = new lambda.CfnPermission(this, 'AuthorizerInvoke', {
+      action: 'lambda:InvokeFunction',
+      functionName: fn.functionArn,
+      principal: 'apigateway.amazonaws.com',
+      sourceArn: this.formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `authorizers/${authorizer.ref}` }),
+    });
+    acknowledgeApiGatewayInvoke(invoke);
+    return [authorizer, fn];
   }
 
   private acknowledgeFindings(edge: EdgeEnvironment): void {

@@ -2,12 +2,15 @@ import * as cdk from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EdgeStack, edgeStackName } from './edge-stack';
 import { Environment, Organization } from '../accounts';
+import { FunctionBundle } from '../kit';
 
 /** Properties of an {@link EdgeStage}. */
 export interface EdgeStageProps extends cdk.StageProps {
   readonly organization: Organization;
   /** The environment; it must declare an edge. */
   readonly environment: Environment;
+  /** The edge authorizer's bundle (services/edge/authorizer.ts). */
+  readonly authorizerBundle: FunctionBundle;
 }
 
 /**
@@ -26,6 +29,7 @@ export class EdgeStage extends cdk.Stage {
       organization: props.organization,
       environment: props.environment,
       region,
+      authorizerBundle: props.authorizerBundle,
     }));
   }
 }

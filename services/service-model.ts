@@ -250,6 +250,9 @@ export const serviceParameters = {
 export const edgeParameters = {
   apiId: (org: string, env: string) => `/${org}/${env}/services/_edge/api-id`,
   userPoolId: (org: string, env: string) => `/${org}/${env}/services/_edge/user-pool-id`,
+  authorizerId: (org: string, env: string) => `/${org}/${env}/services/_edge/authorizer-id`,
+  /** Where each public route's scopes are (services/edge/route-scopes.ts): written by its service's stack, read by the authorizer. */
+  routeScopesPrefix: (org: string, env: string) => `/${org}/${env}/services/_edge/route-scopes/`,
 } as const;
 
 /** The name no service may take: the edge's stacks are named `edge-<env>-<region>`, like a service's. */

@@ -53,11 +53,6 @@ export interface ServiceStackProps extends cdk.StackProps {
   readonly bundles: Readonly<Record<string, FunctionBundle>>;
   /** The framework's pre-traffic hook bundle. */
   readonly hookBundle: FunctionBundle;
-  /**
-   * The edge authorizer's bundle (services/edge/authorizer.ts).
-   * @default - none; required when the service has public routes and the environment an edge
-   */
-  readonly authorizerBundle?: FunctionBundle;
   /** Manifests of the services in `dependsOn` (their routes and queues). */
   readonly dependencies: readonly ServiceManifest[];
   /**
@@ -303,11 +298,12 @@ export class ServiceStack extends cdk.Stack {
 
     const publicRoutes = routes.filter(([, fn]) => fn.route!.scopes);
     if (env.edge && publicRoutes.length > 0) {
-      if (!props.authorizerBundle) throw new Error(`${m.name} has public routes: ServiceStack needs the edge authorizer's bundle`);
       this.edgeRoutes = new EdgeRoutes(this, 'EdgeRoutes', {
         serviceName: m.name,
         edge: env.edge,
         apiId: parameter(edgeParameters.apiId(org.name, env.name)),
+        authorizerId: parameter(edgeParameters.authorizerId(org.name, env.name)),
+        routeScopesPrefix: edgeParameters.routeScopesPrefix(org.name, env.name),
         userPoolId: env.edge.identity.provider === 'cognito' ? parameter(edgeParameters.userPoolId(org.name, env.name)) : undefined,
         stageName: env.name,
         routes: publicRoutes.map(([fnId, fn]) => ({
@@ -318,11 +314,6 @@ export class ServiceStack extends cdk.Stack {
           target: functions[fnId].alias,
           timeoutSeconds: fn.timeoutSeconds ?? m.timeoutSeconds,
         })),
-        authorizerBundle: props.authorizerBundle,
-        encryptionKey: this.key,
-        logRetentionDays: m.logRetentionDays,
-        deadLetterQueue: asyncFailures,
-        removalPolicy,
       });
     }
 

@@ -4,7 +4,7 @@ import { ServiceStack, ServiceStackProps } from './service-stack';
 
 /** Properties of a {@link ServiceStage}: those of its stacks, less the region (a stack per region of the environment). */
 export interface ServiceStageProps extends cdk.StageProps,
-  Pick<ServiceStackProps, 'service' | 'organization' | 'environment' | 'bundles' | 'hookBundle' | 'authorizerBundle' | 'dependencies'> {}
+  Pick<ServiceStackProps, 'service' | 'organization' | 'environment' | 'bundles' | 'hookBundle' | 'dependencies'> {}
 
 /**
  * One service in one environment, as a pipeline deploys it: a stack per
@@ -27,7 +27,6 @@ export class ServiceStage extends cdk.Stage {
       region,
       bundles: props.bundles,
       hookBundle: props.hookBundle,
-      authorizerBundle: props.authorizerBundle,
       dependencies: props.dependencies,
     }));
     this.apiUrls = Object.fromEntries(this.stacks.filter(s => s.apiUrlOutput).map(s => [s.region, s.apiUrlOutput!]));

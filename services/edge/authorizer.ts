@@ -16,20 +16,23 @@
  *   is set: Cognito ID tokens must not call APIs) is what this environment trusts;
  * - the merchant claim is a valid merchant id (the services' id pattern);
  * - the token has at least one of the scopes the route needs (the semantics
- *   of API Gateway's own JWT authorizer). The route's scopes come with the
- *   function's configuration, so they deploy together with the route.
+ *   of API Gateway's own JWT authorizer). Deployed, one authorizer serves the
+ *   whole edge and reads each route's scopes from the SSM parameter the
+ *   owning service's stack writes with the route (services/edge/route-scopes.ts),
+ *   so they deploy together; the local stage passes them as `ROUTE_SCOPES`.
  *
  * It fails closed: a route missing from `ROUTE_SCOPES`, a malformed claim or
  * an unexpected error (JWKS unreachable) refuses the request; it never
  * throws, since a thrown error makes API Gateway answer 500 instead of 403.
  * Refusals are logged with their reason and the route, never the token.
  *
- * Caching: API Gateway caches a result per identity source. The service
- * stack sets the identity sources to the Authorization header and
+ * Caching: API Gateway caches a result per identity source. The edge stack
+ * sets the identity sources to the Authorization header and
  * `$context.routeKey`, so an allow cached for one route never authorizes
  * another route with different scopes.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
@@ -40,6 +43,7 @@ import * as z from 'zod';
 // Straight from the modules rather than the runtime index: the index also
 // loads the tracer, metrics and SDK clients, which this function, on the
 // path of every uncached request, never uses but would pay for at cold start.
+import { routeScopesParameterName, RouteScopesValueSchema } from './route-scopes';
 import { EnvironmentError } from '../runtime/env';
 import { ID_PATTERN } from '../runtime/ids';
 
@@ -124,7 +128,18 @@ const configSchema = z.object({
   EDGE_AUDIENCE: z.string().min(1, { error: OPTIONAL_RULE }).optional(),
   EDGE_TOKEN_USE: z.string().min(1, { error: OPTIONAL_RULE }).optional(),
   EDGE_MERCHANT_CLAIM: z.string().regex(/^\S+$/, { error: 'must be a claim name (no spaces); leave it unset for client_id' }).default('client_id'),
-  ROUTE_SCOPES: routeScopesSchema,
+  ROUTE_SCOPES: routeScopesSchema.optional(),
+  ROUTE_SCOPES_PARAMETER_PREFIX: z.string().regex(/^\/[A-Za-z0-9_.\-/]*\/$/, {
+    error: 'must be an SSM parameter path ending with /, e.g. /acme-pay/dev/services/_edge/route-scopes/',
+  }).optional(),
+}).superRefine((env, ctx) => {
+  if ((env.ROUTE_SCOPES === undefined) === (env.ROUTE_SCOPES_PARAMETER_PREFIX === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ROUTE_SCOPES'],
+      message: 'or ROUTE_SCOPES_PARAMETER_PREFIX must be set, not both: the routes\' scopes as JSON (local stage), or where their SSM parameters are (deployed edge)',
+    });
+  }
 }).transform(env => ({
   /** The token issuer; the token's `iss` must equal it exactly. */
   issuer: env.EDGE_ISSUER,
@@ -136,8 +151,10 @@ const configSchema = z.object({
   tokenUse: env.EDGE_TOKEN_USE,
   /** The claim that holds the merchant id. */
   merchantClaim: env.EDGE_MERCHANT_CLAIM,
-  /** Route key to the scopes a token needs for it (at least one of them). */
-  routeScopes: env.ROUTE_SCOPES as Readonly<Record<string, readonly string[]>>,
+  /** Route key to the scopes a token needs for it (at least one of them), when given as a map. */
+  routeScopes: env.ROUTE_SCOPES as Readonly<Record<string, readonly string[]>> | undefined,
+  /** Else where each route's scopes are in SSM (services/edge/route-scopes.ts). */
+  routeScopesParameterPrefix: env.ROUTE_SCOPES_PARAMETER_PREFIX,
 }));
 
 /** The validated configuration of an authorizer. */
@@ -161,6 +178,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const name = String(issue.path[0]);
     const value = env[name];
     // These variables hold URLs, claim names and scopes, never secrets, so the value may be shown.
+    if (value === undefined && name === 'ROUTE_SCOPES') return `environment variable ROUTE_SCOPES ${issue.message}`;
     if (value === undefined) return `environment variable ${name} is not set; it ${issue.message}`;
     const inner = innerPath(issue.path.slice(1));
     return `environment variable ${name} ${JSON.stringify(value)} is invalid: ${inner ? `${inner} ` : ''}${issue.message}`;
@@ -256,11 +274,59 @@ function header(event: APIGatewayRequestAuthorizerEventV2, name: string): string
   return headers[name] ?? Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
 }
 
+/** The scopes a route needs (a token needs at least one), or undefined for a route the edge does not know. */
+export type RouteScopesLookup = (routeKey: string) => Promise<readonly string[] | undefined>;
+
+/** How long a route's scopes (and a route found to have none) are kept before SSM is asked again. */
+export const ROUTE_SCOPES_CACHE = { foundMs: 60_000, missingMs: 5_000 } as const;
+
+/**
+ * Reads a route's scopes from its SSM parameter (services/edge/route-scopes.ts),
+ * caching each answer per container: a change of scopes takes effect within a
+ * minute (plus API Gateway's cache of the authorizer's answer). A missing or
+ * malformed parameter is a route the edge does not know (refused); an SSM
+ * error throws (refused, logged as an error).
+ */
+export function ssmRouteScopes(prefix: string, ssm: Pick<SSMClient, 'send'>, now: () => number = Date.now): RouteScopesLookup {
+  const cache = new Map<string, { scopes: readonly string[] | undefined; until: number }>();
+  return async routeKey => {
+    const cached = cache.get(routeKey);
+    if (cached && cached.until > now()) return cached.scopes;
+    let scopes: readonly string[] | undefined;
+    try {
+      const { Parameter } = await ssm.send(new GetParameterCommand({ Name: routeScopesParameterName(prefix, routeKey) }));
+      let value: unknown;
+      try {
+        value = JSON.parse(Parameter?.Value ?? '');
+      } catch {
+        value = undefined;
+      }
+      const parsed = RouteScopesValueSchema.safeParse(value);
+      // The value names its route: a hash that matched another route's parameter never grants.
+      scopes = parsed.success && parsed.data.route === routeKey ? parsed.data.scopes : undefined;
+    } catch (error) {
+      if ((error as { name?: unknown }).name !== 'ParameterNotFound') throw error;
+      scopes = undefined;
+    }
+    cache.set(routeKey, { scopes, until: now() + (scopes ? ROUTE_SCOPES_CACHE.foundMs : ROUTE_SCOPES_CACHE.missingMs) });
+    return scopes;
+  };
+}
+
+/** The scopes of `config`: its map, or its SSM parameters read through `ssm`. */
+export function routeScopesOf(config: AuthorizerConfig, ssm: () => Pick<SSMClient, 'send'> = () => new SSMClient({})): RouteScopesLookup {
+  const map = config.routeScopes;
+  if (map) return async routeKey => (Object.hasOwn(map, routeKey) ? map[routeKey] : undefined);
+  return ssmRouteScopes(config.routeScopesParameterPrefix!, ssm());
+}
+
 /**
  * Builds the authorizer: `config` from {@link loadConfig}, `keys` the
- * issuer's key set (a remote JWKS in Lambda, a local one in tests).
+ * issuer's key set (a remote JWKS in Lambda, a local one in tests), `scopesOf`
+ * where each route's scopes come from (default: the configuration's).
  */
-export function createAuthorizer(config: AuthorizerConfig, keys: JWTVerifyGetKey, log: AuthorizerLogger): EdgeAuthorizer {
+export function createAuthorizer(config: AuthorizerConfig, keys: JWTVerifyGetKey, log: AuthorizerLogger,
+  scopesOf: RouteScopesLookup = routeScopesOf(config)): EdgeAuthorizer {
   return async event => {
     const routeKey = event.routeKey;
     const requestId = event.requestContext?.requestId;
@@ -273,8 +339,8 @@ export function createAuthorizer(config: AuthorizerConfig, keys: JWTVerifyGetKey
     let token: string | undefined;
     try {
       // Fail closed: a route nobody configured is refused, never opened.
-      const required = Object.hasOwn(config.routeScopes, routeKey) ? config.routeScopes[routeKey] : undefined;
-      if (!required) return refuse(`route ${routeKey} is not in ROUTE_SCOPES`);
+      const required = await scopesOf(routeKey);
+      if (!required) return refuse(`route ${routeKey} has no scopes configured (${config.routeScopes ? 'ROUTE_SCOPES' : 'no SSM parameter'})`);
 
       const bearer = bearerToken(header(event, 'authorization'));
       if ('refusal' in bearer) return refuse(bearer.refusal);

@@ -45,7 +45,7 @@ describe('the edge of each environment', () => {
       identity: { provider: 'cognito', domainPrefix: 'test-dev', accessTokenMinutes: 60 },
       monolithUrl: 'https://monolith.dev.test.example',
       throttling: { rateLimit: 500, burstLimit: 1000 },
-      quotas: { routes: 300, authorizers: 10 },
+      quotas: { routes: 300 },
     });
     expect(org.environments[1].edge?.identity).toEqual({
       provider: 'issuer', issuer: 'https://login.test.example', audience: 'https://api.test.example', merchantClaim: 'sub',

@@ -60,11 +60,12 @@ function synthWorkflow(deliveryPlan: DeliveryPlan, name: string): string {
       environment: organization.environments.find(e => e.name === env)!,
       bundles: fixture.bundles[service],
       hookBundle: fixture.hookBundle,
-      authorizerBundle: fixture.authorizerBundle,
       dependencies: byName.get(service)!.manifest.dependsOn.map(d => byName.get(d)!.manifest),
     }),
     governanceStage: scope => new GovernanceStage(scope, 'Governance', { organization, bundles: buildGovernanceBundles(path.join(tmp, 'bundles')) }),
-    edgeStage: (scope, env) => new EdgeStage(scope, `edge-${env}`, { organization, environment: organization.environments.find(e => e.name === env)! }),
+    edgeStage: (scope, env) => new EdgeStage(scope, `edge-${env}`, {
+      organization, environment: organization.environments.find(e => e.name === env)!, authorizerBundle: fixture.authorizerBundle,
+    }),
   });
   app.synth();
   return fs.readFileSync(workflowPath, 'utf8');

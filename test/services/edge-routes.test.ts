@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { routeScopesParameterName } from '../../services/edge/route-scopes';
 import { ASSEMBLIES, sharedAssembly } from '../fixtures/assembly';
 
 // The fixture services' stacks without a pipeline: catalog's GET /items/{itemId} is public (scope catalog/read), orders'
@@ -17,7 +18,7 @@ const ssmParameter = (t: Template, name: string) => {
 };
 
 describe('a service\'s public routes on its environment\'s edge', () => {
-  test('each public route is attached to the edge the environment publishes, behind the service\'s authorizer', () => {
+  test('each public route is attached to the edge the environment publishes, behind the edge\'s authorizer', () => {
     const apiId = ssmParameter(catalogDev, '/testorg/dev/services/_edge/api-id');
     const routes = catalogDev.findResources('AWS::ApiGatewayV2::Route');
     expect(Object.values(routes).map(r => r.Properties.RouteKey)).toEqual(['GET /items/{itemId}']);
@@ -25,7 +26,7 @@ describe('a service\'s public routes on its environment\'s edge', () => {
       ApiId: apiId,
       RouteKey: 'GET /items/{itemId}',
       AuthorizationType: 'CUSTOM',
-      AuthorizerId: { Ref: Match.stringLikeRegexp('EdgeAuthorizer') },
+      AuthorizerId: ssmParameter(catalogDev, '/testorg/dev/services/_edge/authorizer-id'),
       Target: { 'Fn::Join': ['', ['integrations/', { Ref: Match.stringLikeRegexp('GetItemIntegration') }]] },
     });
   });
@@ -45,25 +46,13 @@ describe('a service\'s public routes on its environment\'s edge', () => {
     });
   });
 
-  test('the authorizer: merchants\' tokens, cached per token and route, with the route\'s scopes deployed with it', () => {
-    catalogDev.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'REQUEST',
-      AuthorizerPayloadFormatVersion: '2.0',
-      EnableSimpleResponses: true,
-      IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
-      AuthorizerResultTtlInSeconds: 300,
+  test('the route\'s scopes, where the edge\'s authorizer reads them: an SSM parameter named after the route, deployed with it', () => {
+    catalogDev.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: routeScopesParameterName('/testorg/dev/services/_edge/route-scopes/', 'GET /items/{itemId}'),
+      Value: JSON.stringify({ route: 'GET /items/{itemId}', scopes: ['catalog/read'] }),
     });
-    catalogDev.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('^Edge authorizer of catalog'),
-      Environment: {
-        Variables: Match.objectLike({
-          EDGE_ISSUER: { 'Fn::Join': ['', ['https://cognito-idp.eu-west-1.amazonaws.com/', ssmParameter(catalogDev, '/testorg/dev/services/_edge/user-pool-id')]] },
-          EDGE_TOKEN_USE: 'access',
-          EDGE_MERCHANT_CLAIM: 'client_id',
-          ROUTE_SCOPES: JSON.stringify({ 'GET /items/{itemId}': ['catalog/read'] }),
-        }),
-      },
-    });
+    // No authorizer of its own: one serves the whole edge (API Gateway allows 10 per API).
+    catalogDev.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
 
   test('with Cognito, the service owns its scopes: a resource server named after it on the environment\'s user pool', () => {
@@ -74,18 +63,9 @@ describe('a service\'s public routes on its environment\'s edge', () => {
     });
   });
 
-  test('with an external issuer, the authorizer trusts it with its audience and merchant claim; no user pool', () => {
-    catalogProd.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: {
-        Variables: Match.objectLike({
-          EDGE_ISSUER: 'https://login.test.example',
-          EDGE_AUDIENCE: 'https://api.test.example',
-          EDGE_MERCHANT_CLAIM: 'merchant_id',
-        }),
-      },
-    });
+  test('with an external issuer, no user pool: no resource server', () => {
     catalogProd.resourceCountIs('AWS::Cognito::UserPoolResourceServer', 0);
-    expect(JSON.stringify(catalogProd.toJSON())).not.toContain('EDGE_TOKEN_USE');
+    catalogProd.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
   });
 
   test('an internal route stays off the edge: only the service\'s IAM API serves it', () => {

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Organization } from '../../accounts';
@@ -5,10 +8,14 @@ import { EdgeStack } from '../../services';
 import { loadSample, loadShippedOrganization } from '../fixtures/organization';
 
 const shipped = loadShippedOrganization();
+// The authorizer's code: any folder will do for templates (its asset hash is all they hold of it).
+const authorizerBundle = { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'edge-authorizer-')), bytes: 0 };
+fs.writeFileSync(path.join(authorizerBundle.dir, 'index.js'), 'exports.handler = async () => ({ isAuthorized: false });\n');
+afterAll(() => fs.rmSync(authorizerBundle.dir, { recursive: true, force: true }));
 const edgeOf = (org: Organization, envName: string, region = 'eu-west-1') => {
   const app = new cdk.App();
   const environment = org.environments.find(e => e.name === envName)!;
-  return Template.fromStack(new EdgeStack(app, `edge-${envName}-${region}`, { organization: org, environment, region }));
+  return Template.fromStack(new EdgeStack(app, `edge-${envName}-${region}`, { organization: org, environment, region, authorizerBundle }));
 };
 const dev = edgeOf(shipped, 'dev');
 const prod = edgeOf(shipped, 'prod');
@@ -89,5 +96,48 @@ describe('the public edge of an environment', () => {
     }
     dev.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
     dev.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false });
+  });
+
+  test('one authorizer for every service route: merchants\' tokens from the identity provider, cached per token and route', () => {
+    dev.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
+      AuthorizerResultTtlInSeconds: 300,
+    });
+    dev.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 5,
+      Environment: {
+        Variables: Match.objectLike({
+          EDGE_ISSUER: { 'Fn::Join': ['', ['https://cognito-idp.eu-west-1.amazonaws.com/', { Ref: Match.stringLikeRegexp('^Merchants') }]] },
+          EDGE_TOKEN_USE: 'access',
+          EDGE_MERCHANT_CLAIM: 'client_id',
+          ROUTE_SCOPES_PARAMETER_PREFIX: '/acme-pay/dev/services/_edge/route-scopes/',
+        }),
+      },
+    });
+    // It reads the routes' scopes, nothing else.
+    dev.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: 'ssm:GetParameter',
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:666666666666:parameter/acme-pay/dev/services/_edge/route-scopes/*']] },
+        }]),
+      },
+    });
+    dev.hasResourceProperties('AWS::SSM::Parameter', { Name: '/acme-pay/dev/services/_edge/authorizer-id', Value: { Ref: Match.stringLikeRegexp('^MerchantAuthorizer') } });
+  });
+
+  test('an external issuer: its URL, audience and merchant claim', () => {
+    const org = loadSample(d => {
+      d.environments[0].edge = { identity: { provider: 'issuer', issuer: 'https://login.test.example', audience: 'https://api.test.example', merchantClaim: 'mid' } };
+    });
+    edgeOf(org, 'dev').hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ EDGE_ISSUER: 'https://login.test.example', EDGE_AUDIENCE: 'https://api.test.example', EDGE_MERCHANT_CLAIM: 'mid' }),
+      },
+    });
   });
 });

@@ -6,6 +6,7 @@ import {
   type CryptoKey, type JSONWebKeySet, type JWK, type JWTPayload, type JWTVerifyGetKey,
 } from 'jose';
 import type * as AuthorizerModule from '../../../services/edge/authorizer';
+import { routeScopesParameterName } from '../../../services/edge/route-scopes';
 import { EnvironmentError } from '../../../services/runtime/env';
 import { setTestEnvironment } from '../../../services/runtime/testing';
 
@@ -22,7 +23,7 @@ const CLIENT_ID = '4f2kq8mz1r7tx0b3c5d6e9g1ha';
 // value fails the cold start), so a valid environment comes first.
 setTestEnvironment({ EDGE_ISSUER: ISSUER, EDGE_TOKEN_USE: 'access', ROUTE_SCOPES: JSON.stringify(ROUTE_SCOPES) });
 const authorizerModule = '../../../services/edge/authorizer';
-const { createAuthorizer, loadConfig } = jest.requireActual<typeof AuthorizerModule>(authorizerModule);
+const { createAuthorizer, loadConfig, ROUTE_SCOPES_CACHE, ssmRouteScopes } = jest.requireActual<typeof AuthorizerModule>(authorizerModule);
 
 /** The Cognito configuration the service stack renders. */
 const COGNITO_ENV = { EDGE_ISSUER: ISSUER, EDGE_TOKEN_USE: 'access', ROUTE_SCOPES: JSON.stringify(ROUTE_SCOPES) };
@@ -368,13 +369,13 @@ describe('refused requests', () => {
   test('a route missing from ROUTE_SCOPES is refused, whatever the token (fail closed)', async () => {
     const token = await sign(cognitoClaims());
     expectRefused(await authorize(authorizerEvent({ routeKey: 'DELETE /payments/{paymentId}', authorization: `Bearer ${token}` })),
-      'route DELETE /payments/{paymentId} is not in ROUTE_SCOPES', token, 'DELETE /payments/{paymentId}');
+      'route DELETE /payments/{paymentId} has no scopes configured (ROUTE_SCOPES)', token, 'DELETE /payments/{paymentId}');
   });
 
   test('a route key named like an inherited property is refused too', async () => {
     const token = await sign(cognitoClaims());
     expectRefused(await authorize(authorizerEvent({ routeKey: 'constructor', authorization: `Bearer ${token}` })),
-      'route constructor is not in ROUTE_SCOPES', token, 'constructor');
+      'route constructor has no scopes configured (ROUTE_SCOPES)', token, 'constructor');
   });
 });
 
@@ -463,7 +464,8 @@ describe('loadConfig', () => {
   });
 
   test.each([
-    ['not set', undefined, `environment variable ROUTE_SCOPES is not set; it ${SCOPES_RULE}`],
+    ['not set (nor its SSM prefix)', undefined, 'environment variable ROUTE_SCOPES or ROUTE_SCOPES_PARAMETER_PREFIX must be set, not both: '
+      + 'the routes\' scopes as JSON (local stage), or where their SSM parameters are (deployed edge)'],
     ['not JSON', '{GET /payments: payments/read}', `environment variable ROUTE_SCOPES "{GET /payments: payments/read}" is invalid: is not JSON; ${SCOPES_RULE}`],
     ['a JSON array', '["payments/read"]', `environment variable ROUTE_SCOPES "[\\"payments/read\\"]" is invalid: ${SCOPES_RULE}`],
     ['an empty object', '{}', `environment variable ROUTE_SCOPES "{}" is invalid: names no route; ${SCOPES_RULE}`],
@@ -489,7 +491,7 @@ describe('loadConfig', () => {
 
   test('accepts the $default route and ANY routes', () => {
     const config = loadConfig({ EDGE_ISSUER: ISSUER, ROUTE_SCOPES: JSON.stringify({ '$default': ['edge/all'], 'ANY /payments/{proxy+}': ['payments/admin'] }) });
-    expect(Object.keys(config.routeScopes)).toEqual(['$default', 'ANY /payments/{proxy+}']);
+    expect(Object.keys(config.routeScopes!)).toEqual(['$default', 'ANY /payments/{proxy+}']);
   });
 });
 
@@ -552,5 +554,58 @@ describe('handler (the Lambda entry point)', () => {
   test('a bad environment fails the cold start, naming the variable', () => {
     expect(() => coldStart({ EDGE_ISSUER: issuer, ROUTE_SCOPES: '{"GET /payments":"payments/read"}' }))
       .toThrow('environment variable ROUTE_SCOPES "{\\"GET /payments\\":\\"payments/read\\"}" is invalid: ["GET /payments"] must be an array of scopes');
+  });
+});
+
+describe('route scopes from SSM (the deployed edge: one authorizer, each route\'s scopes written by its service\'s stack)', () => {
+  const PREFIX = '/acme-pay/dev/services/_edge/route-scopes/';
+  const parameterOf = (route: string, scopes: readonly string[]) => ({ Parameter: { Value: JSON.stringify({ route, scopes }) } });
+  const notFound = Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
+
+  test('reads the route\'s parameter by its hashed name, keeps it a minute, and knows a missing one only a few seconds', async () => {
+    const send = jest.fn(async (command: { input: { Name: string } }) => {
+      if (command.input.Name === routeScopesParameterName(PREFIX, 'GET /payments/{paymentId}')) return parameterOf('GET /payments/{paymentId}', ['payments/read']);
+      throw notFound;
+    });
+    let now = 1_000_000;
+    const lookup = ssmRouteScopes(PREFIX, { send } as never, () => now);
+    expect(await lookup('GET /payments/{paymentId}')).toEqual(['payments/read']);
+    expect(await lookup('GET /payments/{paymentId}')).toEqual(['payments/read']);
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(send.mock.calls[0][0].input.Name).toMatch(/^\/acme-pay\/dev\/services\/_edge\/route-scopes\/[0-9a-f]{40}$/);
+    expect(await lookup('DELETE /payments/{paymentId}')).toBeUndefined();
+    now += ROUTE_SCOPES_CACHE.missingMs + 1;
+    expect(await lookup('DELETE /payments/{paymentId}')).toBeUndefined();
+    expect(send).toHaveBeenCalledTimes(3);
+    now += ROUTE_SCOPES_CACHE.foundMs;
+    await lookup('GET /payments/{paymentId}');
+    expect(send).toHaveBeenCalledTimes(4);
+  });
+
+  test('a parameter that names another route, or holds no scopes, grants nothing', async () => {
+    const other = ssmRouteScopes(PREFIX, { send: async () => parameterOf('POST /payments', ['payments/write']) } as never);
+    expect(await other('GET /payments/{paymentId}')).toBeUndefined();
+    const garbage = ssmRouteScopes(PREFIX, { send: async () => ({ Parameter: { Value: 'not json' } }) } as never);
+    expect(await garbage('GET /payments/{paymentId}')).toBeUndefined();
+    const empty = ssmRouteScopes(PREFIX, { send: async () => parameterOf('GET /payments/{paymentId}', []) } as never);
+    expect(await empty('GET /payments/{paymentId}')).toBeUndefined();
+  });
+
+  test('through the authorizer: allowed with the route\'s scopes, refused for a route without a parameter, refused and logged when SSM fails', async () => {
+    const config = loadConfig({ EDGE_ISSUER: ISSUER, EDGE_TOKEN_USE: 'access', ROUTE_SCOPES_PARAMETER_PREFIX: PREFIX });
+    const token = await sign(cognitoClaims());
+    const send = jest.fn(async (command: { input: { Name: string } }) => {
+      if (command.input.Name === routeScopesParameterName(PREFIX, 'GET /payments/{paymentId}')) return parameterOf('GET /payments/{paymentId}', ['payments/read']);
+      throw notFound;
+    });
+    const log = { debug: jest.fn(), info: jest.fn(), error: jest.fn() };
+    const viaSsm = createAuthorizer(config, keys, log, ssmRouteScopes(PREFIX, { send } as never));
+    expect(await viaSsm(authorizerEvent({ routeKey: 'GET /payments/{paymentId}', authorization: `Bearer ${token}` }))).toMatchObject({ isAuthorized: true });
+    expect(await viaSsm(authorizerEvent({ routeKey: 'GET /refunds/{refundId}', authorization: `Bearer ${token}` }))).toEqual({ isAuthorized: false });
+    expect(log.info).toHaveBeenCalledWith('request refused', expect.objectContaining({ reason: 'route GET /refunds/{refundId} has no scopes configured (no SSM parameter)' }));
+    const failing = createAuthorizer(config, keys, log, ssmRouteScopes(PREFIX, { send: async () => { throw new Error('throttled'); } } as never));
+    expect(await failing(authorizerEvent({ routeKey: 'GET /payments/{paymentId}', authorization: `Bearer ${token}` }))).toEqual({ isAuthorized: false });
+    expect(log.error).toHaveBeenCalledTimes(1);
+    expect(JSON.stringify(log.error.mock.calls)).not.toContain(token);
   });
 });
