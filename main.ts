@@ -61,7 +61,7 @@ export interface PlatformInputs {
   readonly bundles?: ServiceBundles;
   /** The pre-traffic hook's bundle; required when there are services. */
   readonly hookBundle?: FunctionBundle;
-  /** The edge authorizer's bundle; required when an environment declares an edge. */
+  /** The edge authorizer's bundle. @default - built once per process into a temporary folder, when an environment declares an edge */
   readonly authorizerBundle?: FunctionBundle;
   /** Bundles of the governance stacks' handlers. @default - built once per process into a temporary folder */
   readonly governanceBundles?: GovernanceBundles;
@@ -130,7 +130,9 @@ function buildPlatformStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] 
     for (const region of env.regions) {
       // The edge first: services attach their public routes to it.
       const edge = environment.edge
-        ? new EdgeStack(app, edgeStackName(env.name, region), { organization, environment, region, authorizerBundle: inputs.authorizerBundle! })
+        ? new EdgeStack(app, edgeStackName(env.name, region), {
+          organization, environment, region, authorizerBundle: inputs.authorizerBundle ?? defaultAuthorizerBundle(),
+        })
         : undefined;
       if (edge) stacks.push(edge);
       for (const service of env.waves.flatMap(w => w.services)) {
@@ -184,7 +186,7 @@ function buildPipelineStacks(app: cdk.App, inputs: PlatformInputs): cdk.Stack[] 
     edgeStage: (scope, envName) => new EdgeStage(scope, `edge-${envName}`, {
       organization,
       environment: organization.environments.find(e => e.name === envName)!,
-      authorizerBundle: inputs.authorizerBundle!,
+      authorizerBundle: inputs.authorizerBundle ?? defaultAuthorizerBundle(),
     }),
     shardOf: name => shardIdOf(kind, { name, owner: manifests.get(name)!.owner }),
     governanceStage: governanceStageOf(organization, inputs.governanceBundles, inputs.policyValidation),
@@ -318,6 +320,14 @@ export function buildBundles(services: readonly Service[], outdir: string = BUND
 /** Bundles the governance stacks' handlers once, into `outdir/_governance`. */
 export function buildGovernanceBundles(outdir: string = BUNDLE_DIR): GovernanceBundles {
   return bundleEntries(GOVERNANCE_HANDLER_ENTRIES, path.join(outdir, '_governance')) as GovernanceBundles;
+}
+
+let processAuthorizerBundle: FunctionBundle | undefined;
+/** The edge authorizer's bundle for callers that pass none (tests, the benchmark): built once per process, like {@link defaultGovernanceBundles}. */
+function defaultAuthorizerBundle(): FunctionBundle {
+  processAuthorizerBundle ??= bundleEntries({ 'edge-authorizer': path.join(__dirname, 'services', 'edge', 'authorizer.ts') },
+    path.join(os.tmpdir(), `lz-authorizer-bundle-${process.pid}`))['edge-authorizer'];
+  return processAuthorizerBundle;
 }
 
 let processGovernanceBundles: GovernanceBundles | undefined;
