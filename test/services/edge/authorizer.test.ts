@@ -1,6 +1,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
 import {
   CompactSign, createLocalJWKSet, exportJWK, generateKeyPair, SignJWT,
   type CryptoKey, type JSONWebKeySet, type JWK, type JWTPayload, type JWTVerifyGetKey,
@@ -559,51 +562,56 @@ describe('handler (the Lambda entry point)', () => {
 
 describe('route scopes from SSM (the deployed edge: one authorizer, each route\'s scopes written by its service\'s stack)', () => {
   const PREFIX = '/acme-pay/dev/services/_edge/route-scopes/';
+  const ssm = mockClient(SSMClient);
+  const client = new SSMClient({ region: 'eu-west-1' });
   const parameterOf = (route: string, scopes: readonly string[]) => ({ Parameter: { Value: JSON.stringify({ route, scopes }) } });
-  const notFound = Object.assign(new Error('not found'), { name: 'ParameterNotFound' });
+  const notFound = new ParameterNotFound({ message: 'not found', $metadata: {} });
+  /** SSM holding only the scopes of GET /payments/{paymentId}. */
+  const onlyPaymentReads = () => {
+    ssm.reset();
+    ssm.on(GetParameterCommand).rejects(notFound);
+    ssm.on(GetParameterCommand, { Name: routeScopesParameterName(PREFIX, 'GET /payments/{paymentId}') })
+      .resolves(parameterOf('GET /payments/{paymentId}', ['payments/read']));
+  };
+  afterAll(() => ssm.restore());
 
   test('reads the route\'s parameter by its hashed name, keeps it a minute, and knows a missing one only a few seconds', async () => {
-    const send = jest.fn(async (command: { input: { Name: string } }) => {
-      if (command.input.Name === routeScopesParameterName(PREFIX, 'GET /payments/{paymentId}')) return parameterOf('GET /payments/{paymentId}', ['payments/read']);
-      throw notFound;
-    });
+    onlyPaymentReads();
     let now = 1_000_000;
-    const lookup = ssmRouteScopes(PREFIX, { send } as never, () => now);
+    const lookup = ssmRouteScopes(PREFIX, client, () => now);
     expect(await lookup('GET /payments/{paymentId}')).toEqual(['payments/read']);
     expect(await lookup('GET /payments/{paymentId}')).toEqual(['payments/read']);
-    expect(send).toHaveBeenCalledTimes(1);
-    expect(send.mock.calls[0][0].input.Name).toMatch(/^\/acme-pay\/dev\/services\/_edge\/route-scopes\/[0-9a-f]{40}$/);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 1);
+    expect(ssm.commandCalls(GetParameterCommand)[0].args[0].input.Name).toMatch(/^\/acme-pay\/dev\/services\/_edge\/route-scopes\/[0-9a-f]{40}$/);
     expect(await lookup('DELETE /payments/{paymentId}')).toBeUndefined();
     now += ROUTE_SCOPES_CACHE.missingMs + 1;
     expect(await lookup('DELETE /payments/{paymentId}')).toBeUndefined();
-    expect(send).toHaveBeenCalledTimes(3);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 3);
     now += ROUTE_SCOPES_CACHE.foundMs;
     await lookup('GET /payments/{paymentId}');
-    expect(send).toHaveBeenCalledTimes(4);
+    expect(ssm).toHaveReceivedCommandTimes(GetParameterCommand, 4);
   });
 
   test('a parameter that names another route, or holds no scopes, grants nothing', async () => {
-    const other = ssmRouteScopes(PREFIX, { send: async () => parameterOf('POST /payments', ['payments/write']) } as never);
-    expect(await other('GET /payments/{paymentId}')).toBeUndefined();
-    const garbage = ssmRouteScopes(PREFIX, { send: async () => ({ Parameter: { Value: 'not json' } }) } as never);
-    expect(await garbage('GET /payments/{paymentId}')).toBeUndefined();
-    const empty = ssmRouteScopes(PREFIX, { send: async () => parameterOf('GET /payments/{paymentId}', []) } as never);
-    expect(await empty('GET /payments/{paymentId}')).toBeUndefined();
+    for (const value of [parameterOf('POST /payments', ['payments/write']), { Parameter: { Value: 'not json' } }, parameterOf('GET /payments/{paymentId}', [])]) {
+      ssm.reset();
+      ssm.on(GetParameterCommand).resolves(value);
+      expect(await ssmRouteScopes(PREFIX, client)('GET /payments/{paymentId}')).toBeUndefined();
+    }
   });
 
   test('through the authorizer: allowed with the route\'s scopes, refused for a route without a parameter, refused and logged when SSM fails', async () => {
+    onlyPaymentReads();
     const config = loadConfig({ EDGE_ISSUER: ISSUER, EDGE_TOKEN_USE: 'access', ROUTE_SCOPES_PARAMETER_PREFIX: PREFIX });
     const token = await sign(cognitoClaims());
-    const send = jest.fn(async (command: { input: { Name: string } }) => {
-      if (command.input.Name === routeScopesParameterName(PREFIX, 'GET /payments/{paymentId}')) return parameterOf('GET /payments/{paymentId}', ['payments/read']);
-      throw notFound;
-    });
     const log = { debug: jest.fn(), info: jest.fn(), error: jest.fn() };
-    const viaSsm = createAuthorizer(config, keys, log, ssmRouteScopes(PREFIX, { send } as never));
+    const viaSsm = createAuthorizer(config, keys, log, ssmRouteScopes(PREFIX, client));
     expect(await viaSsm(authorizerEvent({ routeKey: 'GET /payments/{paymentId}', authorization: `Bearer ${token}` }))).toMatchObject({ isAuthorized: true });
     expect(await viaSsm(authorizerEvent({ routeKey: 'GET /refunds/{refundId}', authorization: `Bearer ${token}` }))).toEqual({ isAuthorized: false });
     expect(log.info).toHaveBeenCalledWith('request refused', expect.objectContaining({ reason: 'route GET /refunds/{refundId} has no scopes configured (no SSM parameter)' }));
-    const failing = createAuthorizer(config, keys, log, ssmRouteScopes(PREFIX, { send: async () => { throw new Error('throttled'); } } as never));
+    ssm.reset();
+    ssm.on(GetParameterCommand).rejects(new Error('throttled'));
+    const failing = createAuthorizer(config, keys, log, ssmRouteScopes(PREFIX, client));
     expect(await failing(authorizerEvent({ routeKey: 'GET /payments/{paymentId}', authorization: `Bearer ${token}` }))).toEqual({ isAuthorized: false });
     expect(log.error).toHaveBeenCalledTimes(1);
     expect(JSON.stringify(log.error.mock.calls)).not.toContain(token);
