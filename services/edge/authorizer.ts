@@ -30,8 +30,16 @@
  * sets the identity sources to the Authorization header and
  * `$context.routeKey`, so an allow cached for one route never authorizes
  * another route with different scopes.
+ *
+ * Behind WAF (`EDGE_ORIGIN_SECRET_ID` set), a request must first carry the
+ * origin header CloudFront adds (services/edge/origin.ts) with the secret's
+ * current or previous value: what did not pass WAF is refused. The
+ * monolith's catch-all routes (`EDGE_PASS_THROUGH_ROUTES`) need that check
+ * only; the monolith authenticates its callers itself.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type {
   APIGatewayRequestAuthorizerEventV2,
@@ -43,6 +51,7 @@ import * as z from 'zod';
 // Straight from the modules rather than the runtime index: the index also
 // loads the tracer, metrics and SDK clients, which this function, on the
 // path of every uncached request, never uses but would pay for at cold start.
+import { ORIGIN_VERIFY_HEADER } from './origin';
 import { routeScopesParameterName, RouteScopesValueSchema } from './route-scopes';
 import { EnvironmentError } from '../runtime/env';
 import { ID_PATTERN } from '../runtime/ids';
@@ -82,6 +91,7 @@ const ROUTE_KEY_RULE = 'is not a route key; allowed: "METHOD /path" (e.g. "GET /
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 const SCOPE_RULE = 'is not an OAuth scope; allowed: printable ASCII without spaces, " or \\';
 const OPTIONAL_RULE = 'must not be empty; leave it unset to skip the check';
+const PASS_THROUGH_RULE = 'must be a JSON array of route keys, e.g. ["ANY /{proxy+}","ANY /"]';
 
 /** An endpoint of the issuer: https, or http on the local stage's hosts only. */
 function endpointUrl() {
@@ -132,7 +142,28 @@ const configSchema = z.object({
   ROUTE_SCOPES_PARAMETER_PREFIX: z.string().regex(/^\/[A-Za-z0-9_.\-/]*\/$/, {
     error: 'must be an SSM parameter path ending with /, e.g. /acme-pay/dev/services/_edge/route-scopes/',
   }).optional(),
+  EDGE_ORIGIN_SECRET_ID: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, {
+    error: 'must be a Secrets Manager secret name, e.g. acme-pay/edge-prod/origin-verify; leave it unset without WAF in front',
+  }).optional(),
+  EDGE_PASS_THROUGH_ROUTES: z.string({ error: PASS_THROUGH_RULE })
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `is not JSON; ${PASS_THROUGH_RULE}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.string().regex(ROUTE_KEY, { error: ROUTE_KEY_RULE }), { error: PASS_THROUGH_RULE }).min(1, { error: PASS_THROUGH_RULE }))
+    .optional(),
 }).superRefine((env, ctx) => {
+  if (env.EDGE_PASS_THROUGH_ROUTES !== undefined && env.EDGE_ORIGIN_SECRET_ID === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EDGE_PASS_THROUGH_ROUTES'],
+      message: 'needs EDGE_ORIGIN_SECRET_ID: routes that pass without a token are only for requests that came through WAF',
+    });
+  }
   if ((env.ROUTE_SCOPES === undefined) === (env.ROUTE_SCOPES_PARAMETER_PREFIX === undefined)) {
     ctx.addIssue({
       code: 'custom',
@@ -155,6 +186,10 @@ const configSchema = z.object({
   routeScopes: env.ROUTE_SCOPES as Readonly<Record<string, readonly string[]>> | undefined,
   /** Else where each route's scopes are in SSM (services/edge/route-scopes.ts). */
   routeScopesParameterPrefix: env.ROUTE_SCOPES_PARAMETER_PREFIX,
+  /** Behind WAF: the secret whose value the origin header must carry. */
+  originSecretId: env.EDGE_ORIGIN_SECRET_ID,
+  /** Behind WAF: routes that need the origin header only (the monolith's). */
+  passThroughRoutes: (env.EDGE_PASS_THROUGH_ROUTES ?? []) as readonly string[],
 }));
 
 /** The validated configuration of an authorizer. */
@@ -198,7 +233,7 @@ export interface EdgeAuthorizerContext {
 /** The authorizer's answer: allowed with the caller's context, or refused (API Gateway answers 403). */
 export type EdgeAuthorizerResult =
   | APIGatewaySimpleAuthorizerWithContextResult<EdgeAuthorizerContext>
-  | { readonly isAuthorized: false };
+  | { readonly isAuthorized: boolean };
 
 /** An authorizer handler, as built by {@link createAuthorizer}. */
 export type EdgeAuthorizer = (event: APIGatewayRequestAuthorizerEventV2) => Promise<EdgeAuthorizerResult>;
@@ -313,6 +348,54 @@ export function ssmRouteScopes(prefix: string, ssm: Pick<SSMClient, 'send'>, now
   };
 }
 
+/** Whether an origin header value is the origin secret's. */
+export type OriginCheck = (value: string | undefined) => Promise<boolean>;
+
+/** How long the origin secret's values are kept before Secrets Manager is asked again (a rotation takes effect within it). */
+export const ORIGIN_SECRET_CACHE_MS = 300_000;
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Checks the origin header against the secret's current and previous
+ * versions (AWSCURRENT, AWSPREVIOUS: a rotation never refuses a request
+ * CloudFront still signs with the old value), read from Secrets Manager in
+ * the function's region and cached per container. Compared in constant
+ * time, as digests, so neither the value nor its length leaks by timing.
+ * A Secrets Manager error throws (the request is refused, logged as an error).
+ */
+export function secretsManagerOrigin(secretId: string, secrets: Pick<SecretsManagerClient, 'send'>, now: () => number = Date.now): OriginCheck {
+  let cached: { values: readonly Uint8Array[]; until: number } | undefined;
+  const version = async (stage: 'AWSCURRENT' | 'AWSPREVIOUS') => {
+    try {
+      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage }));
+      return SecretString ? digest(SecretString) : undefined;
+    } catch (error) {
+      // A secret never rotated has no previous version.
+      if (stage === 'AWSPREVIOUS' && (error as { name?: unknown }).name === 'ResourceNotFoundException') return undefined;
+      throw error;
+    }
+  };
+  return async value => {
+    if (value === undefined || value === '') return false;
+    let current = cached;
+    if (!current || current.until <= now()) {
+      const values = (await Promise.all([version('AWSCURRENT'), version('AWSPREVIOUS')])).filter(v => v !== undefined);
+      if (values.length === 0) throw new Error(`the origin secret ${secretId} has no value`);
+      current = cached = { values, until: now() + ORIGIN_SECRET_CACHE_MS };
+    }
+    const given = digest(value);
+    // Every version is compared, whichever matches: the time taken does not say which.
+    return current.values.map(v => timingSafeEqual(v, given)).includes(true);
+  };
+}
+
+/** The origin check of `config`: none without WAF in front, else its secret read through `secrets`. */
+export function originCheckOf(config: AuthorizerConfig,
+  secrets: () => Pick<SecretsManagerClient, 'send'> = () => new SecretsManagerClient({})): OriginCheck | undefined {
+  return config.originSecretId === undefined ? undefined : secretsManagerOrigin(config.originSecretId, secrets());
+}
+
 /** The scopes of `config`: its map, or its SSM parameters read through `ssm`. */
 export function routeScopesOf(config: AuthorizerConfig, ssm: () => Pick<SSMClient, 'send'> = () => new SSMClient({})): RouteScopesLookup {
   const map = config.routeScopes;
@@ -326,7 +409,8 @@ export function routeScopesOf(config: AuthorizerConfig, ssm: () => Pick<SSMClien
  * where each route's scopes come from (default: the configuration's).
  */
 export function createAuthorizer(config: AuthorizerConfig, keys: JWTVerifyGetKey, log: AuthorizerLogger,
-  scopesOf: RouteScopesLookup = routeScopesOf(config)): EdgeAuthorizer {
+  scopesOf: RouteScopesLookup = routeScopesOf(config), originOk: OriginCheck | undefined = originCheckOf(config)): EdgeAuthorizer {
+  const passThrough = new Set(config.passThroughRoutes);
   return async event => {
     const routeKey = event.routeKey;
     const requestId = event.requestContext?.requestId;
@@ -338,6 +422,13 @@ export function createAuthorizer(config: AuthorizerConfig, keys: JWTVerifyGetKey
 
     let token: string | undefined;
     try {
+      // Behind WAF: what did not come through CloudFront (and so WAF) goes no further.
+      if (originOk && !(await originOk(header(event, ORIGIN_VERIFY_HEADER)))) {
+        return refuse(`no valid ${ORIGIN_VERIFY_HEADER} header: the request did not come through the edge's CloudFront distribution`);
+      }
+      // Only with an origin check (the configuration requires it): the monolith authenticates these itself.
+      if (originOk && passThrough.has(routeKey)) return { isAuthorized: true };
+
       // Fail closed: a route nobody configured is refused, never opened.
       const required = await scopesOf(routeKey);
       if (!required) return refuse(`route ${routeKey} has no scopes configured (${config.routeScopes ? 'ROUTE_SCOPES' : 'no SSM parameter'})`);

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,7 +27,9 @@ const CLIENT_ID = '4f2kq8mz1r7tx0b3c5d6e9g1ha';
 // value fails the cold start), so a valid environment comes first.
 setTestEnvironment({ EDGE_ISSUER: ISSUER, EDGE_TOKEN_USE: 'access', ROUTE_SCOPES: JSON.stringify(ROUTE_SCOPES) });
 const authorizerModule = '../../../services/edge/authorizer';
-const { createAuthorizer, loadConfig, ROUTE_SCOPES_CACHE, ssmRouteScopes } = jest.requireActual<typeof AuthorizerModule>(authorizerModule);
+const {
+  createAuthorizer, loadConfig, ORIGIN_SECRET_CACHE_MS, ROUTE_SCOPES_CACHE, secretsManagerOrigin, ssmRouteScopes,
+} = jest.requireActual<typeof AuthorizerModule>(authorizerModule);
 
 /** The Cognito configuration the service stack renders. */
 const COGNITO_ENV = { EDGE_ISSUER: ISSUER, EDGE_TOKEN_USE: 'access', ROUTE_SCOPES: JSON.stringify(ROUTE_SCOPES) };
@@ -100,6 +103,8 @@ interface EventOptions {
   readonly routeKey?: string;
   /** The Authorization header; undefined leaves it out. */
   readonly authorization?: string;
+  /** The origin header CloudFront adds; undefined leaves it out. */
+  readonly origin?: string;
 }
 
 /** A REQUEST authorizer event as an HTTP API sends it (payload format 2.0: lowercase header names). */
@@ -117,6 +122,7 @@ function authorizerEvent(options: EventOptions = {}): APIGatewayRequestAuthorize
     'x-forwarded-proto': 'https',
   };
   if (options.authorization !== undefined) headers.authorization = options.authorization;
+  if (options.origin !== undefined) headers['x-origin-verify'] = options.origin;
   return {
     version: '2.0',
     type: 'REQUEST',
@@ -423,6 +429,7 @@ describe('loadConfig', () => {
       tokenUse: undefined,
       merchantClaim: 'client_id',
       routeScopes: { 'GET /payments/{paymentId}': ['payments/read'] },
+      passThroughRoutes: [],
     });
   });
 
@@ -615,5 +622,101 @@ describe('route scopes from SSM (the deployed edge: one authorizer, each route\'
     expect(await failing(authorizerEvent({ routeKey: 'GET /payments/{paymentId}', authorization: `Bearer ${token}` }))).toEqual({ isAuthorized: false });
     expect(log.error).toHaveBeenCalledTimes(1);
     expect(JSON.stringify(log.error.mock.calls)).not.toContain(token);
+  });
+});
+
+describe('behind WAF: only requests that came through CloudFront (the origin header)', () => {
+  const SECRET_ID = 'acme-pay/edge-prod/origin-verify';
+  const CURRENT = 'c'.repeat(64);
+  const PREVIOUS = 'p'.repeat(64);
+  const secrets = mockClient(SecretsManagerClient);
+  const client = new SecretsManagerClient({ region: 'eu-west-1' });
+  const notFound = new ResourceNotFoundException({ message: 'no such version', $metadata: {} });
+  /** Secrets Manager holding `current` and, when given, `previous`. */
+  const holding = (current: string, previous?: string) => {
+    secrets.reset();
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSCURRENT' }).resolves({ SecretString: current });
+    if (previous) secrets.on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSPREVIOUS' }).resolves({ SecretString: previous });
+    else secrets.on(GetSecretValueCommand, { SecretId: SECRET_ID, VersionStage: 'AWSPREVIOUS' }).rejects(notFound);
+  };
+  afterAll(() => secrets.restore());
+  const WAF_ENV = {
+    ...COGNITO_ENV,
+    EDGE_ORIGIN_SECRET_ID: SECRET_ID,
+    EDGE_PASS_THROUGH_ROUTES: JSON.stringify(['ANY /{proxy+}', 'ANY /']),
+  };
+  const behindWaf = (log = recordingLogger()) =>
+    ({ log, authorize: createAuthorizer(loadConfig(WAF_ENV), keys, log, undefined, secretsManagerOrigin(SECRET_ID, client)) });
+
+  test('a service route needs the origin header and then a token as before', async () => {
+    holding(CURRENT);
+    const token = await sign(cognitoClaims());
+    const { authorize: check, log } = behindWaf();
+    expect(await check(authorizerEvent({ authorization: `Bearer ${token}`, origin: CURRENT }))).toMatchObject({ isAuthorized: true, context: { merchantId: CLIENT_ID } });
+    expect(await check(authorizerEvent({ origin: CURRENT }))).toEqual({ isAuthorized: false });
+    expect(log.info).toHaveBeenLastCalledWith('request refused', expect.objectContaining({ reason: 'no Authorization header' }));
+  });
+
+  test.each([
+    ['without the header (the regional origin called directly)', undefined],
+    ['with an empty header', ''],
+    ['with a wrong value', 'x'.repeat(64)],
+    ['with a prefix of the value', CURRENT.slice(0, 63)],
+  ])('refuses a valid token %s, never logging the header', async (_, origin) => {
+    holding(CURRENT);
+    const token = await sign(cognitoClaims());
+    const log = recordingLogger();
+    const outcome = { result: await behindWaf(log).authorize(authorizerEvent({ authorization: `Bearer ${token}`, origin })), log };
+    expectRefused(outcome, 'no valid x-origin-verify header: the request did not come through the edge\'s CloudFront distribution', token);
+    if (origin) expect(logText(log)).not.toContain(origin);
+  });
+
+  test('the monolith\'s routes pass with the header only (the monolith authenticates), and never without it', async () => {
+    holding(CURRENT);
+    const { authorize: check } = behindWaf();
+    for (const routeKey of ['ANY /{proxy+}', 'ANY /']) {
+      expect(await check(authorizerEvent({ routeKey, origin: CURRENT }))).toEqual({ isAuthorized: true });
+      expect(await check(authorizerEvent({ routeKey }))).toEqual({ isAuthorized: false });
+      expect(await check(authorizerEvent({ routeKey, origin: PREVIOUS }))).toEqual({ isAuthorized: false });
+    }
+    // A service route is not a pass-through route, whatever the header.
+    expect(await check(authorizerEvent({ routeKey: 'POST /payments', origin: CURRENT }))).toEqual({ isAuthorized: false });
+  });
+
+  test('during a rotation both the current and the previous value pass; values are kept five minutes', async () => {
+    holding(CURRENT, PREVIOUS);
+    let now = 5_000_000;
+    const check = secretsManagerOrigin(SECRET_ID, client, () => now);
+    expect(await check(CURRENT)).toBe(true);
+    expect(await check(PREVIOUS)).toBe(true);
+    expect(await check('z'.repeat(64))).toBe(false);
+    expect(secrets).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    // Rotated again: the oldest value stops passing once the cache expires.
+    holding('n'.repeat(64), CURRENT);
+    expect(await check(PREVIOUS)).toBe(true);
+    now += ORIGIN_SECRET_CACHE_MS;
+    expect(await check(PREVIOUS)).toBe(false);
+    expect(await check('n'.repeat(64))).toBe(true);
+    expect(await check(CURRENT)).toBe(true);
+  });
+
+  test('Secrets Manager failing refuses the request and logs an error without the header', async () => {
+    secrets.reset();
+    secrets.on(GetSecretValueCommand).rejects(new Error('AccessDeniedException'));
+    const { authorize: check, log } = behindWaf();
+    expect(await check(authorizerEvent({ routeKey: 'ANY /{proxy+}', origin: CURRENT }))).toEqual({ isAuthorized: false });
+    expect(log.error).toHaveBeenCalledTimes(1);
+    expect(logText(log)).not.toContain(CURRENT);
+  });
+
+  test('pass-through routes need an origin secret, and must be route keys', () => {
+    expect(() => loadConfig({ ...COGNITO_ENV, EDGE_PASS_THROUGH_ROUTES: '["ANY /{proxy+}"]' })).toThrow(
+      'environment variable EDGE_PASS_THROUGH_ROUTES "[\\"ANY /{proxy+}\\"]" is invalid: needs EDGE_ORIGIN_SECRET_ID: '
+      + 'routes that pass without a token are only for requests that came through WAF');
+    expect(() => loadConfig({ ...WAF_ENV, EDGE_PASS_THROUGH_ROUTES: '["anything"]' })).toThrow(
+      'environment variable EDGE_PASS_THROUGH_ROUTES "[\\"anything\\"]" is invalid: [0] is not a route key');
+    expect(() => loadConfig({ ...WAF_ENV, EDGE_ORIGIN_SECRET_ID: 'has spaces' })).toThrow(
+      'environment variable EDGE_ORIGIN_SECRET_ID "has spaces" is invalid: must be a Secrets Manager secret name');
+    expect(loadConfig(WAF_ENV)).toMatchObject({ originSecretId: SECRET_ID, passThroughRoutes: ['ANY /{proxy+}', 'ANY /'] });
   });
 });
