@@ -57,15 +57,46 @@ export const EdgeIdentitySchema = z.discriminatedUnion('provider', [
   }),
 ], { error: 'is not an identity provider; allowed: { provider: "cognito", domainPrefix } or { provider: "issuer", issuer }' });
 
-/** A custom domain of the edge: its name and an ACM certificate in each of the environment's regions. */
+/**
+ * CloudFront serves certificates from us-east-1 only, and AWS WAF's web ACLs
+ * for CloudFront (scope CLOUDFRONT) are created there: the edge's front
+ * (services/edge-front.ts) deploys to this region.
+ */
+export const EDGE_FRONT_REGION = 'us-east-1';
+
+const DomainNameSchema = z.string().regex(/^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+  error: 'is not a domain name; allowed: a lowercase DNS name such as api.example.com',
+});
+
+const CertificateArnSchema = z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
+  error: 'is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<uuid>',
+});
+
+/**
+ * A custom domain of the edge: its name and an ACM certificate in each of
+ * the environment's regions. With WAF, merchants' name is CloudFront's (a
+ * certificate in us-east-1) and the regional APIs answer on `originName`,
+ * the name CloudFront forwards to (latency-routed across the regions).
+ */
 const DomainSchema = z.strictObject({
-  name: z.string().regex(/^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-    error: 'is not a domain name; allowed: a lowercase DNS name such as api.example.com',
-  }),
-  /** By region: a regional API's certificate must be in its region. */
-  certificateArns: z.record(z.string(), z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
-    error: 'is not an ACM certificate ARN; allowed: arn:aws:acm:<region>:<account>:certificate/<uuid>',
-  })),
+  name: DomainNameSchema,
+  /** By region: a regional API's certificate must be in its region (with WAF, of `originName`). */
+  certificateArns: z.record(z.string(), CertificateArnSchema),
+  /** With WAF: the certificate of `name` that CloudFront serves, in us-east-1. */
+  cloudFrontCertificateArn: CertificateArnSchema.optional(),
+  /** With WAF: the regional APIs' name, CloudFront's origin. @default `origin.<name>` */
+  originName: DomainNameSchema.optional(),
+});
+
+/**
+ * AWS WAF in front of the edge. API Gateway HTTP APIs cannot be associated
+ * with a web ACL, so a CloudFront distribution with a web ACL (scope
+ * CLOUDFRONT) fronts the edge and the regional APIs refuse what did not come
+ * through it.
+ */
+const WafSchema = z.strictObject({
+  /** Requests one IP address may send in any 5 minutes before WAF blocks it (a rate-based rule). @default 2000 */
+  ipRateLimit: z.number().int().min(10).max(2_000_000_000).default(2000),
 });
 
 /** The edge of one environment. */
@@ -79,6 +110,8 @@ export const EdgeEnvironmentSchema = z.strictObject({
   monolithUrl: z.url({ error: 'is not a URL; allowed: the https base URL of the monolith' }).optional(),
   /** @default - the API's own execute-api domain only */
   domain: DomainSchema.optional(),
+  /** AWS WAF in front of the edge; required in production. @default - none */
+  waf: WafSchema.optional(),
   /**
    * This environment's API Gateway quotas for the edge's HTTP API, where AWS
    * raised them on request (Service Quotas): routes per API (default 300).
@@ -113,6 +146,7 @@ export type Monolith = z.output<typeof MonolithSchema>;
 export function checkEdges(
   environments: readonly { readonly name: string; readonly regions: readonly string[]; readonly edge?: EdgeEnvironment }[],
   monolith: Monolith | undefined,
+  allowedRegions: readonly string[],
   issue: (path: readonly PropertyKey[], message: string, showValue?: boolean) => void,
 ): void {
   const prefixes = new Map<string, string>();
@@ -142,6 +176,11 @@ export function checkEdges(
     } else if (isLocalHost(new URL(edge.identity.issuer).hostname)) {
       issue(at('identity', 'issuer'), 'is a local address; a deployed edge needs the issuer\'s public https URL');
     }
+    // The last environment in promotion order is production.
+    if (i === environments.length - 1 && !edge.waf) {
+      issue(at(), 'has no waf; production\'s edge must be behind AWS WAF: declare waf: {} with a domain and its domain.cloudFrontCertificateArn', false);
+    }
+    checkWaf(edge, allowedRegions, at, issue);
     if (edge.domain) {
       const arns = edge.domain.certificateArns;
       for (const region of env.regions.filter(r => !(r in arns))) {
@@ -169,4 +208,56 @@ export function checkEdges(
       issue(['monolith'], 'is declared, but no environment names its URL (environments[i].edge.monolithUrl)', false);
     }
   }
+}
+
+/** The front's requirements: a domain with a CloudFront certificate, a distinct origin name, us-east-1 allowed. */
+function checkWaf(edge: EdgeEnvironment, allowedRegions: readonly string[], at: (...rest: PropertyKey[]) => PropertyKey[],
+  issue: (path: readonly PropertyKey[], message: string, showValue?: boolean) => void): void {
+  const domain = edge.domain;
+  if (!edge.waf) {
+    if (domain?.cloudFrontCertificateArn !== undefined) issue(at('domain', 'cloudFrontCertificateArn'), 'is only used with waf (CloudFront fronts the edge then); declare waf or remove it', false);
+    if (domain?.originName !== undefined) issue(at('domain', 'originName'), 'is only used with waf (CloudFront\'s origin); declare waf or remove it');
+    return;
+  }
+  if (!allowedRegions.includes(EDGE_FRONT_REGION)) {
+    issue(at('waf'), `needs ${EDGE_FRONT_REGION} in allowedRegions: CloudFront's web ACL and certificate live there (allowed now: ${allowedRegions.join(', ')})`, false);
+  }
+  if (!domain) {
+    issue(at('waf'), 'needs edge.domain: CloudFront fronts the edge under the domain\'s name, and the regional APIs answer on its originName', false);
+    return;
+  }
+  if (domain.cloudFrontCertificateArn === undefined) {
+    issue(at('domain'), `has no cloudFrontCertificateArn; with waf, CloudFront serves ${domain.name} with an ACM certificate in ${EDGE_FRONT_REGION}`, false);
+  } else if (domain.cloudFrontCertificateArn.split(':')[3] !== EDGE_FRONT_REGION) {
+    issue(at('domain', 'cloudFrontCertificateArn'), `is in region ${domain.cloudFrontCertificateArn.split(':')[3]}; CloudFront uses certificates in ${EDGE_FRONT_REGION} only`);
+  }
+  if (domain.originName === domain.name) {
+    issue(at('domain', 'originName'), 'is the domain\'s name; allowed: another name (e.g. origin.<name>): merchants\' name is CloudFront\'s, the origin is the regional APIs\'');
+  }
+}
+
+/** The name the regional APIs answer on: the domain's name, or with WAF its origin name (CloudFront forwards there). */
+export function regionalDomainName(edge: EdgeEnvironment): string | undefined {
+  if (!edge.domain) return undefined;
+  return edge.waf ? edge.domain.originName ?? `origin.${edge.domain.name}` : edge.domain.name;
+}
+
+/**
+ * The regions the edge of an environment deploys to: a stack per region of
+ * the environment, and with WAF the front in us-east-1 (its own stack when
+ * the environment does not deploy there), primary region first.
+ */
+export function edgeRegions(env: { readonly regions: readonly string[]; readonly edge?: EdgeEnvironment }): string[] {
+  if (!env.edge) return [];
+  return env.edge.waf && !env.regions.includes(EDGE_FRONT_REGION) ? [...env.regions, EDGE_FRONT_REGION] : [...env.regions];
+}
+
+/**
+ * The bucket AWS WAF writes an edge front's request logs to, in the
+ * environment's primary region (the data stays where the environment is;
+ * WAF requires the `aws-waf-logs-` prefix and the web ACL's account). The
+ * workload accounts' execution policy allows S3 on these buckets only.
+ */
+export function wafLogBucketName(accountId: string, environment: string): string {
+  return `aws-waf-logs-${accountId}-${environment}`;
 }

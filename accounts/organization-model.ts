@@ -279,7 +279,7 @@ function checkReferences(decl: OrganizationDeclaration, ctx: z.RefinementCtx): v
     });
   });
 
-  checkEdges(decl.environments, decl.monolith, issue);
+  checkEdges(decl.environments, decl.monolith, decl.allowedRegions, issue);
 
   // Pipeline.
   reportDuplicates(decl.pipeline.waves, i => issue(['pipeline', 'waves', i], 'is listed twice'));

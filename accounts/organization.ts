@@ -64,9 +64,14 @@ export default defineOrganization({
       edge: {
         identity: { provider: 'cognito', domainPrefix: 'acme-pay', accessTokenMinutes: 30 },
         monolithUrl: 'https://monolith.acme-pay.example',
-        // Fake examples, like the lock file's ids: request the certificates in ACM (DNS validation), paste their ARNs.
+        // AWS WAF in front (required in production): CloudFront answers merchants on the domain's name and forwards
+        // to the regional APIs on origin.api.acme-pay.example. Fake examples, like the lock file's ids: request the
+        // certificates in ACM (DNS validation), paste their ARNs: the CloudFront one in us-east-1 for api.acme-pay.example,
+        // the regional ones for origin.api.acme-pay.example.
+        waf: { ipRateLimit: 2000 },
         domain: {
           name: 'api.acme-pay.example',
+          cloudFrontCertificateArn: 'arn:aws:acm:us-east-1:888888888888:certificate/00000000-0000-4000-8000-000000000005',
           certificateArns: {
             'eu-west-1': 'arn:aws:acm:eu-west-1:888888888888:certificate/00000000-0000-4000-8000-000000000003',
             'eu-central-1': 'arn:aws:acm:eu-central-1:888888888888:certificate/00000000-0000-4000-8000-000000000004',

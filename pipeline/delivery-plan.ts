@@ -1,4 +1,4 @@
-import { ConfigError, Organization } from '../accounts';
+import { ConfigError, edgeRegions, Organization } from '../accounts';
 import { findCycles } from '../kit';
 import { Service } from '../services';
 
@@ -24,6 +24,8 @@ export interface PlanEnvironmentInput {
   readonly production: boolean;
   /** Whether it has a public edge (deployed before its services). @default false */
   readonly edge?: boolean;
+  /** The regions its edge deploys to (a stack each; with WAF, also us-east-1). @default - its regions */
+  readonly edgeRegions?: readonly string[];
 }
 
 /** What {@link planDelivery} orders. */
@@ -66,6 +68,8 @@ export interface PlannedEnvironment {
    * service pipeline of a sharded topology: the platform pipeline deploys it.
    */
   readonly edge: boolean;
+  /** The regions the edge deploys to, a stack each (with WAF, also us-east-1 for its front). */
+  readonly edgeRegions: readonly string[];
   /** Non-empty waves, in order. */
   readonly waves: readonly PlannedWave[];
 }
@@ -133,6 +137,7 @@ export function planDelivery(input: DeliveryPlanInput): DeliveryPlan {
       production: env.production,
       approvalBefore: env.manualApproval,
       edge: env.edge ?? false,
+      edgeRegions: env.edge ? env.edgeRegions ?? env.regions : [],
       waves: input.waves
         .map(wave => ({
           name: wave,
@@ -156,6 +161,7 @@ export function planFromModels(organization: Organization, services: readonly Se
       manualApproval: e.manualApproval,
       production: e.production,
       edge: e.edge !== undefined,
+      edgeRegions: edgeRegions(e),
     })),
     waves: organization.pipeline.waves,
     services: services.map(s => ({

@@ -337,7 +337,7 @@ export class GitHubPlatformWorkflow extends Construct {
   }
 }
 
-/** A wave deploying the public edge of `env` (a stack per region), in the GitHub environment of `env`, after `gate`. */
+/** A wave deploying the public edge of `env` (a stack per region, with WAF its front in us-east-1), in the GitHub environment of `env`, after `gate`. */
 function addEdgeWave(workflow: GitHubWorkflow, props: EngineProps, env: string, gate: GitHubActionStep[]): void {
   const stage = props.edgeStage(workflow, env);
   workflow.addGitHubWave(`${env}-edge`, { pre: gate }).addStageWithGitHubOptions(stage, {
@@ -360,7 +360,7 @@ export function estimatedWorkflowBytes(shard: PipelineShard, functionsOf: (servi
   const last = shard.plan.environments.length - 1;
   shard.plan.environments.forEach((env, envIndex) => {
     // The edge (a deploy job and a template asset job per stack) deploys even before an environment without waves.
-    if (env.edge) jobs += env.regions.length * 2;
+    if (env.edge) jobs += env.edgeRegions.length * 2;
     if (env.waves.length === 0) return;
     if (env.approvalBefore) jobs++;
     for (const wave of env.waves) {

@@ -143,8 +143,8 @@ export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, n
   let checks = 0;
   const e2e = options.runsEndToEnd(shard.services);
   shard.plan.environments.forEach((env, envIndex) => {
-    // The edge first, after the approval: a change set to create and one to execute per region.
-    if (env.edge) stages.push({ name: `${env.name}-edge`, actions: (env.approvalBefore ? 1 : 0) + 2 * env.regions.length });
+    // The edge first, after the approval: a change set to create and one to execute per stack (a region each, with WAF its front).
+    if (env.edge) stages.push({ name: `${env.name}-edge`, actions: (env.approvalBefore ? 1 : 0) + 2 * env.edgeRegions.length });
     env.waves.forEach((wave, waveIndex) => {
       let actions = waveIndex === 0 && env.approvalBefore && !env.edge ? 1 : 0;
       for (const service of wave.services) {

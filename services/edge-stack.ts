@@ -8,9 +8,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { EdgeEnvironment, Environment, Organization } from '../accounts';
+import { EDGE_FRONT_REGION, EdgeEnvironment, edgeRegions, Environment, Organization, regionalDomainName, wafLogBucketName } from '../accounts';
 import {
   acknowledgeApiGatewayInvoke,
   acknowledgeInlinePolicies,
@@ -21,6 +23,8 @@ import {
   denyGrantsNotForAwsResources,
   FunctionBundle,
 } from '../kit';
+import { ORIGIN_VERIFY_HEADER, originSecretName } from './edge/origin';
+import { EdgeFront } from './edge-front';
 import { SERVICE_RUNTIME } from './service-function';
 import { EDGE_SERVICE_NAME, edgeParameters } from './service-model';
 
@@ -36,6 +40,9 @@ export interface EdgeStackProps extends cdk.StackProps {
   /** @default 365 */
   readonly logRetentionDays?: number;
 }
+
+/** The route keys of the monolith's catch-all routes. */
+export const MONOLITH_ROUTE_KEYS: readonly string[] = ['ANY /{proxy+}', 'ANY /'];
 
 /** The stack name of the edge of `env` in `region`: `edge-<env>-<region>`. */
 export function edgeStackName(env: string, region: string): string {
@@ -67,6 +74,12 @@ export class EdgeStack extends cdk.Stack {
   public readonly authorizer: apigwv2.CfnAuthorizer;
   /** Its function. */
   public readonly authorizerFunction: lambda.Function;
+  /** With WAF, in the primary region: the origin secret CloudFront sends (replicated to the edge's other regions). */
+  public readonly originSecret?: secretsmanager.Secret;
+  /** With WAF, in the primary region: where WAF writes the front's request logs. */
+  public readonly wafLogBucket?: s3.Bucket;
+  /** With WAF, in us-east-1 when the environment deploys there: the front (else services/edge-front.ts's own stack). */
+  public readonly front?: EdgeFront;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     const { organization: org, environment: env } = props;
@@ -130,20 +143,10 @@ export class EdgeStack extends cdk.Stack {
       },
     });
 
-    if (edge.monolithUrl) {
-      // Every request no service's route matches (API Gateway picks the most specific route) goes to the monolith as it came:
-      // method, path, query string, headers (the caller's credentials included: the monolith authenticates as it always has)
-      // and body.
-      this.api.addRoutes({
-        path: '/{proxy+}',
-        methods: [apigwv2.HttpMethod.ANY],
-        integration: new HttpUrlIntegration('Monolith', `${edge.monolithUrl}/{proxy}`),
-      });
-      this.api.addRoutes({
-        path: '/',
-        methods: [apigwv2.HttpMethod.ANY],
-        integration: new HttpUrlIntegration('MonolithRoot', `${edge.monolithUrl}/`),
-      });
+    const primary = props.region === env.regions[0];
+    if (edge.waf && primary) {
+      this.originSecret = this.addOriginSecret(org, env, removalPolicy);
+      this.wafLogBucket = this.addWafLogBucket(env, key, props.logRetentionDays ?? 365);
     }
 
     const publish = (parameterId: string, name: string, value: string) =>
@@ -157,11 +160,13 @@ export class EdgeStack extends cdk.Stack {
 
     [this.authorizer, this.authorizerFunction] = this.addAuthorizer(org, env, props, key, removalPolicy);
     publish('AuthorizerIdParameter', edgeParameters.authorizerId(org.name, env.name), this.authorizer.ref);
+    if (edge.monolithUrl) this.addMonolith(edge.monolithUrl);
 
     let url = this.stage.url;
     if (edge.domain) {
+      const regionalName = regionalDomainName(edge)!;
       const domainName = new apigwv2.DomainName(this, 'Domain', {
-        domainName: edge.domain.name,
+        domainName: regionalName,
         certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', edge.domain.certificateArns[this.region]),
         securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
       });
@@ -169,8 +174,12 @@ export class EdgeStack extends cdk.Stack {
       url = `https://${edge.domain.name}/`;
       new cdk.CfnOutput(this, 'DomainTarget', {
         value: domainName.regionalDomainName,
-        description: `Point ${edge.domain.name} here (a Route 53 alias or CNAME; latency records across regions)`,
+        description: `Point ${regionalName} here (a Route 53 alias or CNAME; latency records across regions)`,
       });
+    }
+    if (edge.waf && props.region === EDGE_FRONT_REGION) {
+      // The environment deploys to us-east-1 too: the front lives in that region's edge stack.
+      this.front = new EdgeFront(this, 'Front', { organization: org, environment: env, originSecretValue: this.originSecret?.secretValue });
     }
     new cdk.CfnOutput(this, 'EdgeUrl', { value: url, description: `Merchants' base URL (${env.name})` });
     this.acknowledgeFindings(edge);
@@ -237,6 +246,16 @@ export class EdgeStack extends cdk.Stack {
         ...(identity.jwksUri ? { EDGE_JWKS_URI: identity.jwksUri } : {}),
         ...(identity.audience ? { EDGE_AUDIENCE: identity.audience } : {}),
       };
+    if (this.edge.waf) {
+      // The origin secret's replica (or the secret itself) in this region; Secrets Manager appends 6 random characters to the name.
+      const secretArn = this.formatArn({
+        service: 'secretsmanager', resource: 'secret', resourceName: `${originSecretName(org.name, env.name)}-??????`, arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME,
+      });
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }));
+      acknowledgeWildcardResource(role, secretArn, 'The origin secret by name: Secrets Manager suffixes its ARN with 6 random characters, and in this region it may be a replica');
+      config.EDGE_ORIGIN_SECRET_ID = originSecretName(org.name, env.name);
+      if (this.edge.monolithUrl) config.EDGE_PASS_THROUGH_ROUTES = JSON.stringify(MONOLITH_ROUTE_KEYS);
+    }
     const fn = new lambda.Function(this, 'Authorizer', {
       description: `Edge authorizer (${env.name}): merchants' tokens and each route's scopes`,
       code: lambda.Code.fromAsset(props.authorizerBundle.dir),
@@ -271,7 +290,8 @@ export class EdgeStack extends cdk.Stack {
       authorizerPayloadFormatVersion: '2.0',
       enableSimpleResponses: true,
       // Cached per token AND route: an answer for one route never authorizes another (scopes differ per route).
-      identitySource: ['$request.header.Authorization', '$context.routeKey'],
+      // With WAF, also per origin header: API Gateway refuses a request without it before calling the function.
+      identitySource: ['$request.header.Authorization', '$context.routeKey', ...(this.edge.waf ? [`$request.header.${ORIGIN_VERIFY_HEADER}`] : [])],
       authorizerResultTtlInSeconds: 300,
     });
     const invoke = new lambda.CfnPermission(this, 'AuthorizerInvoke', {
@@ -284,8 +304,130 @@ export class EdgeStack extends cdk.Stack {
     return [authorizer, fn];
   }
 
+  /**
+   * Every request no service's route matches (API Gateway picks the most
+   * specific route) goes to the monolith as it came: method, path, query
+   * string, headers (the caller's credentials included: the monolith
+   * authenticates as it always has) and body. With WAF, the routes check the
+   * origin header only (an authorizer of their own, cached per header value),
+   * and the header is removed before the monolith sees it.
+   */
+  private addMonolith(monolithUrl: string): void {
+    let authorizer: apigwv2.IHttpRouteAuthorizer | undefined;
+    if (this.edge.waf) {
+      const origin = new apigwv2.CfnAuthorizer(this, 'OriginAuthorizer', {
+        apiId: this.api.apiId,
+        name: 'origin',
+        authorizerType: 'REQUEST',
+        authorizerUri: this.authorizer.authorizerUri,
+        authorizerPayloadFormatVersion: '2.0',
+        enableSimpleResponses: true,
+        identitySource: [`$request.header.${ORIGIN_VERIFY_HEADER}`],
+        authorizerResultTtlInSeconds: 300,
+      });
+      const invoke = new lambda.CfnPermission(this, 'OriginAuthorizerInvoke', {
+        action: 'lambda:InvokeFunction',
+        functionName: this.authorizerFunction.functionArn,
+        principal: 'apigateway.amazonaws.com',
+        sourceArn: this.formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `authorizers/${origin.ref}` }),
+      });
+      acknowledgeApiGatewayInvoke(invoke);
+      authorizer = { bind: () => ({ authorizationType: 'CUSTOM', authorizerId: origin.ref }) };
+    }
+    const parameterMapping = this.edge.waf ? new apigwv2.ParameterMapping().removeHeader(ORIGIN_VERIFY_HEADER) : undefined;
+    this.api.addRoutes({
+      path: '/{proxy+}',
+      methods: [apigwv2.HttpMethod.ANY],
+      integration: new HttpUrlIntegration('Monolith', `${monolithUrl}/{proxy}`, { parameterMapping }),
+      authorizer,
+    });
+    this.api.addRoutes({
+      path: '/',
+      methods: [apigwv2.HttpMethod.ANY],
+      integration: new HttpUrlIntegration('MonolithRoot', `${monolithUrl}/`, { parameterMapping }),
+      authorizer,
+    });
+  }
+
+  /**
+   * The value CloudFront sends in the origin header (services/edge/origin.ts):
+   * random, replicated to every other region of the edge (us-east-1 included,
+   * where the front resolves it), never in a template or a log.
+   */
+  private addOriginSecret(org: Organization, env: Environment, removalPolicy: cdk.RemovalPolicy): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'OriginSecret', {
+      secretName: originSecretName(org.name, env.name),
+      description: `The header CloudFront adds to requests for the ${env.name} edge; the edge refuses requests without it`,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      replicaRegions: edgeRegions(env).filter(r => r !== this.region).map(region => ({ region })),
+      removalPolicy,
+    });
+    cdk.Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'Rotated by hand, without downtime: the authorizers accept the current and previous versions; a new value takes effect in '
+        + 'CloudFront when the edge stage redeploys (README, "Rotating the edge\'s origin secret"); a rotation Lambda could not redeploy CloudFront',
+    });
+    cdk.Validations.of(secret).acknowledge({
+      id: 'PCI.DSS.321-SecretsManagerUsingKMSKey',
+      reason: 'Encrypted with the AWS managed key of Secrets Manager in each region: a customer key would have to exist in every replica region '
+        + 'before this stack deploys, and the value is visible in CloudFront\'s distribution configuration anyway to whoever may read it',
+    });
+    return secret;
+  }
+
+  /** Where AWS WAF (in us-east-1) writes the front's logs: here, in the environment's primary region, encrypted with the edge's key. */
+  private addWafLogBucket(env: Environment, key: kms.Key, retentionDays: number): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'WafLogs', {
+      bucketName: wafLogBucketName(env.account.id, env.name),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: true,
+      // Evidence: nobody changes or deletes a log before its retention ends (governance mode: only with s3:BypassGovernanceRetention).
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.governance(cdk.Duration.days(retentionDays)),
+      lifecycleRules: [{ expiration: cdk.Duration.days(retentionDays), noncurrentVersionExpiration: cdk.Duration.days(1) }],
+      // Locked objects cannot be deleted, so neither can the bucket: kept in every environment.
+      removalPolicy: cdk.RemovalPolicy.RETAIN,
+    });
+    // Log delivery writes for the web ACL in us-east-1 of this account only (AWS's documented policy for vended logs).
+    const conditions = {
+      StringEquals: { 'aws:SourceAccount': this.account },
+      ArnLike: { 'aws:SourceArn': `arn:${this.partition}:logs:${EDGE_FRONT_REGION}:${this.account}:*` },
+    };
+    const delivery = new iam.ServicePrincipal('delivery.logs.amazonaws.com');
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [delivery],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects(`AWSLogs/${this.account}/*`)],
+      conditions: { ...conditions, StringEquals: { ...conditions.StringEquals, 's3:x-amz-acl': 'bucket-owner-full-control' } },
+    }));
+    bucket.addToResourcePolicy(new iam.PolicyStatement({ principals: [delivery], actions: ['s3:GetBucketAcl'], resources: [bucket.bucketArn], conditions }));
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [delivery],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions,
+    }));
+    const acknowledge = (ids: readonly string[], reason: string) => {
+      for (const id of ids) cdk.Validations.of(bucket).acknowledge({ id, reason });
+    };
+    acknowledge(['AwsSolutions-S1', 'PCI.DSS.321-S3BucketLoggingEnabled', 'cdk-validator-cfnguard::s3_bucket_logging_enabled_check'],
+      'A log bucket, written only by AWS log delivery for the edge\'s web ACL and locked against changes (Object Lock); its own server access '
+      + 'logs would need another log bucket, whose access logs would need another');
+    acknowledge(['PCI.DSS.321-S3BucketReplicationEnabled'], `Kept in ${this.region} only, the environment's primary region, so request data `
+      + 'stays where the environment is; S3 stores it across availability zones');
+    acknowledge(['cdk-validator-cfnguard::s3_event_notifications_enabled_check'],
+      'Nothing reacts to a new log object: the logs are queried (Athena) when investigating, and WAF\'s metrics alarm on blocked traffic');
+    return bucket;
+  }
+
   private acknowledgeFindings(edge: EdgeEnvironment): void {
-    if (edge.monolithUrl) {
+    // With WAF, the monolith's routes have the origin authorizer.
+    if (edge.monolithUrl && !edge.waf) {
       for (const id of ['AwsSolutions-APIG4', 'AwsSolutions-COG4', 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check']) {
         cdk.Validations.of(this.api).acknowledge({
           id,

@@ -11,4 +11,5 @@ export * from './edge-stack';
 export * from './edge-routes';
 export * from './consumer-contracts';
 export * from './edge-stage';
+export * from './edge-front';
 export * from './smoke-test';

@@ -80,6 +80,7 @@ describe('the whole app, in each engine and topology (fixture services)', () => 
     // The pipelines (and the support stacks CodePipeline adds in the other regions they deploy to) at the top.
     expect(topLevel(fixtureApp.assembly)).toEqual([
       'GovernancePipeline', 'GovernancePipeline-support-us-east-1', 'ServicePipeline', 'ServicePipeline-support-eu-central-1',
+      'ServicePipeline-support-us-east-1',
     ]);
     // What they deploy: the stacks of their stages.
     const staged = fixtureApp.assembly.stacksRecursively.map(s => s.stackName).filter(name => !topLevel(fixtureApp.assembly).includes(name));
@@ -91,7 +92,9 @@ describe('the whole app, in each engine and topology (fixture services)', () => 
       'Governance-SecurityAdministration',
       'Governance-SecurityServices',
       ...['catalog', 'edge', 'orders'].flatMap(s => ['dev-eu-west-1', 'prod-eu-central-1', 'prod-eu-west-1'].map(e => `${s}-${e}`)),
-    ]);
+      // Production's edge has WAF in front: CloudFront's web ACL and certificate are in us-east-1.
+      'edge-prod-us-east-1',
+    ].sort());
   });
 
   test('synthesizes offline, each stack in its account and region', () => {

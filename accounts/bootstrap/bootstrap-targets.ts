@@ -1,3 +1,4 @@
+import { edgeRegions } from '../edge-model';
 import { Organization } from '../organization-model';
 import { AccountKind, accountKindOf } from './execution-policy';
 
@@ -27,9 +28,10 @@ export const COST_MANAGEMENT_REGION = 'us-east-1';
  * Where CDK must be bootstrapped, and whom each account trusts:
  *
  * - workload accounts: every region of their environments (the home region
- *   when they have none), trusting the tooling account, whose pipeline deploys there;
- * - the tooling account: the home region and every environment region (CodePipeline
- *   deploys a support stack with an artifact bucket in each region it deploys to),
+ *   when they have none), and us-east-1 where an environment's edge has WAF
+ *   in front (services/edge-front.ts), trusting the tooling account, whose pipeline deploys there;
+ * - the tooling account: the home region and every region the pipelines deploy
+ *   to (CodePipeline deploys a support stack with an artifact bucket in each),
  *   trusting itself (the pipeline's own stack);
  * - the security (audit) account: the home region, trusting the management
  *   account, whose governance pipeline deploys the delegated-admin stacks there;
@@ -53,9 +55,10 @@ export function bootstrapTargets(organization: Organization): BootstrapTarget[] 
   }];
   for (const account of organization.accounts) {
     const kind = accountKindOf(account.role);
-    const envRegions = organization.environments.filter(e => e.account.name === account.name).flatMap(e => e.regions);
+    const deployedTo = (e: Organization['environments'][number]) => [...e.regions, ...edgeRegions(e)];
+    const envRegions = organization.environments.filter(e => e.account.name === account.name).flatMap(deployedTo);
     let regions = envRegions.length > 0 ? [...new Set(envRegions)] : [organization.homeRegion];
-    if (account.role === 'tooling') regions = [...new Set([organization.homeRegion, ...organization.environments.flatMap(e => e.regions)])];
+    if (account.role === 'tooling') regions = [...new Set([organization.homeRegion, ...organization.environments.flatMap(deployedTo)])];
     let trust: string[] = [];
     if (account.role === 'workload' || account.role === 'tooling') trust = [tooling];
     else if (account.role === 'security') trust = [management];

@@ -1,3 +1,4 @@
+import { wafLogBucketName } from '../edge-model';
 import { AccountRole } from '../organization-model';
 import { CDK_BOOTSTRAP_QUALIFIER, CDK_EXECUTION_POLICY_NAME } from '../platform-names';
 
@@ -37,10 +38,11 @@ export function accountKindOf(role: AccountRole): AccountKind {
  */
 export const SERVICES_BY_KIND: Readonly<Record<AccountKind, readonly string[]>> = {
   // Service stacks (services/service-stack.ts): functions, API, data, deployment, flags, WAF; and the public edge
-  // (services/edge-stack.ts): its HTTP API (apigateway, also for API Gateway v2), merchants' user pool, its domain's certificate.
+  // (services/edge-stack.ts): its HTTP API (apigateway, also for API Gateway v2), merchants' user pool, its domain's certificate,
+  // and with WAF its front (services/edge-front.ts): the CloudFront distribution (and S3 for WAF's log buckets only, below).
   workload: [
     'lambda', 'apigateway', 'dynamodb', 'sqs', 'sns', 'kms', 'secretsmanager', 'ssm', 'logs',
-    'cloudwatch', 'codedeploy', 'appconfig', 'wafv2', 'xray', 'events', 'cognito-idp', 'acm',
+    'cloudwatch', 'codedeploy', 'appconfig', 'wafv2', 'xray', 'events', 'cognito-idp', 'acm', 'cloudfront',
   ],
   // Governance (guardrails, Control Tower, StackSets, budgets, security services, trail alarms) and its pipeline.
   management: [
@@ -143,6 +145,11 @@ export function executionPolicyDocument(kind: AccountKind, accountId: string, pa
       Resource: [`arn:${partition}:ssm:*:${accountId}:parameter/cdk-bootstrap/${CDK_BOOTSTRAP_QUALIFIER}/*`],
     },
   ];
+  if (kind === 'workload') {
+    // The bucket of an edge front's WAF logs (services/edge-stack.ts); no other bucket of the account.
+    const buckets = `arn:${partition}:s3:::${wafLogBucketName(accountId, '*')}`;
+    statements.push({ Sid: 'WafLogBuckets', Effect: 'Allow', Action: ['s3:*'], Resource: [buckets, `${buckets}/*`] });
+  }
   if (kind === 'management') {
     statements.push({ Sid: 'BreakGlassUsers', Effect: 'Allow', Action: MANAGEMENT_USER_ACTIONS, Resource: [iam('user/*')] });
   }
@@ -179,7 +186,7 @@ export function allowedServicePrefixes(document: PolicyDocument): Set<string> {
     if (statement.Effect !== 'Allow') continue;
     for (const action of statement.Action) {
       const [prefix, name] = action.split(':');
-      if (name === '*' || prefix === 'iam') prefixes.add(prefix);
+      if (prefix === 'iam' || (name === '*' && statement.Resource.includes('*'))) prefixes.add(prefix);
     }
   }
   return prefixes;

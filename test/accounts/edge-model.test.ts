@@ -1,8 +1,9 @@
-import { OrganizationDeclarationInput } from '../../accounts';
+import { edgeRegions, OrganizationDeclarationInput, regionalDomainName } from '../../accounts';
 import { loadSample, loadShippedOrganization } from '../fixtures/organization';
 import { problemsOf } from '../fixtures/problems';
 
 const DECL = 'accounts/organization.ts';
+const CLOUDFRONT_CERTIFICATE = 'arn:aws:acm:us-east-1:100000000005:certificate/00000000-0000-4000-8000-000000000009';
 type EnvironmentInput = OrganizationDeclarationInput['environments'][number];
 type Edge = NonNullable<EnvironmentInput['edge']>;
 
@@ -11,11 +12,14 @@ function withEdges(change: (dev: { edge: Edge }, prod: { edge: Edge }, d: Organi
   return loadSample(d => {
     const [dev, prod] = d.environments as Array<EnvironmentInput & { edge: Edge }>;
     dev.edge = { identity: { provider: 'cognito', domainPrefix: 'test-dev' }, monolithUrl: 'https://monolith.dev.test.example' };
+    d.allowedRegions = [...d.allowedRegions, 'us-east-1'];
     prod.edge = {
       identity: { provider: 'issuer', issuer: 'https://login.test.example', audience: 'https://api.test.example' },
       monolithUrl: 'https://monolith.test.example',
+      waf: {},
       domain: {
         name: 'api.test.example',
+        cloudFrontCertificateArn: CLOUDFRONT_CERTIFICATE,
         certificateArns: {
           'eu-west-1': 'arn:aws:acm:eu-west-1:100000000005:certificate/00000000-0000-4000-8000-000000000001',
           'eu-central-1': 'arn:aws:acm:eu-central-1:100000000005:certificate/00000000-0000-4000-8000-000000000002',
@@ -50,6 +54,10 @@ describe('the edge of each environment', () => {
     expect(org.environments[1].edge?.identity).toEqual({
       provider: 'issuer', issuer: 'https://login.test.example', audience: 'https://api.test.example', merchantClaim: 'sub',
     });
+    expect(org.environments[1].edge?.waf).toEqual({ ipRateLimit: 2000 });
+    expect(regionalDomainName(org.environments[1].edge!)).toBe('origin.api.test.example');
+    expect(edgeRegions(org.environments[1])).toEqual(['eu-west-1', 'eu-central-1', 'us-east-1']);
+    expect(edgeRegions(org.environments[0])).toEqual(['eu-west-1']);
     expect(org.monolith).toEqual({ routes: ['GET /orders/{id}', 'POST /orders'] });
   });
 
@@ -131,13 +139,54 @@ describe('the edge declaration refuses', () => {
   test('a burst below the rate, and unknown fields', () => {
     expect(problemsOf(() => withEdges(dev => {
       dev.edge.throttling = { rateLimit: 100, burstLimit: 10 };
-      (dev.edge as Record<string, unknown>).waf = true;
+      (dev.edge as Record<string, unknown>).firewall = true;
     }))).toEqual([
-      `${DECL}: environments[0].edge has unknown field "waf" (check the spelling)`,
+      `${DECL}: environments[0].edge has unknown field "firewall" (check the spelling)`,
       `${DECL}: environments[0].edge.throttling.burstLimit 10 is below rateLimit (100); allowed: at least the rate limit, or requests are refused below it`,
     ]);
     expect(problemsOf(() => withEdges(dev => { dev.edge.throttling = { rateLimit: 100, burstLimit: 10 }; }))).toEqual([
       `${DECL}: environments[0].edge.throttling.burstLimit 10 is below rateLimit (100); allowed: at least the rate limit, or requests are refused below it`,
+    ]);
+  });
+
+  test('production without WAF in front, and WAF without what CloudFront needs', () => {
+    expect(problemsOf(() => withEdges((_, prod) => { delete prod.edge.waf; delete prod.edge.domain!.cloudFrontCertificateArn; }))).toEqual([
+      `${DECL}: environments[1].edge has no waf; production's edge must be behind AWS WAF: declare waf: {} with a domain and its domain.cloudFrontCertificateArn`,
+    ]);
+    expect(problemsOf(() => withEdges((_, prod) => { delete prod.edge.domain; }))).toEqual([
+      `${DECL}: environments[1].edge.waf needs edge.domain: CloudFront fronts the edge under the domain's name, and the regional APIs answer on its originName`,
+    ]);
+    expect(problemsOf(() => withEdges((_, prod) => { delete prod.edge.domain!.cloudFrontCertificateArn; }))).toEqual([
+      `${DECL}: environments[1].edge.domain has no cloudFrontCertificateArn; with waf, CloudFront serves api.test.example with an ACM certificate in us-east-1`,
+    ]);
+    expect(problemsOf(() => withEdges((_, prod) => {
+      prod.edge.domain!.cloudFrontCertificateArn = 'arn:aws:acm:eu-west-1:100000000005:certificate/00000000-0000-4000-8000-000000000009';
+      prod.edge.domain!.originName = 'api.test.example';
+    }))).toEqual([
+      `${DECL}: environments[1].edge.domain.cloudFrontCertificateArn "arn:aws:acm:eu-west-1:100000000005:certificate/00000000-0000-4000-8000-000000000009" `
+      + 'is in region eu-west-1; CloudFront uses certificates in us-east-1 only',
+      `${DECL}: environments[1].edge.domain.originName "api.test.example" is the domain's name; allowed: another name (e.g. origin.<name>): `
+      + 'merchants\' name is CloudFront\'s, the origin is the regional APIs\'',
+    ]);
+    expect(problemsOf(() => withEdges((_, prod) => { prod.edge.waf = { ipRateLimit: 5 }; }))).toEqual([
+      `${DECL}: environments[1].edge.waf.ipRateLimit 5 must be at least 10`,
+    ]);
+  });
+
+  test('WAF where us-east-1 is not allowed, and CloudFront settings without WAF', () => {
+    expect(problemsOf(() => withEdges((_, __, d) => { d.allowedRegions = ['eu-west-1', 'eu-central-1']; }))).toEqual([
+      `${DECL}: environments[1].edge.waf needs us-east-1 in allowedRegions: CloudFront's web ACL and certificate live there (allowed now: eu-west-1, eu-central-1)`,
+    ]);
+    expect(problemsOf(() => withEdges(dev => {
+      dev.edge.domain = {
+        name: 'dev.api.test.example',
+        originName: 'origin.dev.api.test.example',
+        cloudFrontCertificateArn: CLOUDFRONT_CERTIFICATE,
+        certificateArns: { 'eu-west-1': 'arn:aws:acm:eu-west-1:100000000004:certificate/00000000-0000-4000-8000-000000000001' },
+      };
+    }))).toEqual([
+      `${DECL}: environments[0].edge.domain.cloudFrontCertificateArn is only used with waf (CloudFront fronts the edge then); declare waf or remove it`,
+      `${DECL}: environments[0].edge.domain.originName "origin.dev.api.test.example" is only used with waf (CloudFront's origin); declare waf or remove it`,
     ]);
   });
 });

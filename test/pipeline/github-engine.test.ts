@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parse, stringify } from 'yaml';
+import { edgeRegions } from '../../accounts';
 import { GovernanceStage } from '../../governance';
 import { buildGovernanceBundles, repositoryLayout } from '../../main';
 import {
@@ -134,13 +135,15 @@ describe('the github engine\'s workflow', () => {
     const dev = deployJobs.filter(([, job]) => job.environment === 'dev').map(([id]) => id);
     const prod = deployJobs.filter(([, job]) => job.environment === 'prod').map(([id]) => id);
     expect(dev).toHaveLength(3); // the edge, catalog, orders
-    expect(prod).toHaveLength(6); // each in two regions
+    expect(prod).toHaveLength(7); // each in two regions, and the edge's front (WAF, CloudFront) in us-east-1
     // The edge of an environment deploys before its services (their public routes attach to it).
     for (const env of ['dev', 'prod']) {
       const regions = organization.environments.find(e => e.name === env)!.regions;
       for (const service of ['catalog', 'orders']) {
         for (const region of regions) {
-          for (const edgeRegion of regions) expect(waitsFor(deployJobOf(`${service}-${env}-${region}`), deployJobOf(`edge-${env}-${edgeRegion}`))).toBe(true);
+          for (const edgeRegion of edgeRegions(organization.environments.find(e => e.name === env)!)) {
+            expect(waitsFor(deployJobOf(`${service}-${env}-${region}`), deployJobOf(`edge-${env}-${edgeRegion}`))).toBe(true);
+          }
         }
       }
     }
@@ -158,6 +161,9 @@ describe('the github engine\'s workflow', () => {
         }
       }
     }
+    // The front after the primary region's edge (its origin secret and log bucket); the regions of the edge in parallel.
+    expect(waitsFor(deployJobOf('edge-prod-us-east-1'), deployJobOf('edge-prod-eu-west-1'))).toBe(true);
+    expect(waitsFor(deployJobOf('edge-prod-eu-central-1'), deployJobOf('edge-prod-eu-west-1'))).toBe(false);
     // A wave's services deploy in parallel: the two regions of a stage do not wait for each other.
     expect(waitsFor(deployJobOf('catalog-prod-eu-central-1'), deployJobOf('catalog-prod-eu-west-1'))).toBe(false);
   });
@@ -167,7 +173,7 @@ describe('the github engine\'s workflow', () => {
       ['catalog-dev-eu-west-1', 'dev'],
       ['catalog-prod-eu-central-1', 'prod'], ['catalog-prod-eu-west-1', 'prod'],
       ['edge-dev-eu-west-1', 'dev'],
-      ['edge-prod-eu-central-1', 'prod'], ['edge-prod-eu-west-1', 'prod'],
+      ['edge-prod-eu-central-1', 'prod'], ['edge-prod-eu-west-1', 'prod'], ['edge-prod-us-east-1', 'prod'],
       ['orders-dev-eu-west-1', 'dev'],
       ['orders-prod-eu-central-1', 'prod'], ['orders-prod-eu-west-1', 'prod'],
     ]);

@@ -179,7 +179,12 @@ describe('the per-service topology', () => {
     const approval = prodEdge.Actions.find(a => a.ActionTypeId.Category === 'Approval')!;
     expect(approval.Name).toBe('Approve-edge-prod');
     const deploys = prodEdge.Actions.filter(a => a.ActionTypeId.Category === 'Deploy');
-    expect(deploys.map(a => a.Configuration?.StackName).sort()).toEqual(['edge-prod-eu-central-1', 'edge-prod-eu-central-1', 'edge-prod-eu-west-1', 'edge-prod-eu-west-1']);
+    expect(deploys.map(a => a.Configuration?.StackName).sort()).toEqual([
+      'edge-prod-eu-central-1', 'edge-prod-eu-central-1', 'edge-prod-eu-west-1', 'edge-prod-eu-west-1', 'edge-prod-us-east-1', 'edge-prod-us-east-1',
+    ]);
+    // The front (WAF, CloudFront) after the primary region's edge, whose origin secret and log bucket it uses.
+    const runOrder = (stack: string) => Math.min(...deploys.filter(a => a.Configuration?.StackName === stack).map(a => a.RunOrder ?? 1));
+    expect(runOrder('edge-prod-us-east-1')).toBeGreaterThan(runOrder('edge-prod-eu-west-1'));
     for (const d of deploys) expect(d.RunOrder).toBeGreaterThan(approval.RunOrder);
   });
 

@@ -1,6 +1,6 @@
 import { Organization } from '../../accounts';
 import { describeMigration, edgePlanProblems, edgeQuotaProblems, planEdges, routeShape, Service, ServiceManifestInput, ServiceManifestSchema } from '../../services';
-import { loadSample } from '../fixtures/organization';
+import { loadSample, productionEdgeBehindWaf } from '../fixtures/organization';
 
 /** The sample organization (dev, prod) with an edge in each, a monolith in each unless `monolithIn` says otherwise. */
 function organization(monolithIn: readonly string[] = ['dev', 'prod']): Organization {
@@ -13,6 +13,7 @@ function organization(monolithIn: readonly string[] = ['dev', 'prod']): Organiza
       };
     });
     if (monolithIn.length > 0) d.monolith = { routes: ['GET /orders/{id}', 'POST /orders', 'GET /invoices/{id}', 'DELETE /orders/{id}'] };
+    productionEdgeBehindWaf(d);
   });
 }
 
@@ -45,6 +46,7 @@ describe('the edge plan of each environment', () => {
   test('an environment without an edge has no plan; one without a monolith has no monolith routes', () => {
     const org = loadSample(d => {
       d.environments[1].edge = { identity: { provider: 'cognito', domainPrefix: 'test-prod' } };
+      productionEdgeBehindWaf(d);
     });
     const plans = planEdges(org, [orders]);
     expect(plans.map(p => p.environment)).toEqual(['prod']);
@@ -109,6 +111,7 @@ describe('API Gateway\'s quotas on an edge are checked at synth', () => {
   test('more routes than the quota, and more integrations than API Gateway allows at all', () => {
     const raisedRoutes = loadSample(d => {
       d.environments.forEach(e => { e.edge = { identity: { provider: 'cognito', domainPrefix: `test-${e.name}` }, quotas: { routes: 1000 } }; });
+      productionEdgeBehindWaf(d);
     });
     expect(edgeQuotaProblems(organization(), many(10, 30))[0]).toBe(
       'accounts/organization.ts: environments[0].edge: the dev edge would have 302 routes, above its quota of 300 routes per HTTP API; '

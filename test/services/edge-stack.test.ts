@@ -43,7 +43,7 @@ describe('the public edge of an environment', () => {
     dev.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  test('every request no service route matches goes to the monolith as it came, unauthenticated at the edge', () => {
+  test('every request no service route matches goes to the monolith as it came, unauthenticated at the edge (without WAF)', () => {
     dev.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /{proxy+}', AuthorizationType: 'NONE' });
     dev.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /', AuthorizationType: 'NONE' });
     dev.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
@@ -80,10 +80,10 @@ describe('the public edge of an environment', () => {
     dev.hasResourceProperties('AWS::SSM::Parameter', { Name: '/acme-pay/dev/services/_edge/user-pool-id', Value: { Ref: Match.stringLikeRegexp('^Merchants') } });
   });
 
-  test('a declared custom domain in each region with its own certificate, and the execute-api address closed', () => {
+  test('a declared custom domain in each region with its own certificate (with WAF, the origin name), and the execute-api address closed', () => {
     for (const [template, region, n] of [[prod, 'eu-west-1', 3], [prodCentral, 'eu-central-1', 4]] as const) {
       template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
-        DomainName: 'api.acme-pay.example',
+        DomainName: 'origin.api.acme-pay.example',
         DomainNameConfigurations: [Match.objectLike({
           CertificateArn: `arn:aws:acm:${region}:888888888888:certificate/00000000-0000-4000-8000-00000000000${n}`,
           EndpointType: 'REGIONAL',

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, Organization } from '../../accounts';
 import { loadServices, Service, ServiceManifestInput } from '../../services';
-import { loadSample } from '../fixtures/organization';
+import { loadSample, productionEdgeBehindWaf } from '../fixtures/organization';
 import { problemsOf as problemsFrom } from '../fixtures/problems';
 
 // The sample organization declares no waves; services here use these two.
@@ -511,6 +511,7 @@ describe('public routes (route.scopes) are refused when', () => {
   const withEdges = loadSample(d => {
     d.pipeline.waves = ['foundation', 'core'];
     d.environments.forEach(e => { e.edge = { identity: { provider: 'cognito', domainPrefix: `test-${e.name}` } }; });
+    productionEdgeBehindWaf(d);
   });
   // A contract with the route's scopes, so that only the manifest's problem shows.
   const api = (scopes: readonly string[]) => toYaml({
@@ -548,6 +549,7 @@ describe('public routes (route.scopes) are refused when', () => {
       d.pipeline.waves = ['foundation', 'core'];
       d.environments.forEach(e => { e.edge = { identity: { provider: 'cognito', domainPrefix: `test-${e.name}` }, monolithUrl: 'https://m.test.example' }; });
       d.monolith = { routes: ['GET /a/status'] };
+      productionEdgeBehindWaf(d);
     });
     const prodOnly = { ...publicService(['a/read']), environments: ['prod'] };
     expect(problemsOf({ a: { manifest: prodOnly, api: api(['a/read']) } }, org)).toEqual([

@@ -33,6 +33,18 @@ describe('execution policy', () => {
     for (const service of ['organizations', 'controltower', 'codepipeline', 'codebuild', 'ec2', 's3']) expect(allowed).not.toContain(service);
   });
 
+  test('workload accounts get S3 on the buckets of WAF\'s logs only (the production edge\'s front), and no other kind gets them', () => {
+    const workload = executionPolicyDocument('workload', '123456789012');
+    const s3 = workload.Statement.filter(s => s.Action.some(a => a.startsWith('s3:')));
+    expect(s3).toEqual([{
+      Sid: 'WafLogBuckets',
+      Effect: 'Allow',
+      Action: ['s3:*'],
+      Resource: ['arn:aws:s3:::aws-waf-logs-123456789012-*', 'arn:aws:s3:::aws-waf-logs-123456789012-*/*'],
+    }]);
+    expect(executionPolicyDocument('security', '123456789012').Statement.some(s => s.Sid === 'WafLogBuckets')).toBe(false);
+  });
+
   test('IAM is limited to the account\'s own roles and policies; users only for the management account\'s break-glass users', () => {
     const workload = executionPolicyDocument('workload', '123456789012');
     const iamStatements = workload.Statement.filter(s => s.Effect === 'Allow' && s.Action.some(a => a.startsWith('iam:')));
