@@ -73,6 +73,8 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     '@aws-lambda-powertools/batch@2.35.0',
     '@aws-lambda-powertools/idempotency@2.35.0',
     '@aws-lambda-powertools/parameters@2.35.0',
+    // Feature flags (services/runtime/flags.ts): read from AWS AppConfig through Powertools' AppConfig provider.
+    '@aws-sdk/client-appconfigdata@^3.1100.0',
     // The public edge's authorizer (services/edge): verifies merchants' OAuth 2.0 access tokens (JWS with the issuer's
     // JWKS), in Lambda and in the local stage's edge, where the local token issuer signs with it too.
     'jose@^6.2.18',
@@ -214,6 +216,12 @@ project.addTask('test:services', {
   description: 'Type check, tests and lint of the named services only: npx projen test:services -- <service> [...]',
   exec: 'tsx pipeline/test-services.ts',
   receiveArgs: true,
+});
+
+// Feature flags: each service's typed accessors (services/<name>/src/flags.generated.ts) from the flags of its manifest.
+project.addTask('flags', {
+  description: 'Write the typed feature-flag accessors of each service from its manifest: npx projen flags [-- <service> ...]',
+  exec: 'tsx services/scaffold/flags.ts',
 });
 
 // Consumer-driven contracts: each consumer's services/<name>/contracts.ts against its providers'

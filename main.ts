@@ -359,7 +359,17 @@ export function summarize(organization: Organization, assembly: CloudAssembly, s
     `  Stacks (${stacks.length}): ${stacks.join(', ')}`,
     // The migration off the monolith, per environment: only a full synth sees every service's routes.
     ...(migration ? describeMigration(planEdges(org, services)) : []),
+    ...flagSummary(services),
+    // What synth does not refuse but someone should act on (a declared flag nothing reads).
+    ...services.flatMap(s => s.warnings ?? []).map(w => `  Warning: ${w}`),
   ].join('\n');
+}
+
+/** The feature flags of each service (a line only when a service declares any). */
+function flagSummary(services: readonly Service[]): string[] {
+  const withFlags = services.filter(s => Object.keys(s.manifest.flags).length > 0);
+  if (withFlags.length === 0) return [];
+  return [`  Feature flags (AWS AppConfig): ${withFlags.map(s => `${s.manifest.name} ${Object.keys(s.manifest.flags).join(', ')}`).join('; ')}`];
 }
 
 /**

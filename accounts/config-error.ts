@@ -100,9 +100,11 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, file: 
   throw new ConfigError(result.error.issues.map(issue => {
     // For unknown keys, and checks over a whole list, the value is a whole
     // object or array: leave it out.
-    const hideValue = issue.code === 'unrecognized_keys'
+    // A bad key of a record (a function id, a flag name): the path names the key, the key's own check says what is wrong.
+    const badKey = issue.code === 'invalid_key';
+    const hideValue = badKey || issue.code === 'unrecognized_keys'
       || (issue.code === 'custom' && issue.params?.showValue === false);
     const value = hideValue ? undefined : valueAt(input, issue.path);
-    return problem(file, issue.path, value, issue.message);
+    return problem(file, issue.path, value, badKey ? issue.issues[0]?.message ?? issue.message : issue.message);
   }));
 }

@@ -143,6 +143,7 @@ export function resolveOrganization(
       manualApproval: env.manualApproval,
       production: order === declaration.environments.length - 1,
       ...(env.edge ? { edge: env.edge } : {}),
+      quotas: env.quotas,
     })),
     pipeline: {
       engine: declaration.pipeline.engine,

@@ -89,6 +89,14 @@ const EnvironmentSchema = z.strictObject({
    * services are reachable only through their IAM APIs
    */
   edge: EdgeEnvironmentSchema.optional(),
+  /**
+   * This environment's account quotas where AWS raised them on request
+   * (Service Quotas); synth refuses a plan that would not fit.
+   */
+  quotas: z.strictObject({
+    /** AWS AppConfig applications per account (default 100): one per service that declares feature flags. */
+    appConfigApplications: z.number().int().min(100).max(10_000).default(100),
+  }).default({ appConfigApplications: 100 }),
 });
 
 const ConnectionArnSchema = z.string().regex(
@@ -359,6 +367,8 @@ export interface Environment {
   readonly production: boolean;
   /** The public edge, when declared. */
   readonly edge?: EdgeEnvironment;
+  /** Account quotas AWS raised on request, or AWS's defaults. */
+  readonly quotas: { readonly appConfigApplications: number };
 }
 
 /** The organization: the validated declaration resolved against the lock file. */

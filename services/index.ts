@@ -12,4 +12,6 @@ export * from './edge-routes';
 export * from './consumer-contracts';
 export * from './edge-stage';
 export * from './edge-front';
+export * from './feature-flags';
+export * from './service-flags';
 export * from './smoke-test';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ConfigError, Organization, parseWith, problem } from '../accounts';
 import { readApiContract } from './api-contract';
 import { edgePlanProblems, edgeQuotaProblems } from './edge-plan';
+import { accessorProblems, checkFlags, flagQuotaProblems } from './feature-flags';
 import { findCycles } from '../kit';
 import { EDGE_SERVICE_NAME, Service, ServiceManifest, ServiceManifestSchema } from './service-model';
 
@@ -59,12 +60,21 @@ export function loadServices(options: LoadServicesOptions): Service[] {
     try {
       const manifest = parseWith(ServiceManifestSchema, load(path.join(dir, MANIFEST_FILE)), file);
       problems.push(...checkService(manifest, { dir, folderName, folder, file, organization: options.organization }));
+      const flags = checkFlags(manifest, {
+        file,
+        dir,
+        folder,
+        environments: options.organization.environments
+          .filter(e => !manifest.environments || manifest.environments.includes(e.name)).map(e => e.name),
+        allEnvironments: options.organization.environments.map(e => e.name),
+      });
+      problems.push(...flags.problems, ...accessorProblems(manifest, dir, folder));
       const contractPath = path.join(dir, CONTRACT_FILE);
       const contract = readApiContract(
         fs.existsSync(contractPath) ? fs.readFileSync(contractPath, 'utf8') : undefined,
         `${folder}/${CONTRACT_FILE}`, manifest);
       problems.push(...contract.problems);
-      services.push({ manifest, dir, folder, requestSchemas: contract.requestSchemas });
+      services.push({ manifest, dir, folder, requestSchemas: contract.requestSchemas, warnings: flags.warnings });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       problems.push(...e.problems);
@@ -75,6 +85,8 @@ export function loadServices(options: LoadServicesOptions): Service[] {
   const existsOutside = (name: string) => options.only !== undefined && fs.existsSync(path.join(options.servicesDir, name, MANIFEST_FILE));
   problems.push(...checkAcrossServices(services, invalid, existsOutside));
   problems.push(...edgePlanProblems(options.organization, services), ...edgeQuotaProblems(options.organization, services));
+  // A scoped load sees only its services: the platform pipeline's full build counts them all.
+  problems.push(...flagQuotaProblems(options.organization.environments, services.map(s => s.manifest)));
   if (problems.length > 0) throw new ConfigError(problems);
   return services;
 }

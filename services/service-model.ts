@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FLAG_NAME_PATTERN, FlagSchema } from './feature-flags';
 
 /** How CodeDeploy moves traffic to a new Lambda version. */
 export const DEPLOYMENT_STRATEGIES = [
@@ -153,6 +154,13 @@ export const ServiceManifestSchema = z.strictObject({
     EnvVarValueSchema,
   ).default({}),
   alarms: AlarmsSchema.default({ errors: 1, p99LatencyMs: 1000, throttles: 1 }),
+  /**
+   * Feature flags by name (camelCase: the accessor's name), delivered by AWS
+   * AppConfig without redeploying code; handlers read them through the
+   * generated accessors (`src/flags.generated.ts`, `npx projen flags`).
+   */
+  flags: z.record(z.string().regex(FLAG_NAME_PATTERN, { error: 'is not a valid flag name; allowed: camelCase, 1-40 letters or digits' }), FlagSchema)
+    .default({}),
   /** Traffic shifting per environment name. @default - see defaultDeploymentStrategy */
   deployment: z.record(z.string(), z.enum(DEPLOYMENT_STRATEGIES)).default({}),
   logRetentionDays: z.union(LOG_RETENTION_DAYS.map(d => z.literal(d)), {
@@ -194,6 +202,8 @@ export interface Service {
   readonly dir: string;
   /** Path relative to the repository root, for messages, e.g. `services/payments`. */
   readonly folder: string;
+  /** What synth prints but does not refuse (e.g. a declared flag nothing reads). @default - none */
+  readonly warnings?: readonly string[];
 }
 
 /**

@@ -27,6 +27,7 @@ import {
 import { EdgeRoutes } from './edge-routes';
 import { SmokeTest } from './hooks/pre-traffic-hook';
 import { ServiceApi } from './service-api';
+import { ServiceFlags } from './service-flags';
 import { SERVICE_RUNTIME, ServiceFunction } from './service-function';
 import {
   defaultDeploymentStrategy,
@@ -89,6 +90,8 @@ export class ServiceStack extends cdk.Stack {
   public readonly apiUrlOutput?: cdk.CfnOutput;
   /** Its public routes on the environment's edge, when it has some and the environment an edge. */
   public readonly edgeRoutes?: EdgeRoutes;
+  /** The feature flags (AWS AppConfig), when the manifest declares any. */
+  public readonly flags?: ServiceFlags;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, organization: org, environment: env } = props;
@@ -210,6 +213,8 @@ export class ServiceStack extends cdk.Stack {
       POWERTOOLS_METRICS_NAMESPACE: org.name,
       POWERTOOLS_LOG_LEVEL: envIndex === 0 ? 'DEBUG' : 'INFO',
       [runtimeVariables.environment]: env.name,
+      // Where the flags are, by name: a flag flip changes no function.
+      ...(Object.keys(m.flags).length > 0 ? ServiceFlags.variables(m, env) : {}),
       ...Object.fromEntries(Object.entries(m.environment)
         .map(([name, value]) => [name, typeof value === 'string' ? value : value[env.name]])),
     };
@@ -273,6 +278,16 @@ export class ServiceStack extends cdk.Stack {
       }
     }
     this.functions = functions;
+
+    if (Object.keys(m.flags).length > 0) {
+      this.flags = new ServiceFlags(this, 'Flags', {
+        manifest: m,
+        environment: env,
+        environmentCount: org.environments.length,
+        alarms: Object.values(functions).flatMap(f => f.alarms),
+      });
+      for (const sf of Object.values(functions)) this.flags.grantRead(sf.role);
+    }
 
     const routes = Object.entries(m.functions).filter(([, fn]) => fn.route);
     if (routes.length > 0) {

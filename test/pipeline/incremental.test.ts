@@ -85,3 +85,30 @@ test('moving a route off the monolith changes only the stacks of the service tha
   // The edge keeps sending everything no service claims to the monolith.
   expect(routes(after['edge-dev-eu-west-1'])).toEqual(['ANY /{proxy+}', 'ANY /']);
 });
+
+test('flipping a feature flag changes only AppConfig resources of the owning service\'s stacks in that environment: no function, no code', () => {
+  const before = synthTemplates();
+  // orders' expressShipping: off (with targeting) in prod -> on for everyone in prod.
+  const manifest = path.join(servicesDir, 'orders', 'service.ts');
+  const from = "prod: { value: false, targeting: { merchants: ['merchant-1'], percent: 10 } } },";
+  const text = fs.readFileSync(manifest, 'utf8');
+  if (!text.includes(from)) throw new Error(`service.ts no longer holds ${from}`);
+  fs.writeFileSync(manifest, text.replace(from, 'prod: true },'));
+  const after = synthTemplates();
+
+  const changed = Object.keys(before).filter(id => before[id] !== after[id]).sort();
+  expect(changed).toEqual(['orders-prod-eu-central-1', 'orders-prod-eu-west-1']);
+  type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+  for (const id of changed) {
+    const [old, now] = [before[id], after[id]].map(t => JSON.parse(t).Resources as Resources);
+    const differing = [...new Set([...Object.keys(old), ...Object.keys(now)])]
+      .filter(logicalId => JSON.stringify(old[logicalId]) !== JSON.stringify(now[logicalId]));
+    // Only the hosted version's content: CloudFormation replaces the version (its content cannot be updated in place), and
+    // the deployment, which names the version, with it: AppConfig rolls the new version out with the environment's strategy.
+    expect(differing.map(logicalId => now[logicalId].Type)).toEqual(['AWS::AppConfig::HostedConfigurationVersion']);
+    const hosted = now[differing[0]];
+    expect(JSON.parse(hosted.Properties!.Content as string).values.expressShipping).toEqual({ enabled: true });
+    const deployment = Object.values(now).find(r => r.Type === 'AWS::AppConfig::Deployment')!;
+    expect(deployment.Properties!.ConfigurationVersion).toEqual({ Ref: differing[0] });
+  }
+});
