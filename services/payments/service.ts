@@ -43,6 +43,18 @@ export default defineService({
     // Minor units (cents). Low in prod until the risk team raises it.
     MAX_PAYMENT_AMOUNT_MINOR: { dev: '100000000', staging: '100000000', prod: '5000000' },
   },
+  // Delivered by AWS AppConfig, flipped without a code deployment (README, "Feature flags").
+  flags: {
+    acceptJpy: {
+      description: 'Accept payments in Japanese yen (JPY), besides SUPPORTED_CURRENCIES',
+      environments: {
+        dev: true,
+        // Pilot merchants first; then a percentage (targeting.percent), then everyone.
+        staging: { value: false, targeting: { merchants: ['merchant-pilot-1', 'merchant-pilot-2'] } },
+        prod: false,
+      },
+    },
+  },
   alarms: { p99LatencyMs: 1500 },
   deployment: { prod: 'canary-10-percent-10-minutes' },
   dependsOn: ['ledger', 'notifications'],

@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../accounts';
+import { FLAGS_FILE } from '../feature-flags';
+import { writeFlagAccessors } from './flags';
 
 /** Service names: what the manifest schema allows. */
 export const SERVICE_NAME = /^[a-z][a-z0-9-]{0,29}$/;
@@ -19,10 +21,14 @@ export interface CreateServiceOptions {
   readonly wave: string;
   /** The declared waves, to check `wave`. */
   readonly waves: readonly string[];
+  /** The declared environments in promotion order (the example flag has a setting in each). */
+  readonly environments: readonly string[];
 }
 
 /** The files of a new service, by path relative to its folder. */
-export function renderServiceFiles(name: string, wave: string): Record<string, string> {
+export function renderServiceFiles(name: string, wave: string, environments: readonly string[]): Record<string, string> {
+  // The example flag: on in the first environment only.
+  const settings = environments.map((env, i) => `${/^[a-z][a-z0-9]*$/.test(env) ? env : `'${env}'`}: ${i === 0}`).join(', ');
   const title = name.split('-').map(w => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
   return {
     'service.ts': `import { defineService } from '../service-model';
@@ -42,20 +48,35 @@ export default defineService({
       smokeTest: { expectStatus: [200] },
     },
   },
+  // A feature flag, delivered by AWS AppConfig without a code deployment; src/get-status.ts reads it
+  // through src/flags.generated.ts (npx projen flags rewrites it after a change here). README, "Feature flags".
+  flags: {
+    statusDetails: {
+      description: 'Add runtime details to the status answer',
+      environments: { ${settings} },
+    },
+  },
 });
 `,
     'src/get-status.ts': `import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { flags } from './flags.generated';
 
 const logger = new Logger();
 
-/** GET /${name}/status: tells the caller the service is up, and where. */
+/** GET /${name}/status: tells the caller the service is up, and where (with details where flag statusDetails is on). */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   logger.info('status requested', { requestId: event.requestContext?.requestId });
+  const details = await flags.statusDetails.for();
   return {
     statusCode: 200,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ service: '${name}', environment: process.env.ENVIRONMENT ?? 'unknown', status: 'ok' }),
+    body: JSON.stringify({
+      service: '${name}',
+      environment: process.env.ENVIRONMENT ?? 'unknown',
+      status: 'ok',
+      ...(details ? { details: { node: process.version } } : {}),
+    }),
   };
 }
 `,
@@ -93,6 +114,11 @@ paths:
                   service: { type: string }
                   environment: { type: string }
                   status: { type: string, enum: [ok] }
+                  details:
+                    type: object
+                    description: Where feature flag statusDetails is on
+                    properties:
+                      node: { type: string }
 components:
   securitySchemes:
     sigv4:
@@ -120,13 +146,15 @@ export function createService(options: CreateServiceOptions): string[] {
 
   const dir = path.join(servicesDir, name);
   const written: string[] = [];
-  for (const [file, content] of Object.entries(renderServiceFiles(name, wave))) {
+  for (const [file, content] of Object.entries(renderServiceFiles(name, wave, options.environments))) {
     const target = path.join(dir, file);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     // 'wx': never overwrite, even if the folder appeared meanwhile.
     fs.writeFileSync(target, content, { flag: 'wx' });
     written.push(path.posix.join('services', name, file));
   }
+  // The typed accessors of the example flag, as `npx projen flags` writes them.
+  if (writeFlagAccessors(dir, `services/${name}`) === 'written') written.push(path.posix.join('services', name, FLAGS_FILE));
   return written;
 }
 
@@ -149,7 +177,7 @@ export function parseArguments(argv: readonly string[]): { name?: string; wave?:
 
 const USAGE = `Usage: npx projen new-service <name> [--wave <wave>]
 
-Creates services/<name>/ (manifest, handler, test, OpenAPI contract).
+Creates services/<name>/ (manifest with an example feature flag, handler, test, OpenAPI contract).
   <name>         1-30 lowercase letters, digits or hyphens, starting with a letter
   --wave <wave>  a wave of accounts/organization.ts (default: the first one)`;
 
@@ -161,13 +189,16 @@ if (require.main === module) {
       process.exitCode = args.help ? 0 : 1;
     } else {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const declaration = (require('../../accounts/organization') as { default: { pipeline: { waves?: string[] } } }).default;
+      const declaration = (require('../../accounts/organization') as {
+        default: { pipeline: { waves?: string[] }; environments: { name: string }[] };
+      }).default;
       const waves = declaration.pipeline.waves ?? ['default'];
       const written = createService({
         servicesDir: path.resolve(__dirname, '..'),
         name: args.name,
         wave: args.wave ?? waves[0],
         waves,
+        environments: declaration.environments.map(e => e.name),
       });
       console.log(`Created ${written.length} files:\n${written.map(f => `  ${f}`).join('\n')}\nNext: npx projen test && npx projen synth`);
     }

@@ -23,6 +23,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
+import { flags } from './flags.generated';
 import { bookInLedger } from './ledger-client';
 import { insertPayment, NewPayment, newPaymentSchema, Payment, signReceipt } from './payment';
 import { paymentCreatedEvent } from './payment-event';
@@ -59,7 +60,10 @@ const config = {
   },
 };
 
-const bodySchema = newPaymentSchema(config.limits);
+/** Currencies behind a feature flag: valid in a body, then accepted only for merchants the flag is on for. */
+const FLAGGED_CURRENCIES: Readonly<Record<string, typeof flags.acceptJpy>> = { JPY: flags.acceptJpy };
+
+const bodySchema = newPaymentSchema({ ...config.limits, flaggedCurrencies: Object.keys(FLAGGED_CURRENCIES) });
 const dynamodb = createDynamoDBClient();
 const db = createDocumentClient(dynamodb);
 const sqs = tracer.captureAWSv3Client(new SQSClient({}));
@@ -164,6 +168,13 @@ export const handler = instrumented(httpHandler(async (event, context) => {
   // Verified: the token's merchant for a merchant, the body's for a service.
   const merchantId = caller.kind === 'merchant' ? caller.merchantId : payment.merchantId;
   logger.appendKeys({ merchantId });
+  // Off for this merchant: the currency is refused exactly as an unsupported one is.
+  const flag = Object.hasOwn(FLAGGED_CURRENCIES, payment.currency) ? FLAGGED_CURRENCIES[payment.currency] : undefined;
+  if (flag && !(await flag.for(merchantId))) {
+    throw new HttpError(400, 'Invalid request body', {
+      errors: [{ path: 'currency', message: `is not supported; allowed: ${config.limits.currencies.join(', ')}` }],
+    });
+  }
 
   idempotencyConfig.registerLambdaContext(context);
   try {

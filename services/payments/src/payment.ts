@@ -14,6 +14,8 @@ export const PAYMENT_ID_PATTERN = /^pay_[A-Za-z0-9-]{1,100}$/;
 export interface PaymentLimits {
   /** SUPPORTED_CURRENCIES. */
   readonly currencies: readonly string[];
+  /** Currencies behind a feature flag: valid here, accepted only where the flag is on (checked by the handler), never listed as allowed. */
+  readonly flaggedCurrencies?: readonly string[];
   /** MAX_PAYMENT_AMOUNT_MINOR. */
   readonly maxAmountMinor: number;
 }
@@ -25,7 +27,7 @@ export function newPaymentSchema(limits: PaymentLimits) {
     amountMinor: amountMinorSchema.max(limits.maxAmountMinor, {
       error: `must be at most ${limits.maxAmountMinor} (MAX_PAYMENT_AMOUNT_MINOR)`,
     }),
-    currency: currencySchema.refine(c => limits.currencies.includes(c), {
+    currency: currencySchema.refine(c => limits.currencies.includes(c) || (limits.flaggedCurrencies ?? []).includes(c), {
       error: `is not supported; allowed: ${limits.currencies.join(', ')}`,
     }),
     payerAccountId: idSchema('account id'),

@@ -284,7 +284,7 @@ describe('invalid requests are refused with 400 before anything happens', () => 
     ['a fractional amount', { amountMinor: 12.5 }, 'amountMinor', 'must be a whole number of minor units (e.g. cents)'],
     ['a zero amount', { amountMinor: 0 }, 'amountMinor', 'must be positive'],
     ['an amount above MAX_PAYMENT_AMOUNT_MINOR', { amountMinor: 5_000_001 }, 'amountMinor', 'must be at most 5000000 (MAX_PAYMENT_AMOUNT_MINOR)'],
-    ['an unsupported currency', { currency: 'JPY' }, 'currency', 'is not supported; allowed: EUR, GBP, USD'],
+    ['an unsupported currency', { currency: 'CHF' }, 'currency', 'is not supported; allowed: EUR, GBP, USD'],
     ['a lowercase currency', { currency: 'eur' }, 'currency', 'is not an ISO 4217 currency code; allowed: three uppercase letters, e.g. EUR'],
     ['a payer that is the merchant', { payerAccountId: 'merchant-1' }, 'payerAccountId', 'must differ from merchantId: a payment moves money from the payer to the merchant'],
     ['a malformed merchant id', { merchantId: 'merchant 1' }, 'merchantId', 'is not a valid merchant id; allowed: 1-64 letters, digits, "_" or "-", starting with a letter or digit'],
@@ -337,6 +337,30 @@ test('a signing key that cannot be read fails the request with a bare 500 before
   expect(response.body).toBe('{"message":"Internal server error"}');
   expect(fetchMock).not.toHaveBeenCalled();
   expect(db.calls()).toHaveLength(0);
+});
+
+describe('JPY, behind feature flag acceptJpy (on for merchant-1 only here)', () => {
+  const JPY = { ...VALID, amountMinor: 5000, currency: 'JPY' };
+
+  test('a merchant the flag is on for pays in JPY: booked and stored as any payment', async () => {
+    const response = await requestAs('merchant-1', JPY);
+    expect(response.statusCode).toBe(201);
+    expect(bodyOf(response)).toMatchObject({ ...JPY, status: 'booked' });
+    expect(ledgerRequests()[0].body.entries).toContainEqual({ accountId: 'merchant-1', direction: 'credit', amountMinor: 5000, currency: 'JPY' });
+  });
+
+  test('for any other merchant JPY is refused exactly as an unsupported currency, before anything is booked', async () => {
+    const response = await requestAs('merchant-2', { ...JPY, merchantId: 'merchant-2' });
+    expect(response.statusCode).toBe(400);
+    expect(bodyOf(response)).toEqual({ message: 'Invalid request body', errors: [{ path: 'currency', message: 'is not supported; allowed: EUR, GBP, USD' }] });
+    expect(fetchMock).not.toHaveBeenCalled();
+    expect(db.calls()).toHaveLength(0);
+  });
+
+  test('a service booking for a merchant gets the flag of that merchant, not its own', async () => {
+    expect((await request({ ...JPY, merchantId: 'merchant-2', payerAccountId: 'payer-1' })).statusCode).toBe(400);
+    expect((await request(JPY)).statusCode).toBe(201);
+  });
 });
 
 describe('a merchant (through the public edge)', () => {

@@ -1,6 +1,16 @@
 // Imported first by the handler tests: handler modules read their
 // configuration when they load.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { setTestEnvironment } from '../../runtime/testing';
+
+/**
+ * The feature flags the handlers read (as the local stage serves them, from
+ * a file): acceptJpy off, but on for merchant-1 (an allow-list).
+ */
+export const FLAGS_FILE = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'payments-flags-')), 'flags.json');
+fs.writeFileSync(FLAGS_FILE, JSON.stringify({ acceptJpy: { enabled: false, merchants: ['merchant-1'], percent: 0, targetValue: 'true' } }));
 
 /** The variables the framework would set for the payments functions. */
 export const ENV = {
@@ -16,4 +26,4 @@ export const ENV = {
   AWS_SESSION_TOKEN: 'test-session-token',
 } as const;
 
-setTestEnvironment({ ...ENV, POWERTOOLS_SERVICE_NAME: 'payments' });
+setTestEnvironment({ ...ENV, POWERTOOLS_SERVICE_NAME: 'payments', FEATURE_FLAGS_FILE: FLAGS_FILE });

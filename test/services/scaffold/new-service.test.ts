@@ -15,22 +15,25 @@ const servicesDir = path.join(REPO_ROOT, '.build', `scaffold-test-${process.pid}
 // The generated manifest imports ../service-model: give it the real one.
 const organization = loadSample(d => { d.pipeline.waves = ['foundation', 'core']; });
 
-beforeAll(() => {
-  fs.mkdirSync(servicesDir, { recursive: true });
-  fs.writeFileSync(path.join(servicesDir, 'service-model.ts'), "export * from '../../../services/service-model';\n");
-});
+// Before the describe blocks run createService (it loads the new manifest to write its flag accessors).
+fs.mkdirSync(servicesDir, { recursive: true });
+fs.writeFileSync(path.join(servicesDir, 'service-model.ts'), "export * from '../../../services/service-model';\n");
 afterAll(() => fs.rmSync(path.dirname(servicesDir), { recursive: true, force: true }));
 
 
 describe('new-service', () => {
   fs.mkdirSync(servicesDir, { recursive: true });
-  const written = createService({ servicesDir, name: 'fx-rates', wave: 'core', waves: ['foundation', 'core'] });
+  const written = createService({ servicesDir, name: 'fx-rates', wave: 'core', waves: ['foundation', 'core'], environments: ['dev', 'prod'] });
 
-  test('writes a manifest, a handler, its test and its contract', () => {
+  test('writes a manifest with an example flag, a handler reading it through its accessors, its test and its contract', () => {
     expect(written.sort()).toEqual([
-      'services/fx-rates/api.yaml', 'services/fx-rates/service.ts',
+      'services/fx-rates/api.yaml', 'services/fx-rates/service.ts', 'services/fx-rates/src/flags.generated.ts',
       'services/fx-rates/src/get-status.ts', 'services/fx-rates/test/get-status.test.ts',
     ]);
+    const [service] = loadServices({ servicesDir, organization });
+    expect(service.manifest.flags.statusDetails.environments).toEqual({ dev: true, prod: false });
+    expect(service.warnings).toEqual([]);
+    expect(fs.readFileSync(path.join(servicesDir, 'fx-rates', 'src', 'get-status.ts'), 'utf8')).toContain('await flags.statusDetails.for()');
   });
 
   test('the new folder passes the framework\'s validation, contract check included', () => {
@@ -47,8 +50,9 @@ describe('new-service', () => {
     });
     expect(stacks.map(s => s.node.id)).toEqual(expect.arrayContaining(['fx-rates-dev-eu-west-1', 'fx-rates-prod-eu-west-1']));
     expect(() => app.synth()).not.toThrow();
-    Template.fromStack(stacks.find(s => s.node.id === 'fx-rates-prod-eu-west-1')!)
-      .hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationType: 'AWS_IAM' });
+    const prod = Template.fromStack(stacks.find(s => s.node.id === 'fx-rates-prod-eu-west-1')!);
+    prod.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationType: 'AWS_IAM' });
+    prod.hasResourceProperties('AWS::AppConfig::Application', { Name: 'fx-rates' });
   });
 
   test('the generated test passes unchanged', () => {
@@ -62,13 +66,13 @@ describe('new-service', () => {
   }, 60_000);
 
   test('refuses a name that is taken', () => {
-    expect(problemsOf(() => createService({ servicesDir, name: 'fx-rates', wave: 'core', waves: ['core'] }))).toEqual([
+    expect(problemsOf(() => createService({ servicesDir, name: 'fx-rates', wave: 'core', waves: ['core'], environments: ['dev', 'prod'] }))).toEqual([
       'new-service: name "fx-rates" is taken: services/fx-rates already exists; allowed: a name no folder under services/ has',
     ]);
   });
 
   test('refuses an invalid name and an unknown wave, together', () => {
-    expect(problemsOf(() => createService({ servicesDir, name: 'FX_rates', wave: 'edge', waves: ['foundation', 'core'] }))).toEqual([
+    expect(problemsOf(() => createService({ servicesDir, name: 'FX_rates', wave: 'edge', waves: ['foundation', 'core'], environments: ['dev', 'prod'] }))).toEqual([
       'new-service: name "FX_rates" is not a valid service name; allowed: 1-30 lowercase letters, digits or hyphens, starting with a letter',
       'new-service: --wave "edge" is not declared in accounts/organization.ts (pipeline.waves); allowed: foundation, core',
     ]);
