@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { z } from 'zod';
+import { FLAG_JSON_TYPES, FlagDeclaration, FlagJsonType, FLAGS_FILE, FlagSetting, ResolvedFlagSetting } from './flag-schema';
 import { problem } from '../accounts/config-error';
 import { ID_PATTERN } from './runtime/ids';
 import type { ServiceManifest } from './service-model';
+
+export * from './flag-schema';
 
 /**
  * Feature flags, as a service declares them in its manifest (`flags`), and
@@ -14,64 +16,6 @@ import type { ServiceManifest } from './service-model';
  * (`src/flags.generated.ts`, written by `npx projen flags`; the runtime
  * evaluation is services/runtime/flags.ts).
  */
-
-/** A flag's name: camelCase, the accessor's name (and AppConfig's flag key). */
-export const FLAG_NAME_PATTERN = /^[a-z][a-zA-Z0-9]{0,39}$/;
-
-/** The file of a service's typed flag accessors, relative to its folder. */
-export const FLAGS_FILE = 'src/flags.generated.ts';
-
-/** The JSON types a value flag's schema may declare at its top level. */
-export const FLAG_JSON_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'] as const;
-type FlagJsonType = (typeof FLAG_JSON_TYPES)[number];
-
-/** Merchants an allow-list may name: AppConfig keeps a flag's attributes small. */
-export const MAX_TARGETED_MERCHANTS = 100;
-
-const TargetingSchema = z.strictObject({
-  /** Merchants that get the target value. */
-  merchants: z.array(z.string().regex(ID_PATTERN, {
-    error: 'is not a merchant id; allowed: 1-64 letters, digits, "_" or "-", starting with a letter or digit',
-  })).max(MAX_TARGETED_MERCHANTS).default([]),
-  /** Percentage of merchants (each merchant always in or out, per flag) that get the target value. */
-  percent: z.number().min(0).max(100).default(0),
-  /** The value targeted merchants get. @default true (boolean flags) */
-  value: z.json().optional(),
-});
-
-/** A flag's setting in one environment: a boolean (boolean flags), or a value with optional targeting. */
-const FlagSettingSchema = z.union([
-  z.boolean(),
-  z.strictObject({ value: z.json(), targeting: TargetingSchema.optional() }),
-], { error: 'is not a flag setting; allowed: true or false (boolean flags), or { value, targeting? }' });
-
-/** A feature flag in a service manifest (`flags.<name>`). */
-export const FlagSchema = z.strictObject({
-  description: z.string().min(1).max(256),
-  /** A boolean, or a value of the declared JSON schema. @default 'boolean' */
-  type: z.enum(['boolean', 'value']).default('boolean'),
-  /** Value flags: the JSON Schema of the value (draft 7; its top-level `type` one of string, number, integer, boolean, object, array). */
-  schema: z.record(z.string(), z.json()).optional(),
-  /**
-   * The safe value: what handlers get when AppConfig cannot be reached, or
-   * before it first answers. Required for value flags. @default false (boolean flags)
-   */
-  default: z.json().optional(),
-  /** The setting in each environment the service deploys to. */
-  environments: z.record(z.string(), FlagSettingSchema),
-  /** The local stage's setting. @default - the first environment's */
-  local: FlagSettingSchema.optional(),
-});
-
-/** A flag as declared (validated by zod, before the checks against the organization). */
-export type FlagDeclaration = z.output<typeof FlagSchema>;
-type FlagSetting = z.output<typeof FlagSettingSchema>;
-
-/** A flag's setting with its defaults applied: the value for everyone, and the targeted merchants' value. */
-export interface ResolvedFlagSetting {
-  readonly value: unknown;
-  readonly targeting?: { readonly value: unknown; readonly merchants: readonly string[]; readonly percent: number };
-}
 
 /** The setting as the runtime reads it: a boolean's target value defaults to true. */
 export function resolveSetting(flag: FlagDeclaration, setting: FlagSetting): ResolvedFlagSetting {
@@ -295,8 +239,13 @@ export function schemaType(schema: unknown, indent = ''): string {
 
 const pascal = (name: string) => name[0].toUpperCase() + name.slice(1);
 
-/** How a service in `dir` imports the runtime's flags module (services/runtime/flags.ts), from its src/ folder. */
+/**
+ * How a service in `dir` imports the runtime's flags module from its src/
+ * folder: its services/ folder's own runtime (the repository's, or a copy's),
+ * else this repository's (services kept elsewhere, e.g. test fixtures).
+ */
 export function flagsRuntimeImport(dir: string): string {
+  if (fs.existsSync(path.join(dir, '..', 'runtime', 'flags.ts'))) return '../../runtime/flags';
   return path.relative(path.join(dir, 'src'), path.join(__dirname, 'runtime', 'flags')).split(path.sep).join('/');
 }
 

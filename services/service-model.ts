@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FLAG_NAME_PATTERN, FlagSchema } from './feature-flags';
+import { FLAG_NAME_PATTERN, FlagSchema } from './flag-schema';
 
 /** How CodeDeploy moves traffic to a new Lambda version. */
 export const DEPLOYMENT_STRATEGIES = [
