@@ -111,6 +111,7 @@ export function describeStage(stage: LocalStage): string {
     ...Object.entries(stage.clientEnvironment()).map(([k, v]) => `  export ${k}=${v}`),
     '',
     ...describeEdge(stage),
+    ...describeFlags(stage),
     'Handler changes are picked up on the next request. Ctrl-C stops the stage.',
   ].join('\n');
 }
@@ -129,6 +130,26 @@ export function describeEdge(stage: LocalStage): string[] {
     `  every merchant id is a client, with the secret ${LOCAL_CLIENT_SECRET}, e.g.:`,
     `  TOKEN=$(curl -s -u merchant-1:${LOCAL_CLIENT_SECRET} -d grant_type=client_credentials ${edge.tokenUrl} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
     `  curl -H "Authorization: Bearer $TOKEN" ${base}/payments/pay_00000000-0000-8000-8000-000000000000   # 404 unless merchant-1 created it`,
+    '',
+  ];
+}
+
+/** How to read and flip the feature flags, when a service on the stage declares some: the URLs, the files, curl examples. */
+export function describeFlags(stage: Pick<LocalStage, 'flagsUrl' | 'flags'>): string[] {
+  const services = Object.entries(stage.flags);
+  if (services.length === 0) return [];
+  const shown = (file: string) => {
+    const relative = path.relative(process.cwd(), file);
+    return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+  };
+  const [service, { names }] = services[0];
+  const example = `${stage.flagsUrl}/${service}/${names[0]}`;
+  return [
+    `Feature flags (the manifests' local settings; a flip reaches the functions within a second): ${stage.flagsUrl}`,
+    ...services.map(([name, s]) => `  ${name} (${s.names.join(', ')}): GET ${stage.flagsUrl}/${name}   file ${shown(s.file)}`),
+    '  flip one with a setting in the manifest\'s shape (true, false, or { value, targeting? }), e.g.:',
+    `  curl -X PUT -d false ${example}`,
+    `  curl -X PUT -d '{"value":false,"targeting":{"merchants":["merchant-1"],"percent":10}}' ${example}`,
     '',
   ];
 }

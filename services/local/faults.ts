@@ -8,6 +8,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
+import { FLAGS_PATH, type LocalFlags } from './flags';
 
 /** What happens to the next `times` requests of a route. */
 export const FaultSchema = z.strictObject({
@@ -53,9 +54,10 @@ const key = (service: string, method: string, path: string) => `${service} ${met
 /**
  * The control endpoint: `POST /faults` with a {@link Fault} sets it (400
  * with the problems when it is not one, or names no route of the stage),
- * `DELETE /faults` clears them all.
+ * `DELETE /faults` clears them all; with `flags`, the feature flags of the
+ * stage's services under `/_local/flags` (see {@link LocalFlags.handle}).
  */
-export async function startControl(faults: Faults, routes: ReadonlySet<string>): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startControl(faults: Faults, routes: ReadonlySet<string>, flags?: LocalFlags): Promise<{ url: string; stop(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -64,7 +66,15 @@ export async function startControl(faults: Faults, routes: ReadonlySet<string>):
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
-      if (req.url !== '/faults') return reply(404, { message: 'not found; allowed: POST /faults, DELETE /faults' });
+      const pathname = new URL(req.url ?? '/', 'http://control').pathname;
+      if (flags && (pathname === FLAGS_PATH || pathname.startsWith(`${FLAGS_PATH}/`))) {
+        const answer = flags.handle(req.method ?? 'GET', pathname, Buffer.concat(chunks).toString('utf8'));
+        return reply(answer.status, answer.body);
+      }
+      if (req.url !== '/faults') {
+        const allowed = ['POST /faults', 'DELETE /faults', ...(flags ? [`GET ${FLAGS_PATH}/<service>`, `PUT ${FLAGS_PATH}/<service>/<flag>`] : [])];
+        return reply(404, { message: `not found; allowed: ${allowed.join(', ')}` });
+      }
       if (req.method === 'DELETE') {
         faults.clear();
         return reply(204, {});

@@ -8,7 +8,9 @@
  * the stage mirrors (the first) declares a public edge, the edge too: a
  * token issuer in the merchants' Cognito pool's place, each service's
  * authorizer, the monolith (a stand-in unless a URL is given) behind every
- * route no service serves (see edge.ts).
+ * route no service serves (see edge.ts). The feature flags of each service
+ * that declares some, in a file of the stage's state folder, changed while
+ * it runs through the control endpoint (see flags.ts).
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -21,6 +23,7 @@ import { envName, runtimeVariables, Service } from '../service-model';
 import { EdgeAccessLogEntry, EdgeServiceRoute, startEdge, startEdgeAuthorizer } from './edge';
 import { assertPortFree, Emulator, freePort, LocalStageError, startEmulator } from './emulator';
 import { Faults, startControl } from './faults';
+import { FLAGS_PATH, LocalFlags } from './flags';
 import { FunctionHost } from './function-host';
 import { AccessLogEntry, ContractViolation, Gateway, GatewayRoute, startGateway } from './gateway';
 import { startStandInMonolith } from './monolith';
@@ -33,6 +36,13 @@ export const LOCAL_STAGE = 'local';
 
 /** The account id in local ARNs and events (moto's default). */
 const LOCAL_ACCOUNT_ID = '123456789012';
+
+/**
+ * Where stages keep their state while they run, one folder each: the
+ * repository's working folder (gitignored, like the stage's log), so that
+ * it is at hand, never in the tracked tree.
+ */
+export const LOCAL_STATE_ROOT = path.resolve(__dirname, '..', '..', '.build', 'local-stage');
 
 /** Options of {@link startLocalStage}. */
 export interface LocalStageOptions {
@@ -61,6 +71,12 @@ export interface LocalStageOptions {
    * @default - a stand-in that echoes each request (services/local/monolith.ts), when the edge declares a monolith
    */
   readonly monolithUrl?: string;
+  /**
+   * Where the stage keeps its state while it runs (`flags/<service>.json`:
+   * the flags its functions read). Left in place when the stage stops.
+   * @default - a new folder under {@link LOCAL_STATE_ROOT}, removed when the stage stops
+   */
+  readonly stateDir?: string;
 }
 
 /** The public edge as it runs on the stage (see services/local/edge.ts). */
@@ -102,11 +118,20 @@ export interface LocalStage {
   readonly controlUrl: string;
   /** The public edge, when the first environment (the one the stage mirrors) declares one. */
   readonly edge?: LocalEdge;
+  /** The folder of the stage's state (see {@link LocalStageOptions.stateDir}). */
+  readonly stateDir: string;
+  /**
+   * Where clients read and flip feature flags (LOCAL_STAGE_FLAGS_URL, on the control endpoint):
+   * `GET <flagsUrl>/<service>`, `PUT <flagsUrl>/<service>/<flag>` with a setting as the body.
+   */
+  readonly flagsUrl: string;
+  /** Each service that declares flags: its flags file (its functions' FEATURE_FLAGS_FILE) and its flags' names. */
+  readonly flags: Readonly<Record<string, { readonly file: string; readonly names: readonly string[] }>>;
   /** The answers of functions that their service's contract did not allow, so far (each is also logged). */
   contractViolations(): readonly ContractViolation[];
   /**
    * Variables for a client of the stage: `<SERVICE>_API_URL`, `<SERVICE>_QUEUE_<QUEUE>_URL` and `..._DLQ_URL`,
-   * LOCAL_STAGE_CONTROL_URL, AWS_REGION, the credentials, AWS_ENDPOINT_URL, and with an edge EDGE_URL and EDGE_TOKEN_URL.
+   * LOCAL_STAGE_CONTROL_URL, LOCAL_STAGE_FLAGS_URL, AWS_REGION, the credentials, AWS_ENDPOINT_URL, and with an edge EDGE_URL and EDGE_TOKEN_URL.
    */
   clientEnvironment(): Record<string, string>;
   stop(): Promise<void>;
@@ -167,16 +192,31 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
     const resources = new Map<string, ServiceResources>();
     for (const s of selected) resources.set(s.manifest.name, await createServiceResources(target, s.manifest));
 
+    let stateDir = options.stateDir;
+    if (stateDir === undefined) {
+      fs.mkdirSync(LOCAL_STATE_ROOT, { recursive: true });
+      const created = fs.mkdtempSync(path.join(LOCAL_STATE_ROOT, 'stage-'));
+      started.push({ stop: async () => fs.rmSync(created, { recursive: true, force: true }) });
+      stateDir = created;
+    }
+    // Written before any function starts: a function finding no file would serve every flag's default for 5 seconds.
+    const flags = new LocalFlags({
+      services: selected,
+      environments: options.organization.environments.map(e => e.name),
+      dir: path.join(stateDir, 'flags'),
+    });
+
     const apiUrl = (name: string) => (ports.has(name) ? `http://127.0.0.1:${ports.get(name)}/${LOCAL_STAGE}/` : undefined);
     const functions = new Map<string, FunctionHost>();
     const faults = new Faults();
     const violations: ContractViolation[] = [];
     const gateways = new Map<string, Gateway>();
     const edgeRoutes: EdgeServiceRoute[] = [];
+    const flagsFile = (service: string) => flags.fileOf(service);
     for (const s of selected) {
       const m = s.manifest;
       const environments = functionEnvironments(s, {
-        organization: options.organization, region, credentials, emulatorUrl: emulator.url, resources, apiUrl,
+        organization: options.organization, region, credentials, emulatorUrl: emulator.url, resources, apiUrl, flagsFile,
       });
       const routes: GatewayRoute[] = [];
       const contract = path.join(s.dir, CONTRACT_FILE);
@@ -295,8 +335,9 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       consumers: Object.entries(s.manifest.functions).flatMap(([functionId, fn]) => (fn.queue ? [{ queue: fn.queue, functionId }] : [])),
       resources: resources.get(s.manifest.name)!,
     }));
-    const control = await startControl(faults, new Set(services.flatMap(s => s.routes.map(r => `${s.name} ${r.method} ${r.path}`))));
+    const control = await startControl(faults, new Set(services.flatMap(s => s.routes.map(r => `${s.name} ${r.method} ${r.path}`))), flags);
     started.push(control);
+    const flagsUrl = `${control.url}${FLAGS_PATH}`;
     return {
       services,
       emulator,
@@ -309,6 +350,7 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         AWS_ENDPOINT_URL: emulator.url,
         LOCAL_STAGE_CONTROL_URL: control.url,
+        LOCAL_STAGE_FLAGS_URL: flagsUrl,
         ...(edge ? { EDGE_URL: edge.url, EDGE_TOKEN_URL: edge.tokenUrl } : {}),
         ...Object.fromEntries(services.filter(s => s.url).map(s => [`${envName(s.name)}_API_URL`, s.url!])),
         // The queues, for journeys that send to one or read its dead-letter queue (through the emulator).
@@ -320,6 +362,9 @@ export async function startLocalStage(options: LocalStageOptions): Promise<Local
       faults,
       controlUrl: control.url,
       edge,
+      stateDir,
+      flagsUrl,
+      flags: Object.fromEntries(flags.services().map(name => [name, { file: flags.fileOf(name)!, names: flags.flagsOf(name) }])),
       contractViolations: () => [...violations],
       stop: stopAll,
     };
@@ -337,12 +382,15 @@ interface StageFacts {
   readonly emulatorUrl: string;
   readonly resources: ReadonlyMap<string, ServiceResources>;
   readonly apiUrl: (service: string) => string | undefined;
+  /** The flags file of a service, undefined when it declares no flags. @default - no service has one */
+  readonly flagsFile?: (service: string) => string | undefined;
 }
 
 /**
  * The variables of each function of `service` by function id, as
  * services/service-stack.ts sets them when deployed, with local values: its
- * tables and secrets, and the URLs of the APIs and queues it calls.
+ * tables and secrets, the URLs of the APIs and queues it calls, and where
+ * its feature flags are (in place of AppConfig's application and environment).
  */
 export function functionEnvironments(service: Service, stage: StageFacts): Record<string, Record<string, string>> {
   const m = service.manifest;
@@ -366,6 +414,9 @@ export function functionEnvironments(service: Service, stage: StageFacts): Recor
     ...Object.fromEntries(Object.entries(m.environment).map(([k, v]) => [k, typeof v === 'string' ? v : v[firstEnvironment]])),
     NODE_OPTIONS: '--enable-source-maps',
   };
+  // services/runtime/flags.ts reads this file, again at most every second: a flip on the stage shows within one.
+  const flagsFile = stage.flagsFile?.(m.name);
+  if (flagsFile) base.FEATURE_FLAGS_FILE = flagsFile;
   return Object.fromEntries(Object.entries(m.functions).map(([fnId, fn]) => {
     const environment: Record<string, string> = { ...base, AWS_LAMBDA_FUNCTION_NAME: `${m.name}-${fnId}` };
     for (const table of Object.keys(fn.tables)) environment[runtimeVariables.table(table)] = own.tables[table];

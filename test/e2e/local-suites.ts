@@ -4,7 +4,8 @@
  * stage: the same scripts, told where the services are by the same
  * variables (`<SERVICE>_API_URL`, `API_URL`), signing with the credentials in
  * the environment; and the journeys only the local stage can run (faults,
- * and the public edge with the local token issuer: `EDGE_URL`, `EDGE_TOKEN_URL`).
+ * the public edge with the local token issuer: `EDGE_URL`, `EDGE_TOKEN_URL`, and
+ * feature flags flipped while the stage runs: `LOCAL_STAGE_FLAGS_URL`).
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -20,7 +21,7 @@ export interface SuiteRun {
 
 const HERE = __dirname;
 
-/** The suites of a stage: a smoke run per service with routes, the end-to-end suites (the edge's too), a short load test. */
+/** The suites of a stage: a smoke run per service with routes, the end-to-end suites (the edge's and the flags' too), a short load test. */
 export function localSuites(stage: LocalStage): Array<{ name: string; file: string; env: Record<string, string> }> {
   return [
     ...stage.services.filter(s => s.url).map(s => ({
@@ -31,6 +32,7 @@ export function localSuites(stage: LocalStage): Array<{ name: string; file: stri
     { name: 'end-to-end: payment flow', file: path.join(HERE, 'payment-flow.ts'), env: {} },
     { name: 'end-to-end: merchants through the edge', file: path.join(HERE, 'edge-journeys.ts'), env: {} },
     { name: 'end-to-end: journeys with faults', file: path.join(HERE, 'journeys.ts'), env: {} },
+    { name: 'end-to-end: feature flags flipped on the stage', file: path.join(HERE, 'flag-journeys.ts'), env: {} },
     { name: 'load: ledger balances', file: path.join(HERE, 'load.ts'), env: { LOAD_REQUESTS: '200', LOAD_CONCURRENCY: '10' } },
   ];
 }

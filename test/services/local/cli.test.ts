@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../accounts';
-import { describeEdge, parseLocalArgs } from '../../../services/local/cli';
+import { describeEdge, describeFlags, parseLocalArgs } from '../../../services/local/cli';
 import type { LocalStage } from '../../../services/local/stage';
 
 describe('npx projen local: its command line', () => {
@@ -57,5 +57,22 @@ describe('npx projen local: what it prints of the edge', () => {
     expect(describeEdge(stage({ url: 'u', tokenUrl: 't', issuer: 'i', standInMonolith: false })).join('\n')).toContain('no monolith (they answer 404)');
     expect(describeEdge(stage({ url: 'u', tokenUrl: 't', issuer: 'i', monolithUrl: 'http://127.0.0.1:4400', standInMonolith: true })).join('\n'))
       .toContain('a stand-in monolith that echoes each request, http://127.0.0.1:4400 (--monolith-url to use yours)');
+  });
+});
+
+describe('npx projen local: what it prints of the feature flags', () => {
+  test('the flags URL, each service\'s flags and file, and curl to flip one', () => {
+    const lines = describeFlags({
+      flagsUrl: 'http://127.0.0.1:4500/_local/flags',
+      flags: { payments: { file: '/tmp/stage-x/flags/payments.json', names: ['acceptJpy'] } },
+    }).join('\n');
+    expect(lines).toContain('Feature flags (the manifests\' local settings; a flip reaches the functions within a second): http://127.0.0.1:4500/_local/flags');
+    expect(lines).toContain('payments (acceptJpy): GET http://127.0.0.1:4500/_local/flags/payments   file /tmp/stage-x/flags/payments.json');
+    expect(lines).toContain('curl -X PUT -d false http://127.0.0.1:4500/_local/flags/payments/acceptJpy');
+    expect(lines).toContain('curl -X PUT -d \'{"value":false,"targeting":{"merchants":["merchant-1"],"percent":10}}\' http://127.0.0.1:4500/_local/flags/payments/acceptJpy');
+  });
+
+  test('nothing when no service on the stage declares flags', () => {
+    expect(describeFlags({ flagsUrl: 'http://127.0.0.1:4500/_local/flags', flags: {} })).toEqual([]);
   });
 });

@@ -67,6 +67,14 @@ describe('the variables of each local function', () => {
     const read = functionEnvironments(payments, facts).getPayment;
     expect(Object.keys(read).filter(k => /^(TABLE|SECRET)_|_API_URL$|_QUEUE_/.test(k))).toEqual(['TABLE_PAYMENTS_NAME']);
   });
+
+  test('a service that declares flags reads them from its flags file (every function); the others get no FEATURE_FLAGS_FILE', () => {
+    const flagsFile = (service: string) => (service === 'payments' ? '/state/flags/payments.json' : undefined);
+    const payments = functionEnvironments(services.find(s => s.manifest.name === 'payments')!, { ...facts, flagsFile });
+    expect(Object.values(payments).map(env => env.FEATURE_FLAGS_FILE)).toEqual(['/state/flags/payments.json', '/state/flags/payments.json']);
+    const ledger = functionEnvironments(services.find(s => s.manifest.name === 'ledger')!, { ...facts, flagsFile });
+    expect(Object.values(ledger).every(env => !('FEATURE_FLAGS_FILE' in env))).toBe(true);
+  });
 });
 
 describe('the names of local resources', () => {
