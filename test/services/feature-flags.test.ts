@@ -6,6 +6,7 @@ import {
   accessorProblems, appConfigDocument, checkFlags, flagData, flagQuotaProblems, flagSettings, FLAGS_FILE, flagsRuntimeImport, renderFlagAccessors,
   schemaType, ServiceManifest, ServiceManifestInput, ServiceManifestSchema,
 } from '../../services';
+import { flags as paymentsFlags } from '../../services/payments/src/flags.generated';
 import { writeFlagAccessors } from '../../services/scaffold/flags';
 import { loadSample } from '../fixtures/organization';
 import { problemsOf } from '../fixtures/problems';
@@ -186,6 +187,12 @@ describe('typed accessors (src/flags.generated.ts)', () => {
     expect(renderFlagAccessors(manifest({}))).toBeUndefined();
     expect(schemaType({ type: 'array', items: { enum: ['a', 'b'] } })).toBe('readonly ("a" | "b")[]');
     expect(schemaType({ type: 'object', properties: { 'x-y': { type: 'string' } } })).toBe('{\n  readonly "x-y"?: string;\n}');
+  });
+
+  test('reading a flag the manifest does not declare does not compile (the test task type-checks this file)', () => {
+    expect(Object.keys(paymentsFlags)).toEqual(['acceptJpy']);
+    // @ts-expect-error payments declares no flag acceptBitcoin: were it readable, this line would fail tsc instead.
+    expect(paymentsFlags.acceptBitcoin).toBeUndefined();
   });
 
   test('synth names accessors that are missing, out of date or left over, with the command that fixes them', () => {
