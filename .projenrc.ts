@@ -222,6 +222,7 @@ project.addTask('test:services', {
 project.addTask('flags', {
   description: 'Write the typed feature-flag accessors of each service from its manifest: npx projen flags [-- <service> ...]',
   exec: 'tsx services/scaffold/flags.ts',
+  receiveArgs: true,
 });
 
 // Consumer-driven contracts: each consumer's services/<name>/contracts.ts against its providers'

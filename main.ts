@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly, DISABLE_CREATION_STACK_TRACES } from 'aws-cdk-lib/cx-api';
-import { ConfigError, LOCK_FILE, loadOrganization, Organization, PLATFORM_PIPELINE_STACK_NAME } from './accounts';
+import { ConfigError, LOCK_FILE, loadOrganization, Organization, PLATFORM_PIPELINE_STACK_NAME, runCommand } from './accounts';
 import declaration from './accounts/organization';
 import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
 import { bundleEntries, FunctionBundle, SYNTH_PHASES, synthTimings } from './kit';
@@ -510,13 +510,5 @@ function withDependencies(servicesDir: string, names: readonly string[]): string
   return [...all].sort();
 }
 
-if (require.main === module) {
-  try {
-    main();
-  } catch (e) {
-    // A user's mistake is printed without a stack trace; a bug keeps its.
-    if (!(e instanceof ConfigError)) throw e;
-    console.error(e.message);
-    process.exitCode = 1;
-  }
-}
+// A user's mistake is one clear line and exit code 1; a bug keeps its stack trace.
+if (require.main === module) runCommand(main);

@@ -108,3 +108,18 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, file: 
     return problem(file, issue.path, value, badKey ? issue.issues[0]?.message ?? issue.message : issue.message);
   }));
 }
+
+/**
+ * Runs a command's entry point: a {@link ConfigError} (a user's mistake) is
+ * printed as its lines, without a stack trace, with exit code 1; anything
+ * else is a bug and keeps its stack trace.
+ */
+export function runCommand(main: () => void): void {
+  try {
+    main();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    process.exitCode = 1;
+  }
+}

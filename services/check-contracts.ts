@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, LOCK_FILE, loadOrganization } from '../accounts';
+import { ConfigError, LOCK_FILE, loadOrganization, runCommand } from '../accounts';
 import { checkConsumerContracts, ContractCheck, loadConsumerContracts } from './consumer-contracts';
 import { loadServices } from './load-services';
 import { Service } from './service-model';
@@ -54,12 +54,5 @@ function main(): void {
   if (!ok) process.exitCode = 1;
 }
 
-if (require.main === module) {
-  try {
-    main();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    console.error(e.message);
-    process.exitCode = 1;
-  }
-}
+// A user's mistake is one clear line and exit code 1; a bug keeps its stack trace.
+if (require.main === module) runCommand(main);

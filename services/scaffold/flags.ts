@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, parseWith } from '../../accounts';
+import { ConfigError, parseWith, runCommand } from '../../accounts';
 import { FLAGS_FILE, flagsRuntimeImport, renderFlagAccessors } from '../feature-flags';
 import { MANIFEST_FILE } from '../load-services';
 import { ServiceManifestSchema } from '../service-model';
@@ -69,12 +69,5 @@ function main(): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-if (require.main === module) {
-  try {
-    main();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    console.error(e.message);
-    process.exitCode = 1;
-  }
-}
+// A user's mistake is one clear line and exit code 1; a bug keeps its stack trace.
+if (require.main === module) runCommand(main);

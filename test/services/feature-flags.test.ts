@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +9,7 @@ import {
 } from '../../services';
 import { flags as paymentsFlags } from '../../services/payments/src/flags.generated';
 import { writeFlagAccessors } from '../../services/scaffold/flags';
-import { loadSample } from '../fixtures/organization';
+import { loadSample, REPO_ROOT } from '../fixtures/organization';
 import { problemsOf } from '../fixtures/problems';
 
 const FILE = 'services/shop/service.ts';
@@ -227,6 +228,19 @@ describe('typed accessors (src/flags.generated.ts)', () => {
     expect(fs.existsSync(path.join(dir, FLAGS_FILE))).toBe(false);
   });
 });
+
+test('npx projen flags refuses an unknown service or folder with one line and exit code 1, no stack trace', () => {
+  const run = (...args: string[]) => spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['services/scaffold/flags.ts', ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+  for (const [args, line] of [
+    [['nosuch'], 'npx projen flags: "nosuch" is not a service (no services/nosuch/service.ts); allowed: ledger, notifications, payments'],
+    [['--dir', 'no/such/folder'], 'npx projen flags: --dir no/such/folder does not exist'],
+    [['--dir'], 'npx projen flags: --dir needs a folder, e.g. --dir test/fixtures/services'],
+  ] as const) {
+    const result = run(...args);
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(line);
+  }
+}, 30_000);
 
 describe('AWS AppConfig\'s applications quota is checked at synth', () => {
   const withFlags = (n: number, environments?: string[]) => Array.from({ length: n }, (_, i) =>
