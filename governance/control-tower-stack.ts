@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { accountWithRole, CONTROL_TOWER_EXECUTION_ROLE_NAME, Organization, OU_PATH_SEPARATOR } from '../accounts';
 import { ControlTowerPlan, laneDependencies, planControlTower } from './control-tower-plan';
 import { OrganizationTrailAlarms } from './organization-trail-alarms';
-import { acknowledgeWildcardResource, denyGrantsNotForAwsResources } from '../kit';
+import { acknowledgeFindings, acknowledgeWildcardResource, denyGrantsNotForAwsResources } from '../kit';
 
 /** Identifier of the OU-level `AWSControlTowerBaseline` (same in every region and partition). */
 export const CONTROL_TOWER_BASELINE_ID = '17BSJV3IGJ2QSGA2';
@@ -321,12 +321,12 @@ export class ControlTowerStack extends cdk.Stack {
     });
     lookup.node.addDependency(logGroup);
     const fn = this.node.findChild(LOOKUP_PROVIDER_ID).node.defaultChild as cdk.CfnResource;
-    const acknowledge = (id: string, reason: string) => cdk.Validations.of(fn).acknowledge({ id, reason });
-    const noVpc = 'Calls only the Control Tower API (over TLS, with IAM), once per deploy; there is no VPC resource to reach, so a VPC adds NAT or endpoints without narrowing exposure';
-    acknowledge('PCI.DSS.321-LambdaInsideVPC', noVpc);
-    acknowledge('cdk-validator-cfnguard::lambda_inside_vpc_check', noVpc);
-    acknowledge('Serverless-LambdaDLQ', 'CloudFormation invokes this custom resource provider and fails the deploy on error; a failed lookup is retried by redeploying, so a dead-letter queue would hold nothing to act on');
-    acknowledge('Serverless-LambdaTracing', 'A single Control Tower API call per deploy, logged by the provider; a trace would add nothing');
+    const acknowledge = (ids: readonly string[], reason: string) => acknowledgeFindings(fn, ids, reason);
+    acknowledge(['PCI.DSS.321-LambdaInsideVPC', 'cdk-validator-cfnguard::lambda_inside_vpc_check', 'CKV_AWS_117'],
+      'Calls only the Control Tower API (over TLS, with IAM), once per deploy; there is no VPC resource to reach, so a VPC adds NAT or endpoints without narrowing exposure');
+    acknowledge(['Serverless-LambdaDLQ', 'CKV_AWS_116'], 'CloudFormation invokes this custom resource provider and fails the deploy on error; a failed lookup is retried by redeploying, so a dead-letter queue would hold nothing to act on');
+    acknowledge(['Serverless-LambdaTracing'], 'A single Control Tower API call per deploy, logged by the provider; a trace would add nothing');
+    acknowledge(['CKV_AWS_115'], 'aws-cdk-lib\'s singleton provider, invoked once per deploy by CloudFormation: nothing to reserve concurrency for');
     lookup.node.addDependency(this.landingZone);
     return lookup.getResponseField('enabledBaselines.0.arn');
   }

@@ -10,6 +10,7 @@ import { Account, accountWithRole, Organization } from '../accounts';
 import { tagPlatformStacks } from './platform-tags';
 import {
   acknowledgeInlinePolicies,
+  acknowledgeFindings,
   acknowledgeNoVpc,
   acknowledgeWildcardResource,
   acknowledgeXRay,
@@ -136,11 +137,11 @@ export class HandlerProvider extends Construct {
  * deployment and gets every failure back, and it reaches only AWS APIs.
  */
 function acknowledgeCustomResourceFunction(fn: Construct, role: iam.Role): void {
-  cdk.Validations.of(fn).acknowledge({
-    id: 'Serverless-LambdaDLQ',
-    reason: 'Invoked synchronously by CloudFormation through the provider framework, which reports every failure to the stack; '
-      + 'there is no asynchronous event to keep',
-  });
+  acknowledgeFindings(fn, ['Serverless-LambdaDLQ', 'CKV_AWS_116'],
+    'Invoked synchronously by CloudFormation through the provider framework, which reports every failure to the stack; '
+      + 'there is no asynchronous event to keep');
+  acknowledgeFindings(fn, ['CKV_AWS_173'], 'Its only environment variable is NODE_OPTIONS (source maps): nothing to encrypt with a customer key');
+  acknowledgeFindings(fn, ['CKV_AWS_115'], 'Invoked by CloudFormation a few times per deployment: nothing to reserve concurrency for');
   acknowledgeNoVpc(fn);
   acknowledgeInlinePolicies(role);
 }

@@ -27,6 +27,28 @@ export function nagResourceName(scope: IConstruct, value: string): string {
   return flatten(cdk.Stack.of(scope).resolve(value));
 }
 
+/** Checkov's check ids (CKV_AWS_117, CKV2_AWS_5): acknowledged as skip metadata on the resources, not through cdk.Validations. */
+const CHECKOV_ID = /^CKV2?_[A-Z0-9]+_\d+$/;
+
+/**
+ * Acknowledges findings of every scanner with one reason, written once:
+ * cdk-nag rule ids and cfn-guard ids (`cdk-validator-cfnguard::<rule>`)
+ * through cdk.Validations, checkov ids (`CKV_AWS_117`) as checkov's own skip
+ * metadata (`Metadata.checkov.skip`) on each CloudFormation resource under
+ * `scope`, so the acknowledgement travels in the template the scanner reads.
+ */
+export function acknowledgeFindings(scope: IConstruct, ids: readonly string[], reason: string): void {
+  const checkov = ids.filter(id => CHECKOV_ID.test(id));
+  for (const id of ids.filter(i => !CHECKOV_ID.test(i))) cdk.Validations.of(scope).acknowledge({ id, reason });
+  if (checkov.length === 0) return;
+  for (const node of scope.node.findAll()) {
+    if (!(node instanceof cdk.CfnResource)) continue;
+    const current = (node.getMetadata('checkov') ?? {}) as { skip?: Array<{ id: string; comment: string }> };
+    const skip = (current.skip ?? []).filter(s => !checkov.includes(s.id));
+    node.addMetadata('checkov', { ...current, skip: [...skip, ...checkov.map(id => ({ id, comment: reason }))] });
+  }
+}
+
 /** Acknowledges AwsSolutions-IAM5 for one wildcard resource granted to `scope`, with the reason. */
 export function acknowledgeWildcardResource(scope: IConstruct, resource: string, reason: string): void {
   cdk.Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${nagResourceName(scope, resource)}]`, reason });
@@ -40,12 +62,19 @@ export function acknowledgeWildcardResource(scope: IConstruct, resource: string,
  * Data perimeter policies restrict who may reach the data instead.
  */
 export function acknowledgeNoVpc(fn: IConstruct): void {
-  for (const id of ['PCI.DSS.321-LambdaInsideVPC', 'cdk-validator-cfnguard::lambda_inside_vpc_check']) {
-    cdk.Validations.of(fn).acknowledge({
-      id,
-      reason: 'Reaches only AWS APIs over TLS with IAM and no VPC resource; a VPC adds NAT/endpoint cost and cold start without narrowing exposure',
-    });
-  }
+  acknowledgeFindings(fn, ['PCI.DSS.321-LambdaInsideVPC', 'cdk-validator-cfnguard::lambda_inside_vpc_check', 'CKV_AWS_117'],
+    'Reaches only AWS APIs over TLS with IAM and no VPC resource; a VPC adds NAT/endpoint cost and cold start without narrowing exposure');
+}
+
+/**
+ * Checkov CKV_AWS_115: reserved concurrency carves a fixed share out of the
+ * account's pool for each function, and is also a ceiling: set per function
+ * (`reservedConcurrency` in a manifest) where a downstream needs protecting,
+ * not by default. API Gateway throttling bounds what reaches a function.
+ */
+export function acknowledgeUnreservedConcurrency(fn: IConstruct): void {
+  acknowledgeFindings(fn, ['CKV_AWS_115'], 'Unreserved by default: reserved concurrency takes a fixed share of the account\'s pool and caps the '
+    + 'function; a service reserves it per function where a downstream needs the ceiling, and API Gateway throttling bounds the rest');
 }
 
 /** PCI DSS IAMNoInlinePolicy: CDK grants write one policy per role, created and deleted with it. */

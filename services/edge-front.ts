@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { EDGE_FRONT_REGION, EdgeEnvironment, Environment, Organization, regionalDomainName, wafLogBucketName } from '../accounts';
 import { ORIGIN_VERIFY_HEADER, originSecretName } from './edge/origin';
 import { EDGE_SERVICE_NAME } from './service-model';
+import { acknowledgeFindings } from '../kit';
 
 /** The managed rule groups of the front's web ACL, in evaluation order after the rate limit, with why each is there. */
 export const EDGE_MANAGED_RULE_GROUPS: readonly { readonly name: string; readonly why: string }[] = [
@@ -87,12 +88,10 @@ export class EdgeFront extends Construct {
       value: this.distribution.distributionDomainName,
       description: `Point ${edge.domain.name} here (a Route 53 alias to CloudFront); ${regionalDomainName(edge)} to the regional APIs (latency records)`,
     });
-    const acknowledge = (ids: readonly string[], reason: string) => {
-      for (const rule of ids) cdk.Validations.of(this.distribution).acknowledge({ id: rule, reason });
-    };
+    const acknowledge = (ids: readonly string[], reason: string) => acknowledgeFindings(this.distribution, ids, reason);
     acknowledge(['AwsSolutions-CFR1'], 'Merchants call from their own servers wherever they host them; the web ACL\'s IP reputation list '
       + 'and per-IP rate limit refuse abusive sources instead of whole countries');
-    acknowledge(['AwsSolutions-CFR3', 'cdk-validator-cfnguard::cloudfront_access_logs_enabled_check'], 'Every request is logged twice already: '
+    acknowledge(['AwsSolutions-CFR3', 'cdk-validator-cfnguard::cloudfront_access_logs_enabled_check', 'CKV_AWS_86'], 'Every request is logged twice already: '
       + `by AWS WAF (the whole request, Authorization redacted) to ${wafLogBucketName(env.account.id, env.name)} in ${env.regions[0]}, `
       + 'and by the regional API\'s access logs');
     acknowledge(['cdk-validator-cfnguard::cloudfront_default_root_object_configured_check'],

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeXRay, FunctionBundle } from '../kit';
+import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeUnreservedConcurrency, acknowledgeXRay, FunctionBundle } from '../kit';
 import { DeploymentStrategy } from './service-model';
 
 /** Properties of a {@link ServiceFunction}. */
@@ -115,6 +115,8 @@ export class ServiceFunction extends Construct {
       logGroup,
       role: this.role,
       deadLetterQueue: props.deadLetterQueue,
+      // Variables hold names and ARNs, never secrets; still encrypted with the service's key, as its data is.
+      environmentEncryption: props.encryptionKey,
       environment: {
         // Bundles carry source maps: readable stack traces in the logs.
         NODE_OPTIONS: '--enable-source-maps',
@@ -166,6 +168,7 @@ export class ServiceFunction extends Construct {
 
     acknowledgeXRay(this.role);
     acknowledgeNoVpc(this.function);
+    if (props.reservedConcurrency === undefined) acknowledgeUnreservedConcurrency(this.function);
     acknowledgeInlinePolicies(this.role);
   }
 }

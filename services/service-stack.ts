@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { Environment, Organization, WORKLOAD_ROLE_PATH } from '../accounts';
 import {
   acknowledgeInlinePolicies,
+  acknowledgeFindings,
   acknowledgeNoVpc,
   acknowledgeWildcardResource,
   acknowledgeXRay,
@@ -408,6 +409,7 @@ export class ServiceStack extends cdk.Stack {
       logGroup,
       role,
       deadLetterQueue: dlq,
+      environmentEncryption: this.key,
       environment: { SMOKE_TESTS: this.toJsonString(smokeTests), NODE_OPTIONS: '--enable-source-maps' },
     });
     for (const sf of Object.values(this.functions)) sf.deploymentGroup.addPreHook(hook);
@@ -417,6 +419,7 @@ export class ServiceStack extends cdk.Stack {
     acknowledgeWildcardResource(this, `${hook.functionArn}:*`, 'CDK grants CodeDeploy invoke on the pre-traffic hook and its versions');
     acknowledgeInlinePolicies(role);
     acknowledgeNoVpc(hook);
+    acknowledgeFindings(hook, ['CKV_AWS_115'], 'CodeDeploy calls the hook once per deployment of this stack\'s functions: nothing to reserve concurrency for');
   }
 
   /** SSM parameters through which dependents find this service in this environment. */
