@@ -12,6 +12,7 @@ import { z } from 'zod';
 export const HTTP_API_INTEGRATIONS_LIMIT = 300;
 
 /** A route as `<METHOD> <path>`, e.g. `GET /payments/{paymentId}`. */
+// eslint-disable-next-line security/detect-unsafe-regex -- anchored, and "/" delimits segments no segment matches: linear; input is a route from our own declaration
 export const ROUTE_KEY_PATTERN = /^(GET|POST|PUT|PATCH|DELETE) (\/([a-z0-9-]+|\{[a-zA-Z][a-zA-Z0-9]*\}))+$/;
 
 const RouteKeySchema = z.string().regex(ROUTE_KEY_PATTERN, {
@@ -38,6 +39,7 @@ export const EdgeIdentitySchema = z.discriminatedUnion('provider', [
   z.strictObject({
     provider: z.literal('cognito'),
     /** Prefix of the user pool's token endpoint domain, `https://<prefix>.auth.<region>.amazoncognito.com`; unique per region. */
+    // eslint-disable-next-line security/detect-unsafe-regex -- bounded repetition ({0,61}) of a 63-character prefix from our own declaration: no catastrophic backtracking
     domainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
       error: 'is not a Cognito domain prefix; allowed: 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen',
     }).refine(p => !/aws|amazon|cognito/.test(p), { error: 'is not allowed: Cognito refuses domain prefixes containing "aws", "amazon" or "cognito"' }),
@@ -64,6 +66,7 @@ export const EdgeIdentitySchema = z.discriminatedUnion('provider', [
  */
 export const EDGE_FRONT_REGION = 'us-east-1';
 
+// eslint-disable-next-line security/detect-unsafe-regex -- the lookahead caps the input at 253 characters and "." delimits labels no label matches; a domain from our own declaration
 const DomainNameSchema = z.string().regex(/^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
   error: 'is not a domain name; allowed: a lowercase DNS name such as api.example.com',
 });

@@ -174,6 +174,7 @@ function resolve(options: LeadTimeOptions, where: string): Resolved {
 }
 
 // A region suffix such as `eu-west-1`, `us-gov-west-1` or `ap-southeast-2`.
+// eslint-disable-next-line security/detect-unsafe-regex -- anchored at the end and "-" delimits parts that never match it: linear; the input is a stack name we generate
 const REGION_SUFFIX = /-[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 
 /**
@@ -235,6 +236,7 @@ function isAssetAction(stage: PipelineStageJson, action: PipelineActionJson): bo
   if (/(File|Docker)Asset\d*$/.test(action.Name)) return true;
   // Recent CDK names the action after the asset (`Fn-create_Function_Code`) but keeps the project id.
   if (/(File|Docker)Asset/.test(JSON.stringify(action.Configuration?.ProjectName ?? ''))) return true;
+  // eslint-disable-next-line security/detect-unsafe-regex -- one optional group of digits after a literal: linear; the input is a stage name CDK Pipelines generates
   return /^Assets(\.\d+)?$/.test(stage.Name) && action.ActionTypeId.Category === 'Build';
 }
 

@@ -550,13 +550,16 @@ export function selectingTypes(code: string): ReadonlySet<string> | undefined {
   const constants = new Map([...code.matchAll(/^let\s+(\w+)\s*=\s*["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']\s*$/gm)].map(m => [m[1], m[2]]));
   const typeOf = (m: RegExpMatchArray, at: number) => (m[at] !== undefined ? constants.get(m[at]) : m[at + 1] ?? m[at + 2]);
   const filters = new Map<string, string[] | undefined>();
+  // eslint-disable-next-line security/detect-non-literal-regexp -- built from a constant (GUARD_TYPE), not from input; it parses the pinned guard rule files
   const filterPattern = new RegExp(String.raw`^let\s+(\w+)\s*=\s*Resources(?:\.\*)?\[\s*(Type\s*==\s*${GUARD_TYPE}(?:\s+or\s+Type\s*==\s*${GUARD_TYPE})*)\s*\]`, 'gm');
   for (const m of code.matchAll(filterPattern)) {
+    // eslint-disable-next-line security/detect-non-literal-regexp -- built from a constant (GUARD_TYPE), not from input; it parses the pinned guard rule files
     const types = [...m[2].matchAll(new RegExp(String.raw`Type\s*==\s*${GUARD_TYPE}`, 'g'))].map(t => typeOf(t, 1));
     filters.set(m[1], types.every(t => t !== undefined) ? types as string[] : undefined);
   }
   const selects = new Set<string>();
   let rules = 0;
+  // eslint-disable-next-line security/detect-unsafe-regex -- a lazy match up to the first "{" over the pinned guard rule files of a dependency, not over input
   for (const rule of code.matchAll(/^rule\s+\w+\s*(when\b[\s\S]*?)?\{/gm)) {
     rules++;
     const condition = (rule[1] ?? '').replace(/\s+/g, ' ').trim();

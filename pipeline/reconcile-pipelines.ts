@@ -35,6 +35,7 @@ const STACK_ARTIFACT = 'aws:cloudformation:stack';
  * replication bucket) and `<pipelineStack>-support-<account>` (cross-account roles).
  * They are dependencies of a pipeline stack, deployed along with it, not pipelines.
  */
+// eslint-disable-next-line security/detect-unsafe-regex -- anchored at the end and "-" delimits parts that never match it: linear; the input is a stack name of our own assembly
 const SUPPORT_STACK = /-support-([a-z]{2}(-[a-z]+)+-\d+|\d{12})$/;
 
 /** True for a CodePipeline cross-region or cross-account support stack name. */

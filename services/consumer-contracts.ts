@@ -25,12 +25,14 @@ export const CONSUMER_CONTRACTS_FILE = 'contracts.ts';
 export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'] as const;
 
 // `message`, `payment.merchantId`, `entries[].accountId`.
+// eslint-disable-next-line security/detect-unsafe-regex -- "." delimits names that never match it: linear; the input is a field path written in a consumer's contracts.ts
 const FIELD_PATH = /^[A-Za-z_$][\w$-]*(\[\])?(\.[A-Za-z_$][\w$-]*(\[\])?)*$/;
 
 const RequestExpectationSchema = z.strictObject({
   /** The service whose API is called (a folder of services/). */
   provider: z.string().min(1),
   /** The route as the provider's manifest declares it, e.g. `POST /transactions`. */
+  // eslint-disable-next-line security/detect-non-literal-regexp -- built from the constant list HTTP_METHODS, not from input
   operation: z.string().regex(new RegExp(`^(${HTTP_METHODS.join('|')}) /\\S*$`), {
     error: `is not an operation; allowed: "<METHOD> <path>" as the provider's manifest declares the route (METHOD one of ${HTTP_METHODS.join(', ')}), e.g. "POST /transactions"`,
   }),
@@ -108,7 +110,7 @@ export interface ConsumerContractsFile {
 /** Loads a module of a service (a contracts.ts or a message schema module); the default is require(). */
 export type ModuleLoader = (file: string) => Record<string, unknown>;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports, security/detect-non-literal-require -- loads a service's contracts.ts or schema module from this repository: code the repository owns
 const requireModule: ModuleLoader = file => require(file) as Record<string, unknown>;
 
 /** Loads and validates the contracts.ts of each of `consumers`; throws one ConfigError listing every bad file. */

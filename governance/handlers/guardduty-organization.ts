@@ -43,6 +43,7 @@ const FeatureSchema = z.object({
 
 /** The resource's properties, as the stack sets them. */
 export const GuardDutyOrganizationPropertiesSchema = z.object({
+  // eslint-disable-next-line security/detect-unsafe-regex -- "-" delimits parts that never match it: linear; the input is an AWS region name from the custom resource's properties
   Region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'is not a region name' }),
   /** Which member accounts GuardDuty enables: ALL (existing and new), NEW or NONE. */
   AutoEnableOrganizationMembers: AutoEnableSchema,

@@ -254,6 +254,7 @@ function pathMatcher(path: string): { pattern: RegExp; names: string[] } {
     names.push(parameter[1]);
     return '([^/]+)';
   }).join('/');
+  // eslint-disable-next-line security/detect-non-literal-regexp -- built from a route path of our own manifests, its parameters replaced and the rest escaped before it gets here
   return { pattern: new RegExp(`^${source}/?$`), names };
 }
 

@@ -40,6 +40,7 @@ export function formatMinorUnits(amountMinor: number, currency: string): string 
   if (!Number.isSafeInteger(amountMinor)) throw new RangeError(`amount ${amountMinor} is not a whole number of minor units`);
   const digits = minorUnitDigits(currency);
   const text = Math.abs(amountMinor).toString().padStart(digits + 1, '0');
+  // eslint-disable-next-line security/detect-unsafe-regex -- the input is the integer part of an amount in minor units: at most 16 digits (a safe integer), so the lookahead stays small
   const major = text.slice(0, text.length - digits).replace(/\B(?=(\d{3})+$)/g, ',');
   const minor = digits > 0 ? `.${text.slice(text.length - digits)}` : '';
   return `${amountMinor < 0 ? '-' : ''}${major}${minor} ${currency}`;

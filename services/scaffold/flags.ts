@@ -36,7 +36,7 @@ export function writeFlagAccessors(dir: string, display: string, load: (file: st
 }
 
 function requireDefault(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, security/detect-non-literal-require -- loads a service manifest of this repository, as npx projen flags does: code the repository owns
   return (require(file) as { default?: unknown }).default;
 }
 

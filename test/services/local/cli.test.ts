@@ -48,7 +48,8 @@ describe('npx projen local: what it prints of the edge', () => {
     })).join('\n');
     expect(lines).toContain('Public edge (merchants\' API, OAuth 2.0 tokens): http://127.0.0.1:4200/local/');
     expect(lines).toContain('routes no service serves go to the monolith at http://127.0.0.1:4400');
-    expect(lines).toContain('curl -s -u merchant-1:local-secret -d grant_type=client_credentials http://127.0.0.1:4300/oauth2/token');
+    // The local issuer's fixed test credential, not a secret: gitleaks:allow
+    expect(lines).toContain('curl -s -u merchant-1:local-secret -d grant_type=client_credentials http://127.0.0.1:4300/oauth2/token'); // gitleaks:allow
     expect(lines).toMatch(/curl -H "Authorization: Bearer \$TOKEN" http:\/\/127\.0\.0\.1:4200\/local\/payments\/pay_/);
   });
 

@@ -5,7 +5,8 @@ import { errorResponse, ErrorLogger, HttpError } from '../../../services/runtime
 import { assertOwnedByCaller, Caller, callerOf, CallerLogger, ownedByCaller } from '../../../services/runtime/merchant';
 import { apiEvent } from '../../../services/runtime/testing';
 
-const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtLTEifQ.c2lnbmF0dXJl';
+// A made-up JWT, signed by nothing.
+const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtLTEifQ.c2lnbmF0dXJl'; // gitleaks:allow
 
 /** An event from the edge whose authorizer output is `authorizer`, with the merchant's token in its headers. */
 function edgeEvent(authorizer: unknown): APIGatewayProxyEvent {
