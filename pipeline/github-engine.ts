@@ -13,8 +13,9 @@ import {
   StackCapabilities,
 } from 'cdk-pipelines-github';
 import { Construct } from 'constructs';
-import { parse } from 'yaml';
+import { Document, isScalar, parse, parseDocument, visit } from 'yaml';
 import { PIPELINE_OBSERVER_ROLE_NAME, PipelineTopology } from '../accounts';
+import { SCANS_AFTER_SYNTH, SCANS_BEFORE_TESTS } from './build-checks';
 import { requiredParameters, SCOPE_CONTEXT_KEY, scopeOfShard } from './codepipeline-engine';
 import { EngineProps, ENGINE_CONTEXT_KEY } from './engine';
 import {
@@ -26,6 +27,7 @@ import {
 import { throwOnViolations, workflowViolations } from './pipeline-limits';
 import { prefetchPolicyValidation } from './policy-validation';
 import { END_TO_END_SUITE, findApisScript } from './post-deploy';
+import { NODE_VERSION } from './runtime-versions';
 import { PipelineShard, TOPOLOGY_CONTEXT_KEY } from './topology';
 import { platformTriggerPaths, serviceTriggerPaths } from './trigger-paths';
 import { EDGE_DEPENDENCY, EDGE_SERVICE_NAME } from '../services';
@@ -49,17 +51,44 @@ export function workflowFileName(topology: PipelineTopology, shard?: string): st
 /** GitHub environments of the approval gates are named `<environment>-approval`. */
 export const APPROVAL_ENVIRONMENT_SUFFIX = '-approval';
 
+/** An action at a release, pinned to the commit its tag named when reviewed. */
+export interface ActionPin {
+  /** `owner/repo` of the action. */
+  readonly action: string;
+  /** The release tag reviewed (`v7.0.1`), written beside the SHA as a comment. */
+  readonly tag: string;
+  /** The full commit SHA the tag pointed to: what the workflow runs. */
+  readonly sha: string;
+}
+
 /**
- * Action versions of the steps written here: the refs projen reviews
- * (projen's `ActionRefs`). cdk-pipelines-github writes its own steps with
- * the major tags it chose.
+ * Every action the generated workflows may use, one release each, pinned to
+ * its full commit SHA: a tag (`@v6`, `@v6.2.3`) can be moved to other code
+ * by whoever controls the action's repository, a commit cannot. Covers the
+ * steps written here and those cdk-pipelines-github writes with floating major
+ * tags, which {@link hardenWorkflowYaml} rewrites to these (a library step on
+ * an older major takes this release; on a newer major, or an action missing
+ * here, the synth fails). Each SHA is the commit of its tag in the action's
+ * repository (`git rev-parse <tag>^{commit}`); to upgrade, review the release
+ * and change tag and SHA together.
  */
-const ACTIONS = {
-  checkout: 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1', // v7.0.1
-  setupNode: 'actions/setup-node@v7.0.0',
-  downloadArtifact: 'actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c', // v8.0.1
-  configureAwsCredentials: 'aws-actions/configure-aws-credentials@v6.2.3',
-} as const;
+export const ACTION_PINS: readonly ActionPin[] = [
+  { action: 'actions/checkout', tag: 'v7.0.1', sha: '3d3c42e5aac5ba805825da76410c181273ba90b1' },
+  { action: 'actions/setup-node', tag: 'v7.0.0', sha: '820762786026740c76f36085b0efc47a31fe5020' },
+  { action: 'actions/upload-artifact', tag: 'v7.0.0', sha: 'bbbca2ddaa5d8feaa63e36b76fdaad77386f024f' },
+  { action: 'actions/download-artifact', tag: 'v8.0.1', sha: '3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c' },
+  { action: 'aws-actions/configure-aws-credentials', tag: 'v6.2.3', sha: 'e6de054238d6b7531b4efff3b6587d9aade6a06c' },
+  { action: 'aws-actions/aws-cloudformation-github-deploy', tag: 'v2.2.0', sha: '81e3b03d2266bcb76c4bcc37a7d71d9cb67838bb' },
+  // Written by the library only for Docker image assets (none today).
+  { action: 'docker/login-action', tag: 'v4.1.0', sha: '4907a6ddec9925e35a0a9e82d7399ccc52663121' },
+];
+
+/** `uses:` of `action` at its pinned commit. */
+function pinned(action: string): string {
+  const pin = ACTION_PINS.find(p => p.action === action);
+  if (!pin) throw new Error(`pipeline/github-engine.ts: ${action} has no pin in ACTION_PINS`);
+  return `${pin.action}@${pin.sha}`;
+}
 
 /** The cdk-assets the asset jobs install; unpinned, they would take whatever is latest at run time. */
 const CDK_ASSETS_VERSION = '4.7.3';
@@ -74,8 +103,6 @@ const DEPLOY_SESSION_SECONDS = 3600;
 const INSTALL = 'npm ci --prefer-offline --no-audit';
 /** Heap of the platform workflow's synth of every service (measured peak about 3 GB at 300 services). */
 const GITHUB_PLATFORM_HEAP_MIB = 6144;
-/** Known vulnerabilities at high severity in what is deployed fail the build. */
-const AUDIT = 'npm audit --audit-level=high --omit=dev';
 
 /** The id cdk-pipelines-github gives the job of the synth step `Build`. */
 const SYNTH_JOB_ID = 'Build-Build';
@@ -143,18 +170,21 @@ export class GitHubEngine extends Construct {
       workflowName,
       paths: single ? undefined : serviceTriggerPaths(props.layout, shard.services),
       buildCommands: single ? [
-        // Known vulnerabilities at high severity in what is deployed fail the build.
-        AUDIT,
+        // The dependency audit and the secret scan (pipeline/build-checks.ts).
+        ...SCANS_BEFORE_TESTS,
         // Type check, unit tests, lint: the CodePipeline engine's gates.
         'npx projen test',
         // Synth runs cdk-nag (and rewrites this workflow, which must then be unchanged).
         `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github`,
+        // checkov over every template the synth wrote.
+        ...SCANS_AFTER_SYNTH,
       ] : [
-        AUDIT,
+        ...SCANS_BEFORE_TESTS,
         // Type check, tests and lint of this shard's services only.
         `npx projen test:services -- ${shard.services.join(' ')}`,
         // This shard only: its stacks under cdk-nag and cfn-guard, and this workflow (which must be unchanged).
         `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github -c ${TOPOLOGY_CONTEXT_KEY}=${topology.kind} -c ${SCOPE_CONTEXT_KEY}=${scopeOfShard(shard.id)}`,
+        ...SCANS_AFTER_SYNTH,
       ],
     });
 
@@ -247,9 +277,10 @@ export class GitHubEngine extends Construct {
  * GitHub OIDC credentials for an hour, assets authenticated in the home
  * region. The build gets no OIDC token (it runs third-party code and needs
  * no AWS access; the library grants every job the deploy jobs' permission);
- * the file carries the generated-file header; its size is checked right
- * before it is written, so that a workflow GitHub would never start is never
- * written.
+ * the file carries the generated-file header; every rendering of it is
+ * hardened ({@link hardenWorkflowYaml}: actions pinned to commits, least
+ * privilege per job); its size is checked right before it is written, so
+ * that a workflow GitHub would never start is never written.
  */
 function generatedWorkflow(scope: Construct, props: EngineProps & { readonly workflowPath: string },
   options: { readonly workflowName: string; readonly paths?: readonly string[]; readonly buildCommands: readonly string[] }): GitHubWorkflow {
@@ -262,6 +293,10 @@ function generatedWorkflow(scope: Construct, props: EngineProps & { readonly wor
       push: options.paths ? { branches: [branch], paths: [...options.paths] } : { branches: [branch] },
       workflowDispatch: {},
     },
+    // One group per workflow (each deploys its own stacks to every environment), the same whatever ref a run is started
+    // from, never cancelling a run in progress: two deploys of one environment by this workflow never overlap. Not per
+    // environment on the jobs: GitHub cancels all but the newest pending job of a group, and a wave's parallel deploy
+    // jobs share their environment.
     concurrency: { group: `${options.workflowName}-${branch}`, cancelInProgress: false },
     synth: new pipelines.ShellStep('Build', {
       installCommands: [INSTALL],
@@ -281,12 +316,126 @@ function generatedWorkflow(scope: Construct, props: EngineProps & { readonly wor
     'The workflow fails when this file is stale: commit it with the change that alters it.',
   ].join('\n');
   const file = workflow.workflowFile;
+  // Every rendering is the hardened one: the file written, its size check, and the library's check that the committed file is current.
+  const render = file.toYaml.bind(file);
+  let last: { readonly rendered: string; readonly hardened: string } | undefined;
+  file.toYaml = () => {
+    const rendered = render();
+    if (last?.rendered !== rendered) last = { rendered, hardened: hardenWorkflowYaml(rendered) };
+    return last.hardened;
+  };
   const write = file.writeFile.bind(file);
   file.writeFile = () => {
     throwOnViolations(workflowViolations(path.basename(workflow.workflowPath), file.toYaml(), topology));
     write();
   };
   return workflow;
+}
+
+/** A workflow as cdk-pipelines-github writes it, as far as {@link hardenWorkflowYaml} changes it. */
+interface RenderedWorkflow {
+  readonly name: string;
+  readonly jobs: Record<string, RenderedJob>;
+  readonly [key: string]: unknown;
+}
+
+interface RenderedJob {
+  readonly permissions?: Record<string, string>;
+  readonly steps?: readonly RenderedStep[];
+  readonly [key: string]: unknown;
+}
+
+interface RenderedStep {
+  readonly uses?: string;
+  readonly [key: string]: unknown;
+}
+
+/** The action that assumes AWS roles: a job using it needs an OIDC token. */
+const AWS_CREDENTIALS_ACTION = 'aws-actions/configure-aws-credentials';
+
+/**
+ * A workflow cdk-pipelines-github rendered (`yaml`, its header comment kept),
+ * hardened:
+ *
+ * - every action at its commit in {@link ACTION_PINS}, the release tag beside
+ *   it (`uses: actions/checkout@<sha> # v7.0.1`); an action not there, or at a
+ *   newer major than pinned, fails;
+ * - top-level `permissions: {}`, and each job only what it uses: `contents:
+ *   read` (`none` where the job asked for none), `id-token: write` only where it
+ *   assumes an AWS role (the library grants the token to every job); a job
+ *   asking for more fails;
+ * - Node.js {@link NODE_VERSION} set up in each job that runs npm without it
+ *   (the library's asset jobs would take whatever Node.js the runner has);
+ * - no empty `needs:`, `env:` or `outputs:` (actionlint rejects them).
+ */
+export function hardenWorkflowYaml(yaml: string): string {
+  const source = parseDocument(yaml);
+  const { name, on, jobs, ...rest } = source.toJS() as RenderedWorkflow;
+  const hardened = {
+    name,
+    on,
+    // Jobs get nothing they do not ask for; each asks below.
+    permissions: {},
+    ...rest,
+    jobs: Object.fromEntries(Object.entries(jobs).map(([id, job]) => [id, hardenedJob(`workflow ${name}, job ${id}`, job)])),
+  };
+  const doc = new Document(hardened);
+  doc.commentBefore = source.commentBefore;
+  const tags = new Map(ACTION_PINS.map(pin => [`${pin.action}@${pin.sha}`, pin.tag]));
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === 'uses' && isScalar(pair.value) && tags.has(String(pair.value.value))) {
+        pair.value.comment = ` ${tags.get(String(pair.value.value))}`;
+      }
+    },
+  });
+  return doc.toString({ indent: 2 });
+}
+
+function hardenedJob(where: string, job: RenderedJob): RenderedJob {
+  const written = (job.steps ?? []).map(step => (step.uses === undefined ? step : { ...step, uses: pinnedUses(where, step.uses) }));
+  const runsNpm = written.some(s => typeof s.run === 'string' && /\bnp[mx] /.test(s.run));
+  const setsUpNode = written.some(s => s.uses?.startsWith('actions/setup-node@'));
+  // No npm cache here: a job without a checkout has no package-lock.json to key it on.
+  const steps = runsNpm && !setsUpNode
+    ? [{ name: 'Set up Node.js', uses: pinned('actions/setup-node'), with: { 'node-version': String(NODE_VERSION) } }, ...written]
+    : written;
+  const asked = job.permissions ?? {};
+  for (const [scope, level] of Object.entries(asked)) {
+    if (!(scope === 'contents' && level !== 'write') && scope !== 'id-token') {
+      throw new Error(`${where}: asks for permission ${scope}: ${level}; a job of this engine gets at most contents: read, `
+        + 'and id-token: write where it assumes an AWS role');
+    }
+  }
+  const assumesRole = steps.some(s => s.uses?.startsWith(`${AWS_CREDENTIALS_ACTION}@`));
+  const permissions = { contents: asked.contents === 'none' ? 'none' : 'read', ...(assumesRole ? { 'id-token': 'write' } : {}) };
+  const entries = Object.entries(job)
+    .filter(([key, value]) => !(['needs', 'env', 'outputs'].includes(key) && isEmpty(value)))
+    .map(([key, value]) => [key, key === 'permissions' ? permissions : key === 'steps' ? steps : value]);
+  return Object.fromEntries(job.permissions ? entries : [...entries.slice(0, 1), ['permissions', permissions], ...entries.slice(1)]);
+}
+
+/** `uses` (`owner/repo@ref`) at its pinned commit. */
+function pinnedUses(where: string, uses: string): string {
+  const at = uses.lastIndexOf('@');
+  const pin = ACTION_PINS.find(p => p.action === uses.slice(0, at));
+  if (at < 0 || !pin) {
+    throw new Error(`${where}: ${uses} has no pin in ACTION_PINS (pipeline/github-engine.ts): review a release, add its tag and commit SHA`);
+  }
+  const ref = uses.slice(at + 1);
+  if (ref === pin.sha) return uses;
+  // eslint-disable-next-line security/detect-unsafe-regex -- a character class repeated once, anchored: linear; the input is a tag the library writes
+  const major = /^v[\d.]+$/.test(ref) ? /^v(\d+)/.exec(ref)?.[1] : undefined;
+  if (major === undefined) throw new Error(`${where}: ${uses} is neither a release tag nor the pinned commit of ${pin.action} ${pin.tag}`);
+  if (Number(major) > Number(/^v(\d+)/.exec(pin.tag)![1])) {
+    throw new Error(`${where}: cdk-pipelines-github now writes ${uses}, a newer major than the pinned ${pin.action} ${pin.tag}: `
+      + 'review that release and update ACTION_PINS (pipeline/github-engine.ts)');
+  }
+  return `${pin.action}@${pin.sha}`;
+}
+
+function isEmpty(value: unknown): boolean {
+  return Array.isArray(value) ? value.length === 0 : typeof value === 'object' && value !== null && Object.keys(value).length === 0;
 }
 
 /** Properties of a {@link GitHubPlatformWorkflow}. */
@@ -315,13 +464,14 @@ export class GitHubPlatformWorkflow extends Construct {
       workflowName: 'platform',
       paths: platformTriggerPaths(props.layout),
       buildCommands: [
-        AUDIT,
+        ...SCANS_BEFORE_TESTS,
         'npx projen test',
         // Every service: a heap above Node's default (GitHub's private-repository runners have 7 GB).
         `NODE_OPTIONS=--max-old-space-size=${GITHUB_PLATFORM_HEAP_MIB} npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github -c ${TOPOLOGY_CONTEXT_KEY}=${props.topology.kind}`,
         // Every service workflow must be committed as this synth wrote it.
         `if [ -n "$(git status --porcelain ${workflowsDir})" ]; then git status --porcelain ${workflowsDir}; `
           + 'echo "Stale workflows: run npx cdk synth -c pipeline:engine=github and commit them"; exit 1; fi',
+        ...SCANS_AFTER_SYNTH,
       ],
     });
     if (props.plan.governance) {
@@ -351,8 +501,9 @@ function addEdgeWave(workflow: GitHubWorkflow, props: EngineProps, env: string, 
  * Bytes of the workflow of `shard`, estimated from its jobs before anything
  * is built: the build, an asset job per bundle, per stack template and for
  * the hook, a deploy job per stack (the edges' included), and the test, check, gate and bake jobs
- * (measured on generated workflows: about 1.3 KB a job; a unit test keeps
- * the estimate within a quarter of the real size).
+ * (measured on generated workflows: about 1.45 KB a job since actions are
+ * pinned to commits, 1.3 KB before; a unit test keeps the estimate within a
+ * quarter of the real size).
  */
 export function estimatedWorkflowBytes(shard: PipelineShard, functionsOf: (service: string) => number,
   runsEndToEnd: (services: readonly string[]) => boolean = () => false): number {
@@ -377,7 +528,7 @@ export function estimatedWorkflowBytes(shard: PipelineShard, functionsOf: (servi
 }
 
 /** Calibration of {@link estimatedWorkflowBytes}: bytes per job of the generated workflows. */
-export const WORKFLOW_BYTES_PER_JOB = 1_300;
+export const WORKFLOW_BYTES_PER_JOB = 1_450;
 
 /**
  * Before `service` deploys to `env`, checks that what it resolves from the
@@ -440,17 +591,17 @@ class LongerOidcCredentials extends AwsCredentialsProvider {
 }
 
 function setupNode(): JobStep {
-  return { name: 'Set up Node.js', uses: ACTIONS.setupNode, with: { 'node-version': '20', 'cache': 'npm' } };
+  return { name: 'Set up Node.js', uses: pinned('actions/setup-node'), with: { 'node-version': String(NODE_VERSION), 'cache': 'npm' } };
 }
 
 function checkout(): JobStep {
-  return { name: 'Checkout', uses: ACTIONS.checkout };
+  return { name: 'Checkout', uses: pinned('actions/checkout') };
 }
 
 function configureAws(name: string, roleArn: string, region: string, durationSeconds: number): JobStep {
   return {
     name,
-    uses: ACTIONS.configureAwsCredentials,
+    uses: pinned('aws-actions/configure-aws-credentials'),
     with: {
       'aws-region': region,
       'role-to-assume': roleArn,
@@ -473,7 +624,7 @@ function governanceJob(stage: cdk.Stage, account: string, region: string): GitHu
     jobSteps: [
       checkout(),
       setupNode(),
-      { name: 'Download cdk.out', uses: ACTIONS.downloadArtifact, with: { name: 'cdk.out', path: 'cdk.out' } },
+      { name: 'Download cdk.out', uses: pinned('actions/download-artifact'), with: { name: 'cdk.out', path: 'cdk.out' } },
       { name: 'Install', run: INSTALL },
       // After the install: dependency install scripts never see these credentials.
       configureAws('Authenticate Via OIDC Role', gitHubGovernanceRoleArn(account), region, DEPLOY_SESSION_SECONDS),

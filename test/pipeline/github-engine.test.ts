@@ -20,6 +20,7 @@ import {
   planFromModels,
   workflowOrder,
 } from '../../pipeline';
+import { NODE_VERSION } from '../../pipeline/runtime-versions';
 import { EdgeStage, ServiceStage } from '../../services';
 import { ASSEMBLIES, sharedAssembly } from '../fixtures/assembly';
 import { loadSample } from '../fixtures/organization';
@@ -75,7 +76,8 @@ function synthWorkflow(deliveryPlan: DeliveryPlan, name: string): string {
 interface Step { name?: string; uses?: string; run?: string; with?: Record<string, unknown> }
 interface Job {
   name: string;
-  needs: string[];
+  /** Absent where a job needs none (the build). */
+  needs?: string[];
   environment?: string;
   permissions: Record<string, string>;
   env?: Record<string, string>;
@@ -98,7 +100,7 @@ const jobWithEnvironment = (environment: string) => jobs.filter(([, job]) => job
 
 /** Whether job `later` (transitively) needs job `earlier`. */
 function waitsFor(later: string, earlier: string, seen = new Set<string>()): boolean {
-  for (const need of workflow.jobs[later].needs) {
+  for (const need of workflow.jobs[later].needs ?? []) {
     if (need === earlier) return true;
     if (!seen.has(need) && (seen.add(need), waitsFor(need, earlier, seen))) return true;
   }
@@ -113,10 +115,10 @@ describe('the github engine\'s workflow', () => {
 
   test('the build installs with the npm cache, runs the CodePipeline engine\'s gates and synthesizes itself with the github engine', () => {
     const build = workflow.jobs['Build-Build'];
-    expect(stepUsing(build, 'actions/setup-node')?.with).toEqual({ 'node-version': '20', 'cache': 'npm' });
+    expect(stepUsing(build, 'actions/setup-node')?.with).toEqual({ 'node-version': String(NODE_VERSION), 'cache': 'npm' });
     expect(build.steps.map(s => s.run).filter(Boolean)).toEqual([
       'npm ci --prefer-offline --no-audit',
-      'npm audit --audit-level=high --omit=dev\nnpx projen test\nnpx cdk synth -c pipeline:engine=github',
+      'npm audit --audit-level=high --omit=dev\nnpx projen scan:secrets\nnpx projen test\nnpx cdk synth -c pipeline:engine=github\nnpx projen scan:iac',
     ]);
     // It runs third-party code and needs no AWS access: no OIDC token.
     expect(build.permissions).toEqual({ contents: 'read' });
@@ -259,13 +261,13 @@ describe('the github engine\'s workflow', () => {
     expect(workflowOrder(other)).toEqual(describePlan(withoutGovernance));
     const { jobs: otherJobs } = parse(other) as Workflow;
     expect(Object.values(otherJobs).filter(job => job.environment === 'governance')).toEqual([]);
-    expect(otherJobs[deployJobOf('edge-dev-eu-west-1')].needs.every(n => n === 'Build-Build' || n.startsWith('Assets-'))).toBe(true);
+    expect(otherJobs[deployJobOf('edge-dev-eu-west-1')].needs?.every(n => n === 'Build-Build' || n.startsWith('Assets-'))).toBe(true);
   });
 
   test('workflowOrder notices a wave that no longer waits for the one before it', () => {
     const broken = parse(yaml) as Workflow;
     const ordersDev = broken.jobs[deployJobOf('orders-dev-eu-west-1')];
-    ordersDev.needs = ordersDev.needs.filter(n => !n.startsWith('catalog-dev-'));
+    ordersDev.needs = ordersDev.needs?.filter(n => !n.startsWith('catalog-dev-'));
     expect(workflowOrder(stringify(broken))).not.toEqual(describePlan(plan));
   });
 });
