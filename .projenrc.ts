@@ -12,6 +12,9 @@ const project = new awscdk.AwsCdkTypeScriptApp({
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
+  // The Node.js LTS lines in support (pipelines run pipeline/runtime-versions.ts's NODE_VERSION); engine-strict stays off,
+  // and devEngines below makes npm warn, not fail, on a machine with an older Node (this one has 20).
+  minNodeVersion: '22.0.0',
   // tsx (esbuild) runs .projenrc.ts and the CDK app without type-checking
   // them on every run; the type check is a separate step of `test`.
   runner: typescript.TypeScriptRunner.tsx(),
@@ -96,6 +99,10 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     'yaml@^2.9.1',
   ],
   devDeps: [
+    // The SBOM every build produces (CycloneDX, from the lock file): npx projen scan:deps.
+    '@cyclonedx/cyclonedx-npm@^6.0.1',
+    // Security rules for the TypeScript code, in the lint every build runs (see the eslint settings below).
+    'eslint-plugin-security@^4.1.0',
     'tsx@^4.23.15',
     '@swc/core@^1.16.22',
     '@swc/jest@^0.2.39',
@@ -128,11 +135,11 @@ const project = new awscdk.AwsCdkTypeScriptApp({
       esModuleInterop: true,
       resolveJsonModule: true,
     },
-    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv', '.build'],
+    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv', '.venv-scan', '.venv-lint', '.build', '.bin'],
   },
   tsconfigDev: {
     compilerOptions: {},
-    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv', '.build'],
+    exclude: ['node_modules', 'cdk.out', 'lib', 'coverage', 'test-reports', '.venv', '.venv-scan', '.venv-lint', '.build', '.bin'],
   },
   tsconfigDevFile: 'tsconfig.dev.json',
   typecheckTests: true,
@@ -158,8 +165,36 @@ const project = new awscdk.AwsCdkTypeScriptApp({
   eslintOptions: {
     dirs: ['accounts', 'governance', 'kit', 'services', 'pipeline', 'main.ts'],
     devdirs: ['test'],
-    ignorePatterns: ['cdk.out/', 'lib/', 'coverage/', '*.d.ts', '.venv/'],
+    ignorePatterns: ['cdk.out/', 'lib/', 'coverage/', '*.d.ts', '.venv/', '.venv-scan/', '.venv-lint/'],
   },
+});
+
+// Security rules for the TypeScript code (eslint-plugin-security), as errors in the lint every build runs. A false
+// positive is acknowledged where it is: `// eslint-disable-next-line security/<rule> -- <why>` (README, "Quality gates").
+const SECURITY_RULES = [
+  'detect-bidi-characters', 'detect-buffer-noassert', 'detect-child-process', 'detect-disable-mustache-escape',
+  'detect-eval-with-expression', 'detect-new-buffer', 'detect-no-csrf-before-method-override', 'detect-non-literal-regexp',
+  'detect-non-literal-require', 'detect-possible-timing-attacks', 'detect-pseudoRandomBytes', 'detect-unsafe-regex',
+];
+project.eslint!.addPlugins('security');
+project.eslint!.addRules({
+  ...Object.fromEntries(SECURITY_RULES.map(rule => [`security/${rule}`, 'error'])),
+  // Off: it flags every computed member access (obj[key]), hundreds here; keys come from validated manifests and typed
+  // records, and lookups of untrusted keys go through Object.hasOwn or a Map (the injection it looks for cannot happen).
+  'security/detect-object-injection': 'off',
+  // Reading and writing the repository's files by computed paths is what the tools, synth and tests do; the code that
+  // runs deployed (below) is held to it.
+  'security/detect-non-literal-fs-filename': 'off',
+});
+project.eslint!.addOverride({
+  files: ['services/runtime/**/*.ts', 'services/*/src/**/*.ts', 'services/edge/**/*.ts', 'services/hooks/**/*.ts'],
+  rules: { 'security/detect-non-literal-fs-filename': 'error' },
+});
+// Tests build expected messages and load fixtures from computed values, and compare made-up tokens: nothing they read is
+// untrusted, so these three rules would only flag test scaffolding there.
+project.eslint!.addOverride({
+  files: ['test/**/*.ts'],
+  rules: Object.fromEntries(['detect-non-literal-require', 'detect-non-literal-regexp', 'detect-possible-timing-attacks'].map(rule => [`security/${rule}`, 'off'])),
 });
 
 // Jest: swc strips types (~10x faster than ts-jest); the type check runs as
@@ -278,10 +313,40 @@ new JsonFile(project, 'jest.integration.json', {
     testTimeout: 180_000,
   },
 });
+// The IaC scanner (checkov) over every synthesized template: every finding fixed or acknowledged in code with a reason
+// (kit/nag.ts acknowledgeFindings). From PyPI into .venv-scan/; run in CI and in both pipelines' builds, after the synth.
+project.addTask('scan:install', {
+  description: 'Install the pinned IaC scanner (checkov) into .venv-scan/',
+  exec: 'bash scripts/install-scanners.sh',
+});
+const scanIac = project.addTask('scan:iac', {
+  description: 'Scan every template of cdk.out with checkov; fails on an unacknowledged finding (-- --assembly <dir> --sarif <file>)',
+});
+scanIac.spawn(project.tasks.tryFind('scan:install')!);
+scanIac.exec('tsx pipeline/scan-iac.ts', { receiveArgs: true });
+
+// The secret scanner (gitleaks, built from its Go module into .bin/): every commit in a full clone, else the files.
+project.addTask('scan:secrets', {
+  description: 'Scan the repository for secrets with gitleaks (history in a full clone); fails on a finding',
+  exec: 'bash scripts/scan-secrets.sh',
+});
+
+project.package.addField('devEngines', { runtime: { name: 'node', version: '>= 22.0.0', onFail: 'warn' } });
+
+// The github engine's generated workflows (each topology, from the shared test assemblies, so nothing is written to
+// .github/) under actionlint with shellcheck: both pinned into .venv-lint/ (actionlint built from its Go module).
+const lintWorkflows = project.addTask('lint:workflows', {
+  description: 'Check the github engine\'s generated workflows with actionlint and shellcheck (installs both into .venv-lint/ first)',
+  env: { LINT_WORKFLOWS: '1' },
+});
+lintWorkflows.exec('bash scripts/install-workflow-linters.sh');
+lintWorkflows.exec('jest test/pipeline/workflow-lint.test.ts');
+
 const integration = project.addTask('test:integration', {
-  description: 'Integration tests of the bootstrap tool against moto server (installs it first)',
+  description: 'Integration tests of the bootstrap tool against moto server, and of the IaC scanner (installs both first)',
 });
 integration.spawn(project.tasks.tryFind('moto:install')!);
+integration.spawn(project.tasks.tryFind('scan:install')!);
 integration.exec('jest --config jest.integration.json --ci');
 
 // The local stage: every service here, on moto server (installed first) and local ports, until Ctrl-C.
@@ -300,6 +365,6 @@ const e2e = project.addTask('test:e2e', {
 e2e.spawn(project.tasks.tryFind('moto:install')!);
 e2e.exec('tsx test/e2e/run-local.ts');
 
-project.gitignore.exclude('cdk.out/', '.build/', '.venv/', 'coverage/', 'test-reports/');
+project.gitignore.exclude('cdk.out/', '.build/', '.bin/', '.venv/', '.venv-scan/', '.venv-lint/', 'coverage/', 'test-reports/');
 
 project.synth();

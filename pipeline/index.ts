@@ -11,3 +11,5 @@ export * from './trigger-paths';
 export * from './pipeline-limits';
 export * from './post-deploy';
 export * from './lead-time';
+export * from './runtime-versions';
+export * from './build-checks';

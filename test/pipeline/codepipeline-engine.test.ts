@@ -7,6 +7,7 @@ import {
   pipelineOrder,
   planFromModels,
 } from '../../pipeline';
+import { NODE_VERSION } from '../../pipeline/runtime-versions';
 import { loadServices } from '../../services';
 import { ASSEMBLIES, FIXTURE_SERVICES_DIR, fixtureOrganization, sharedAssembly } from '../fixtures/assembly';
 
@@ -68,17 +69,20 @@ describe('the CodePipeline engine', () => {
     expect(roleOf('catalog-prod-eu-central-1', 'CHANGE_SET_EXECUTE')).toContain('cdk-hnb659fds-deploy-role-100000000005-eu-central-1');
   });
 
-  test('the build installs with a cached npm, audits dependencies, runs the tests with JUnit reports and synthesizes', () => {
+  test('the build installs with a cached npm, audits dependencies, scans for secrets, runs the tests with JUnit reports, synthesizes and scans the templates', () => {
     template.hasResourceProperties('AWS::CodeBuild::Project', {
       Cache: { Type: 'LOCAL', Modes: ['LOCAL_CUSTOM_CACHE'] },
       Source: {
         BuildSpec: Match.serializedJson(Match.objectLike({
           phases: Match.objectLike({
-            install: { 'runtime-versions': { nodejs: 20 }, 'commands': ['npm ci --prefer-offline --no-audit'] },
-            build: { commands: ['npm audit --audit-level=high --omit=dev', 'npx projen test', 'npx cdk synth'] },
+            install: { 'runtime-versions': { nodejs: NODE_VERSION }, 'commands': ['npm ci --prefer-offline --no-audit'] },
+            build: { commands: ['npm audit --audit-level=high --omit=dev', 'npx projen scan:secrets', 'npx projen test', 'npx cdk synth', 'npx projen scan:iac'] },
           }),
           cache: { paths: ['/root/.npm/**/*'] },
-          reports: { UnitTests: { 'files': ['**/*.xml'], 'base-directory': 'test-reports', 'file-format': 'JUNITXML' } },
+          reports: {
+            UnitTests: { 'files': ['**/*.xml'], 'base-directory': 'test-reports', 'file-format': 'JUNITXML' },
+            SecurityScans: { 'files': ['*.xml'], 'base-directory': '.build/reports', 'file-format': 'JUNITXML' },
+          },
         })),
       },
     });

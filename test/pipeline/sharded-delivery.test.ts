@@ -102,8 +102,10 @@ describe('the per-service topology', () => {
   test('a service pipeline\'s build tests and synthesizes only its own scope', () => {
     expect(buildSpecOf('ServicePipeline-orders', 'Synth').spec.phases.build.commands).toEqual([
       'npm audit --audit-level=high --omit=dev',
+      'npx projen scan:secrets',
       'npx projen test:services -- orders',
       'npx cdk synth -c pipeline:topology=per-service -c platform:scope=pipeline:orders',
+      'npx projen scan:iac',
     ]);
     const build = (parse(workflowText('services-orders.yml')) as { jobs: Record<string, Job> }).jobs['Build-Build'];
     expect(build.steps!.find(s => s.run?.includes('cdk synth'))!.run).toContain(
@@ -154,7 +156,8 @@ describe('the per-service topology', () => {
   test('the platform pipeline runs every test, synthesizes everything, creates the missing service pipelines, then deploys the edges', () => {
     const { spec } = buildSpecOf('PlatformPipeline', 'Synth');
     expect(spec.phases.build.commands).toEqual([
-      'npm audit --audit-level=high --omit=dev', 'npx projen test', 'npx cdk synth -c pipeline:topology=per-service',
+      'npm audit --audit-level=high --omit=dev', 'npx projen scan:secrets', 'npx projen test', 'npx cdk synth -c pipeline:topology=per-service',
+      'npx projen scan:iac',
     ]);
     // The whole platform's synth peaks near 3 GB at 300 services: a LARGE build with a 12 GB heap.
     const synthProject = Object.values(resourcesOf('PlatformPipeline'))

@@ -1,0 +1,14 @@
+/**
+ * What every pipeline build runs besides its tests and synth, the same in
+ * both engines and in CI (.ci/run): the scanners of the README's "Quality
+ * gates", each failing the build on an unacknowledged finding.
+ */
+
+/** The dependency audit: known vulnerabilities at high severity in what is deployed. */
+export const DEPENDENCY_AUDIT = 'npm audit --audit-level=high --omit=dev';
+
+/** Before the tests: secrets in the source (gitleaks; the files, as a pipeline's source has no history). */
+export const SCANS_BEFORE_TESTS: readonly string[] = [DEPENDENCY_AUDIT, 'npx projen scan:secrets'];
+
+/** After the synth, over what it wrote: every template under checkov. */
+export const SCANS_AFTER_SYNTH: readonly string[] = ['npx projen scan:iac'];
