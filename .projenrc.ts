@@ -325,6 +325,27 @@ const scanIac = project.addTask('scan:iac', {
 scanIac.spawn(project.tasks.tryFind('scan:install')!);
 scanIac.exec('tsx pipeline/scan-iac.ts', { receiveArgs: true });
 
+// Supply chain (scripts/supply-chain.ts), after the synth: registry signatures and provenance, a CycloneDX SBOM
+// (.build/reports/sbom.cdx.json), licences against this list, and no dev-only package in a bundle. The AGPL policy
+// simulator and the two AGPL packages it brings are for tests only: allowed as dev dependencies, never in production
+// or a bundle.
+const LICENCES_ALLOWED = [
+  'MIT', 'ISC', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause', 'BlueOak-1.0.0',
+  '0BSD', // tslib
+  'CC0-1.0', // railroad-diagrams, spdx-license-ids (dev)
+  'MIT-0', // @aws-lambda-powertools/* (production)
+  'Zlib', // pako: MIT AND Zlib (production)
+  'Python-2.0', // argparse (dev)
+  'CC-BY-4.0', // caniuse-lite data (dev)
+  'CC-BY-3.0', // spdx-exceptions data (dev)
+];
+const DEV_ONLY = ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy', '@cloud-copilot/iam-utils'];
+project.addTask('scan:deps', {
+  description: 'Supply chain: registry signatures and provenance, CycloneDX SBOM, licences, no dev-only package in a bundle (-- --signatures if-reachable)',
+  exec: `tsx scripts/supply-chain.ts --allow ${LICENCES_ALLOWED.join(',')} --dev-only ${DEV_ONLY.join(',')} --bundles .build/bundles --bundles cdk.out`,
+  receiveArgs: true,
+});
+
 // The secret scanner (gitleaks, built from its Go module into .bin/): every commit in a full clone, else the files.
 project.addTask('scan:secrets', {
   description: 'Scan the repository for secrets with gitleaks (history in a full clone); fails on a finding',

@@ -10,5 +10,9 @@ export const DEPENDENCY_AUDIT = 'npm audit --audit-level=high --omit=dev';
 /** Before the tests: secrets in the source (gitleaks; the files, as a pipeline's source has no history). */
 export const SCANS_BEFORE_TESTS: readonly string[] = [DEPENDENCY_AUDIT, 'npx projen scan:secrets'];
 
-/** After the synth, over what it wrote: every template under checkov. */
-export const SCANS_AFTER_SYNTH: readonly string[] = ['npx projen scan:iac'];
+/**
+ * After the synth, over what it wrote: every template under checkov; the
+ * supply chain (signatures and provenance, the SBOM, licences, no dev-only
+ * package in a bundle).
+ */
+export const SCANS_AFTER_SYNTH: readonly string[] = ['npx projen scan:iac', 'npx projen scan:deps'];

@@ -76,7 +76,7 @@ describe('the CodePipeline engine', () => {
         BuildSpec: Match.serializedJson(Match.objectLike({
           phases: Match.objectLike({
             install: { 'runtime-versions': { nodejs: NODE_VERSION }, 'commands': ['npm ci --prefer-offline --no-audit'] },
-            build: { commands: ['npm audit --audit-level=high --omit=dev', 'npx projen scan:secrets', 'npx projen test', 'npx cdk synth', 'npx projen scan:iac'] },
+            build: { commands: ['npm audit --audit-level=high --omit=dev', 'npx projen scan:secrets', 'npx projen test', 'npx cdk synth', 'npx projen scan:iac', 'npx projen scan:deps'] },
           }),
           cache: { paths: ['/root/.npm/**/*'] },
           reports: {

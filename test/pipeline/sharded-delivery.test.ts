@@ -105,7 +105,7 @@ describe('the per-service topology', () => {
       'npx projen scan:secrets',
       'npx projen test:services -- orders',
       'npx cdk synth -c pipeline:topology=per-service -c platform:scope=pipeline:orders',
-      'npx projen scan:iac',
+      'npx projen scan:iac', 'npx projen scan:deps',
     ]);
     const build = (parse(workflowText('services-orders.yml')) as { jobs: Record<string, Job> }).jobs['Build-Build'];
     expect(build.steps!.find(s => s.run?.includes('cdk synth'))!.run).toContain(
@@ -157,7 +157,7 @@ describe('the per-service topology', () => {
     const { spec } = buildSpecOf('PlatformPipeline', 'Synth');
     expect(spec.phases.build.commands).toEqual([
       'npm audit --audit-level=high --omit=dev', 'npx projen scan:secrets', 'npx projen test', 'npx cdk synth -c pipeline:topology=per-service',
-      'npx projen scan:iac',
+      'npx projen scan:iac', 'npx projen scan:deps',
     ]);
     // The whole platform's synth peaks near 3 GB at 300 services: a LARGE build with a 12 GB heap.
     const synthProject = Object.values(resourcesOf('PlatformPipeline'))
