@@ -16,3 +16,6 @@ export const SCANS_BEFORE_TESTS: readonly string[] = [DEPENDENCY_AUDIT, 'npx pro
  * package in a bundle).
  */
 export const SCANS_AFTER_SYNTH: readonly string[] = ['npx projen scan:iac', 'npx projen scan:deps'];
+
+/** Where the scanners write their reports: SARIF (GitHub code scanning) and JUnit (CodeBuild report groups). */
+export const SCAN_REPORTS_DIR = '.build/reports';

@@ -9,7 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { cdkBootstrapRoleName, Organization, PIPELINE_OBSERVER_ROLE_NAME, PLATFORM_PIPELINE_STACK_NAME, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
-import { SCANS_AFTER_SYNTH, SCANS_BEFORE_TESTS } from './build-checks';
+import { SCAN_REPORTS_DIR, SCANS_AFTER_SYNTH, SCANS_BEFORE_TESTS } from './build-checks';
 import { EngineProps } from './engine';
 import { CODEPIPELINE_LIMITS, STEPS_PER_ROLE } from './pipeline-limits';
 import { prefetchPolicyValidation } from './policy-validation';
@@ -36,8 +36,6 @@ export const SCOPE_CONTEXT_KEY = 'platform:scope';
 
 /** Where the build writes JUnit results (jest-junit). */
 const TEST_REPORTS = 'test-reports';
-/** Where the scanners write their reports (SARIF and JUnit). */
-const SCAN_REPORTS = '.build/reports';
 
 /**
  * The CodeBuild image of every project: Ubuntu 24.04 standard:8.0 (AWS CLI v2), whose only Node.js runtimes are the LTS lines in
@@ -101,7 +99,7 @@ function cdkPipeline(scope: Construct, options: CdkPipelineOptions): pipelines.C
       reports: options.testReports ? {
         UnitTests: { 'files': ['**/*.xml'], 'base-directory': TEST_REPORTS, 'file-format': 'JUNITXML' },
         // The scanners' findings (pipeline/build-checks.ts), one test case per check: checkov.xml and gitleaks.xml.
-        SecurityScans: { 'files': ['*.xml'], 'base-directory': SCAN_REPORTS, 'file-format': 'JUNITXML' },
+        SecurityScans: { 'files': ['*.xml'], 'base-directory': SCAN_REPORTS_DIR, 'file-format': 'JUNITXML' },
       } : undefined,
     }),
   });

@@ -15,7 +15,7 @@ import {
 import { Construct } from 'constructs';
 import { Document, isScalar, parse, parseDocument, visit } from 'yaml';
 import { PIPELINE_OBSERVER_ROLE_NAME, PipelineTopology } from '../accounts';
-import { SCANS_AFTER_SYNTH, SCANS_BEFORE_TESTS } from './build-checks';
+import { SCAN_REPORTS_DIR, SCANS_AFTER_SYNTH, SCANS_BEFORE_TESTS } from './build-checks';
 import { requiredParameters, SCOPE_CONTEXT_KEY, scopeOfShard } from './codepipeline-engine';
 import { EngineProps, ENGINE_CONTEXT_KEY } from './engine';
 import {
@@ -79,6 +79,8 @@ export const ACTION_PINS: readonly ActionPin[] = [
   { action: 'actions/download-artifact', tag: 'v8.0.1', sha: '3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c' },
   { action: 'aws-actions/configure-aws-credentials', tag: 'v6.2.3', sha: 'e6de054238d6b7531b4efff3b6587d9aade6a06c' },
   { action: 'aws-actions/aws-cloudformation-github-deploy', tag: 'v2.2.0', sha: '81e3b03d2266bcb76c4bcc37a7d71d9cb67838bb' },
+  // The scanners' SARIF (.build/reports) into GitHub code scanning, after the build (pipeline/build-checks.ts).
+  { action: 'github/codeql-action/upload-sarif', tag: 'v4.36.2', sha: '8aad20d150bbac5944a9f9d289da16a4b0d87c1e' },
   // Written by the library only for Docker image assets (none today).
   { action: 'docker/login-action', tag: 'v4.1.0', sha: '4907a6ddec9925e35a0a9e82d7399ccc52663121' },
 ];
@@ -304,6 +306,13 @@ function generatedWorkflow(scope: Construct, props: EngineProps & { readonly wor
       primaryOutputDirectory: 'cdk.out',
     }),
     preBuildSteps: [setupNode()],
+    // The scanners' findings where GitHub shows them (code scanning), also when a scan failed the build.
+    postBuildSteps: [{
+      name: 'Upload the scanners\' SARIF to code scanning',
+      if: 'always()',
+      uses: pinned('github/codeql-action/upload-sarif'),
+      with: { sarif_file: SCAN_REPORTS_DIR },
+    }],
     awsCreds: new LongerOidcCredentials(gitHubActionRoleArn(org), DEPLOY_SESSION_SECONDS),
     // Only where STS is called: cdk-assets still publishes to each target's region.
     publishAssetsAuthRegion: org.homeRegion,
@@ -408,7 +417,13 @@ function hardenedJob(where: string, job: RenderedJob): RenderedJob {
     }
   }
   const assumesRole = steps.some(s => s.uses?.startsWith(`${AWS_CREDENTIALS_ACTION}@`));
-  const permissions = { contents: asked.contents === 'none' ? 'none' : 'read', ...(assumesRole ? { 'id-token': 'write' } : {}) };
+  // Code scanning takes SARIF with security-events: write (and actions: read, to name the run in a private repository).
+  const uploadsSarif = steps.some(s => s.uses?.startsWith('github/codeql-action/upload-sarif@'));
+  const permissions = {
+    contents: asked.contents === 'none' ? 'none' : 'read',
+    ...(assumesRole ? { 'id-token': 'write' } : {}),
+    ...(uploadsSarif ? { 'actions': 'read', 'security-events': 'write' } : {}),
+  };
   const entries = Object.entries(job)
     .filter(([key, value]) => !(['needs', 'env', 'outputs'].includes(key) && isEmpty(value)))
     .map(([key, value]) => [key, key === 'permissions' ? permissions : key === 'steps' ? steps : value]);

@@ -57,14 +57,29 @@ describe.each(generated.map(g => [`${g.topology}: ${g.file}`, g] as const))('%s'
     }
   });
 
-  test('grants nothing at the top; each job contents: read at most, and id-token: write only where it assumes an AWS role', () => {
+  test('grants nothing at the top; each job contents: read at most, id-token: write only where it assumes an AWS role, '
+    + 'security-events: write only where it uploads the scanners\' SARIF', () => {
     expect(workflow.permissions).toEqual({});
+    let uploads = 0;
     for (const [id, job] of jobsOf(workflow)) {
       const assumesRole = job.steps.some(s => s.uses?.startsWith(AWS_CREDENTIALS));
+      const uploadsSarif = job.steps.some(s => s.uses?.startsWith('github/codeql-action/upload-sarif@'));
+      uploads += uploadsSarif ? 1 : 0;
       // An approval gate reads nothing: its job only waits for the environment's reviewers.
       const contents = job.environment?.endsWith('-approval') ? 'none' : 'read';
-      expect({ id, permissions: job.permissions }).toEqual({ id, permissions: assumesRole ? { contents, 'id-token': 'write' } : { contents } });
+      expect({ id, permissions: job.permissions }).toEqual({
+        id,
+        permissions: {
+          contents,
+          ...(assumesRole ? { 'id-token': 'write' } : {}),
+          ...(uploadsSarif ? { 'actions': 'read', 'security-events': 'write' } : {}),
+        },
+      });
     }
+    // The build job, whatever it builds, uploads the scanners' reports, also when a scan failed it.
+    expect(uploads).toBe(1);
+    const upload = jobsOf(workflow).flatMap(([, job]) => job.steps).find(s => s.uses?.startsWith('github/codeql-action/upload-sarif@'))!;
+    expect(upload).toMatchObject({ if: 'always()', with: { sarif_file: '.build/reports' } });
   });
 
   test('runs one delivery at a time: a newer run waits for the one deploying (never cancels it), whichever ref it runs from', () => {

@@ -121,7 +121,8 @@ describe('the github engine\'s workflow', () => {
       'npm audit --audit-level=high --omit=dev\nnpx projen scan:secrets\nnpx projen test\nnpx cdk synth -c pipeline:engine=github\nnpx projen scan:iac\nnpx projen scan:deps',
     ]);
     // It runs third-party code and needs no AWS access: no OIDC token.
-    expect(build.permissions).toEqual({ contents: 'read' });
+    // No AWS role: the build reads the repository and uploads the scanners' SARIF to code scanning.
+    expect(build.permissions).toEqual({ 'contents': 'read', 'actions': 'read', 'security-events': 'write' });
   });
 
   test('renders the delivery plan\'s order: governance, dev\'s edge and waves, approval, prod\'s edge and waves', () => {
