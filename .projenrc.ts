@@ -342,7 +342,8 @@ const LICENCES_ALLOWED = [
 const DEV_ONLY = ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy', '@cloud-copilot/iam-utils'];
 project.addTask('scan:deps', {
   description: 'Supply chain: registry signatures and provenance, CycloneDX SBOM, licences, no dev-only package in a bundle (-- --signatures if-reachable)',
-  exec: `tsx scripts/supply-chain.ts --allow ${LICENCES_ALLOWED.join(',')} --dev-only ${DEV_ONLY.join(',')} --bundles .build/bundles --bundles cdk.out`,
+  // The SBOM goes into the synth's output, so each pipeline build keeps it with its artifact (CodePipeline's, GitHub's cdk.out).
+  exec: `tsx scripts/supply-chain.ts --allow ${LICENCES_ALLOWED.join(',')} --dev-only ${DEV_ONLY.join(',')} --bundles .build/bundles --bundles cdk.out --sbom cdk.out/sbom.cdx.json`,
   receiveArgs: true,
 });
 
