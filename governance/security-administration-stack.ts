@@ -11,6 +11,7 @@ import { tagPlatformStacks } from './platform-tags';
 import {
   acknowledgeInlinePolicies,
   acknowledgeFindings,
+  acknowledgeNoSecretsInEnvironment,
   acknowledgeNoVpc,
   acknowledgeWildcardResource,
   acknowledgeXRay,
@@ -143,6 +144,7 @@ function acknowledgeCustomResourceFunction(fn: Construct, role: iam.Role): void 
   acknowledgeFindings(fn, ['CKV_AWS_173'], 'Its only environment variable is NODE_OPTIONS (source maps): nothing to encrypt with a customer key');
   acknowledgeFindings(fn, ['CKV_AWS_115'], 'Invoked by CloudFormation a few times per deployment: nothing to reserve concurrency for');
   acknowledgeNoVpc(fn);
+  acknowledgeNoSecretsInEnvironment(fn);
   acknowledgeInlinePolicies(role);
 }
 

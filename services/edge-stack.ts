@@ -17,6 +17,7 @@ import {
   acknowledgeApiGatewayInvoke,
   acknowledgeInlinePolicies,
   acknowledgeFindings,
+  acknowledgeNoSecretsInEnvironment,
   acknowledgeNoVpc,
   acknowledgeUnreservedConcurrency,
   acknowledgeXRay,
@@ -283,8 +284,7 @@ export class EdgeStack extends cdk.Stack {
     acknowledgeInlinePolicies(role);
     acknowledgeNoVpc(fn);
     acknowledgeUnreservedConcurrency(fn);
-    acknowledgeFindings(fn, ['CKV_AWS_45'], 'No credential among the variables: the issuer URL, claim names, an SSM path and the origin secret\'s name '
-      + '(never its value); checkov\'s heuristic flags this function depending on the template around it');
+    acknowledgeNoSecretsInEnvironment(fn);
     acknowledgeFindings(fn, ['Serverless-LambdaDLQ', 'CKV_AWS_116'],
       'API Gateway calls the authorizer synchronously: there is no asynchronous invocation whose failure a dead-letter queue would keep');
     const authorizer = new apigwv2.CfnAuthorizer(this, 'MerchantAuthorizer', {

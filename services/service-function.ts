@@ -7,7 +7,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeInlinePolicies, acknowledgeNoVpc, acknowledgeUnreservedConcurrency, acknowledgeXRay, FunctionBundle } from '../kit';
+import {
+  acknowledgeInlinePolicies, acknowledgeNoSecretsInEnvironment, acknowledgeNoVpc, acknowledgeUnreservedConcurrency, acknowledgeXRay, FunctionBundle,
+} from '../kit';
 import { DeploymentStrategy } from './service-model';
 
 /** Properties of a {@link ServiceFunction}. */
@@ -168,6 +170,7 @@ export class ServiceFunction extends Construct {
 
     acknowledgeXRay(this.role);
     acknowledgeNoVpc(this.function);
+    acknowledgeNoSecretsInEnvironment(this.function);
     if (props.reservedConcurrency === undefined) acknowledgeUnreservedConcurrency(this.function);
     acknowledgeInlinePolicies(this.role);
   }

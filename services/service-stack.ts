@@ -17,6 +17,7 @@ import { Environment, Organization, WORKLOAD_ROLE_PATH } from '../accounts';
 import {
   acknowledgeInlinePolicies,
   acknowledgeFindings,
+  acknowledgeNoSecretsInEnvironment,
   acknowledgeNoVpc,
   acknowledgeWildcardResource,
   acknowledgeXRay,
@@ -419,6 +420,7 @@ export class ServiceStack extends cdk.Stack {
     acknowledgeWildcardResource(this, `${hook.functionArn}:*`, 'CDK grants CodeDeploy invoke on the pre-traffic hook and its versions');
     acknowledgeInlinePolicies(role);
     acknowledgeNoVpc(hook);
+    acknowledgeNoSecretsInEnvironment(hook);
     acknowledgeFindings(hook, ['CKV_AWS_115'], 'CodeDeploy calls the hook once per deployment of this stack\'s functions: nothing to reserve concurrency for');
   }
 
