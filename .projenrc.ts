@@ -364,6 +364,13 @@ const lintWorkflows = project.addTask('lint:workflows', {
 lintWorkflows.exec('bash scripts/install-workflow-linters.sh');
 lintWorkflows.exec('jest test/pipeline/workflow-lint.test.ts');
 
+// The same linters over the workflows a github engine build has just written (.github/workflows): the github engine's builds run it.
+const scanWorkflows = project.addTask('scan:workflows', {
+  description: 'Check the workflows in .github/workflows with actionlint and shellcheck (installs both into .venv-lint/ first)',
+});
+scanWorkflows.exec('bash scripts/install-workflow-linters.sh');
+scanWorkflows.exec('.venv-lint/bin/actionlint -no-color -shellcheck .venv-lint/bin/shellcheck .github/workflows/*.yml');
+
 const integration = project.addTask('test:integration', {
   description: 'Integration tests of the bootstrap tool against moto server, and of the IaC scanner (installs both first)',
 });

@@ -17,5 +17,8 @@ export const SCANS_BEFORE_TESTS: readonly string[] = [DEPENDENCY_AUDIT, 'npx pro
  */
 export const SCANS_AFTER_SYNTH: readonly string[] = ['npx projen scan:iac', 'npx projen scan:deps'];
 
+/** The github engine's builds, after the synth has rewritten the workflows: actionlint with shellcheck over them. */
+export const WORKFLOW_SCANS: readonly string[] = ['npx projen scan:workflows'];
+
 /** Where the scanners write their reports: SARIF (GitHub code scanning) and JUnit (CodeBuild report groups). */
 export const SCAN_REPORTS_DIR = '.build/reports';

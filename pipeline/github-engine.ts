@@ -15,7 +15,7 @@ import {
 import { Construct } from 'constructs';
 import { Document, isScalar, parse, parseDocument, visit } from 'yaml';
 import { PIPELINE_OBSERVER_ROLE_NAME, PipelineTopology } from '../accounts';
-import { SCAN_REPORTS_DIR, SCANS_AFTER_SYNTH, SCANS_BEFORE_TESTS } from './build-checks';
+import { SCAN_REPORTS_DIR, SCANS_AFTER_SYNTH, SCANS_BEFORE_TESTS, WORKFLOW_SCANS } from './build-checks';
 import { requiredParameters, SCOPE_CONTEXT_KEY, scopeOfShard } from './codepipeline-engine';
 import { EngineProps, ENGINE_CONTEXT_KEY } from './engine';
 import {
@@ -180,6 +180,7 @@ export class GitHubEngine extends Construct {
         `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github`,
         // checkov over every template the synth wrote.
         ...SCANS_AFTER_SYNTH,
+        ...WORKFLOW_SCANS,
       ] : [
         ...SCANS_BEFORE_TESTS,
         // Type check, tests and lint of this shard's services only.
@@ -187,6 +188,7 @@ export class GitHubEngine extends Construct {
         // This shard only: its stacks under cdk-nag and cfn-guard, and this workflow (which must be unchanged).
         `npx cdk synth -c ${ENGINE_CONTEXT_KEY}=github -c ${TOPOLOGY_CONTEXT_KEY}=${topology.kind} -c ${SCOPE_CONTEXT_KEY}=${scopeOfShard(shard.id)}`,
         ...SCANS_AFTER_SYNTH,
+        ...WORKFLOW_SCANS,
       ],
     });
 
@@ -487,6 +489,7 @@ export class GitHubPlatformWorkflow extends Construct {
         `if [ -n "$(git status --porcelain ${workflowsDir})" ]; then git status --porcelain ${workflowsDir}; `
           + 'echo "Stale workflows: run npx cdk synth -c pipeline:engine=github and commit them"; exit 1; fi',
         ...SCANS_AFTER_SYNTH,
+        ...WORKFLOW_SCANS,
       ],
     });
     if (props.plan.governance) {

@@ -118,7 +118,7 @@ describe('the github engine\'s workflow', () => {
     expect(stepUsing(build, 'actions/setup-node')?.with).toEqual({ 'node-version': String(NODE_VERSION), 'cache': 'npm' });
     expect(build.steps.map(s => s.run).filter(Boolean)).toEqual([
       'npm ci --prefer-offline --no-audit',
-      'npm audit --audit-level=high --omit=dev\nnpx projen scan:secrets\nnpx projen test\nnpx cdk synth -c pipeline:engine=github\nnpx projen scan:iac\nnpx projen scan:deps',
+      'npm audit --audit-level=high --omit=dev\nnpx projen scan:secrets\nnpx projen test\nnpx cdk synth -c pipeline:engine=github\nnpx projen scan:iac\nnpx projen scan:deps\nnpx projen scan:workflows',
     ]);
     // It runs third-party code and needs no AWS access: no OIDC token.
     // No AWS role: the build reads the repository and uploads the scanners' SARIF to code scanning.
