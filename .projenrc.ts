@@ -164,7 +164,7 @@ const project = new awscdk.AwsCdkTypeScriptApp({
   },
   eslintOptions: {
     dirs: ['accounts', 'governance', 'kit', 'services', 'pipeline', 'main.ts'],
-    devdirs: ['test'],
+    devdirs: ['test', 'scripts'],
     ignorePatterns: ['cdk.out/', 'lib/', 'coverage/', '*.d.ts', '.venv/', '.venv-scan/', '.venv-lint/'],
   },
 });
