@@ -2,7 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import { Construct } from 'constructs';
-import { Account, accountWithRole, ConfigError, Organization } from '../accounts';
+import { Account, accountWithRole, Organization } from '../accounts';
 import { FunctionBundle } from '../kit';
 import { tagPlatformStacks } from './platform-tags';
 import { GUARDDUTY_SERVICE_PRINCIPALS, HandlerProvider } from './security-administration-stack';
@@ -80,8 +80,11 @@ export interface SecurityServicesStackProps extends cdk.StackProps {
 export class SecurityServicesStack extends cdk.Stack {
   /** The account the stack deploys to. */
   public readonly administrator: Account;
-  /** The configuration policy associated with the root. */
-  public readonly configurationPolicy: securityhub.CfnConfigurationPolicy;
+  /**
+   * The configuration policy associated with the root (central configuration);
+   * none in an organization with one allowed region (local configuration).
+   */
+  public readonly configurationPolicy?: securityhub.CfnConfigurationPolicy;
   /** GuardDuty's organization configuration in each allowed region. */
   public readonly guardDutyConfigurations: Readonly<Record<string, cdk.CustomResource>>;
 
@@ -97,44 +100,19 @@ export class SecurityServicesStack extends cdk.Stack {
     this.administrator = administrator;
 
     const linkedRegions = org.allowedRegions.filter(r => r !== org.homeRegion);
-    if (linkedRegions.length === 0) {
-      // CloudFormation's FindingAggregator has no "no linked regions" mode, and central configuration requires an aggregator.
-      throw new ConfigError([`accounts/organization.ts: allowedRegions lists only the home region ${org.homeRegion}; `
-        + 'Security Hub central configuration (governance/security-services-stack.ts) needs at least one other allowed region to link']);
-    }
-    // Central configuration is set up in the aggregation (home) region.
-    const aggregator = new securityhub.CfnFindingAggregator(this, 'FindingAggregator', {
-      regionLinkingMode: 'SPECIFIED_REGIONS',
-      regions: linkedRegions,
-    });
-    const organizationConfiguration = new securityhub.CfnOrganizationConfiguration(this, 'OrganizationConfiguration', {
-      configurationType: 'CENTRAL',
-      // Central configuration requires both off: the configuration policy enables Security Hub and its standards instead.
-      autoEnable: false,
-      autoEnableStandards: 'NONE',
-    });
-    organizationConfiguration.addResourceDependency(aggregator);
-
     const standards = props.standards ?? DEFAULT_SECURITY_HUB_STANDARDS;
-    this.configurationPolicy = new securityhub.CfnConfigurationPolicy(this, 'ConfigurationPolicy', {
-      name: `${org.name}-baseline`,
-      description: `Security Hub with ${standards.join(', ')} and every control, in every account and region of ${org.name}`,
-      configurationPolicy: {
-        securityHub: {
-          serviceEnabled: true,
-          // Standard ARNs name the home region; the policy applies them in every linked region.
-          enabledStandardIdentifiers: standards.map(s => `arn:${this.partition}:securityhub:${this.region}::standards/${s}`),
-          // No control disabled: every control is on, including controls Security Hub adds later.
-          securityControlsConfiguration: { disabledSecurityControlIdentifiers: [] },
-        },
-      },
-    });
-    this.configurationPolicy.addResourceDependency(organizationConfiguration);
-    new securityhub.CfnPolicyAssociation(this, 'RootAssociation', {
-      configurationPolicyId: this.configurationPolicy.attrId,
-      targetType: 'ROOT',
-      targetId: org.rootId,
-    });
+    if (linkedRegions.length > 0) {
+      this.configurationPolicy = this.centralConfiguration(org, linkedRegions, standards);
+    } else {
+      // One allowed region: central configuration needs cross-Region aggregation, and an aggregator needs a region to link
+      // (CloudFormation's FindingAggregator has no "none" mode). Local configuration instead: Security Hub, with its default
+      // standards, enabled in every account that joins the organization, in the one region there is.
+      new securityhub.CfnOrganizationConfiguration(this, 'OrganizationConfiguration', {
+        configurationType: 'LOCAL',
+        autoEnable: true,
+        autoEnableStandards: 'DEFAULT',
+      });
+    }
 
     const features = props.guardDutyFeatures ?? DEFAULT_GUARDDUTY_FEATURES;
     const provider = new HandlerProvider(this, 'GuardDutyOrganization', {
@@ -166,6 +144,48 @@ export class SecurityServicesStack extends cdk.Stack {
       });
     }
     this.guardDutyConfigurations = configurations;
+  }
+
+  /**
+   * Security Hub's central configuration from the aggregation (home) region:
+   * findings of the other allowed regions linked, one configuration policy
+   * (Security Hub, `standards`, every control) associated with the root.
+   */
+  private centralConfiguration(org: Organization, linkedRegions: readonly string[],
+    standards: readonly string[]): securityhub.CfnConfigurationPolicy {
+    // Central configuration is set up in the aggregation (home) region.
+    const aggregator = new securityhub.CfnFindingAggregator(this, 'FindingAggregator', {
+      regionLinkingMode: 'SPECIFIED_REGIONS',
+      regions: [...linkedRegions],
+    });
+    const organizationConfiguration = new securityhub.CfnOrganizationConfiguration(this, 'OrganizationConfiguration', {
+      configurationType: 'CENTRAL',
+      // Central configuration requires both off: the configuration policy enables Security Hub and its standards instead.
+      autoEnable: false,
+      autoEnableStandards: 'NONE',
+    });
+    organizationConfiguration.addResourceDependency(aggregator);
+
+    const policy = new securityhub.CfnConfigurationPolicy(this, 'ConfigurationPolicy', {
+      name: `${org.name}-baseline`,
+      description: `Security Hub with ${standards.join(', ')} and every control, in every account and region of ${org.name}`,
+      configurationPolicy: {
+        securityHub: {
+          serviceEnabled: true,
+          // Standard ARNs name the home region; the policy applies them in every linked region.
+          enabledStandardIdentifiers: standards.map(s => `arn:${this.partition}:securityhub:${this.region}::standards/${s}`),
+          // No control disabled: every control is on, including controls Security Hub adds later.
+          securityControlsConfiguration: { disabledSecurityControlIdentifiers: [] },
+        },
+      },
+    });
+    policy.addResourceDependency(organizationConfiguration);
+    new securityhub.CfnPolicyAssociation(this, 'RootAssociation', {
+      configurationPolicyId: policy.attrId,
+      targetType: 'ROOT',
+      targetId: org.rootId,
+    });
+    return policy;
   }
 }
 

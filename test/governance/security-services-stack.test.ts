@@ -132,18 +132,36 @@ describe('SecurityServicesStack', () => {
     });
   });
 
-  test('an organization with only the home region is refused with a message naming the field', () => {
+  test('an organization with one allowed region: no aggregator (nothing to link), local configuration enabling Security Hub '
+    + 'and its default standards in every new account; GuardDuty in that region', () => {
     const single = loadSample(d => {
       d.allowedRegions = ['eu-west-1'];
       d.environments.forEach(e => { e.regions = ['eu-west-1']; });
     });
-    const build = () => new SecurityServicesStack(new cdk.App(), 'Single', { organization: single, guardDutyOrganizationBundle: fakeBundle('gd') });
-    expect(build).toThrow(ConfigError);
-    expect(build).toThrow('accounts/organization.ts: allowedRegions lists only the home region eu-west-1');
+    const singleStack = new SecurityServicesStack(new cdk.App(), 'Single', { organization: single, guardDutyOrganizationBundle: fakeBundle('gd') });
+    const t = Template.fromStack(singleStack);
+    for (const type of ['AWS::SecurityHub::FindingAggregator', 'AWS::SecurityHub::ConfigurationPolicy', 'AWS::SecurityHub::PolicyAssociation']) {
+      t.resourceCountIs(type, 0);
+    }
+    t.resourceCountIs('AWS::SecurityHub::OrganizationConfiguration', 1);
+    t.hasResourceProperties('AWS::SecurityHub::OrganizationConfiguration', { ConfigurationType: 'LOCAL', AutoEnable: true, AutoEnableStandards: 'DEFAULT' });
+    expect(singleStack.configurationPolicy).toBeUndefined();
+    expect(Object.keys(singleStack.guardDutyConfigurations)).toEqual(['eu-west-1']);
   });
 });
 
 describe('SecurityServicesStack under the project\'s policy validation', () => {
+  test('an organization with one allowed region synthesizes with no unacknowledged finding', () => {
+    const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'security-services-single-')) });
+    addPolicyValidation(app, CACHED_VALIDATION);
+    const single = loadSample(d => {
+      d.allowedRegions = ['eu-west-1'];
+      d.environments.forEach(e => { e.regions = ['eu-west-1']; });
+    });
+    new SecurityServicesStack(app, 'SecurityServices', { organization: single, guardDutyOrganizationBundle: fakeBundle('gd') });
+    expect(() => app.synth()).not.toThrow();
+  });
+
   test('synthesizes with no unacknowledged AwsSolutions, PCI DSS, Serverless or Control Tower finding', () => {
     const app = new cdk.App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'security-services-')) });
     addPolicyValidation(app, CACHED_VALIDATION);
