@@ -3,8 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly, DISABLE_CREATION_STACK_TRACES } from 'aws-cdk-lib/cx-api';
-import { ConfigError, LOCK_FILE, loadOrganization, Organization, PLATFORM_PIPELINE_STACK_NAME, runCommand } from './accounts';
-import declaration from './accounts/organization';
+import {
+  ConfigError, LOCK_FILE, loadOrganization, Organization, OrganizationDeclarationInput, PLATFORM_PIPELINE_STACK_NAME, requireDeclaration, runCommand,
+} from './accounts';
 import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
 import { bundleEntries, FunctionBundle, SYNTH_PHASES, synthTimings } from './kit';
 import {
@@ -446,6 +447,8 @@ export function cliAppProps(env: NodeJS.ProcessEnv = process.env): cdk.AppProps 
 
 /** Reads the repository's declaration files, builds and synthesizes the app. */
 function main(): void {
+  // Loaded here, not imported: a syntax error in it is one line (file:line:column), not a stack trace.
+  const declaration = requireDeclaration(path.join(__dirname, 'accounts', 'organization.ts'), 'accounts/organization.ts') as OrganizationDeclarationInput;
   const organization = synthTimings.time(SYNTH_PHASES.models, () => loadOrganization({
     declaration,
     lockText: fs.readFileSync(path.join(__dirname, LOCK_FILE), 'utf8'),

@@ -123,3 +123,33 @@ export function runCommand(main: () => void): void {
     process.exitCode = 1;
   }
 }
+
+/** How esbuild (under tsx) words each error of a file it could not transform: `<file>:<line>:<column>: ERROR: <text>`. */
+const TRANSFORM_ERROR_LINE = /^(.+):(\d+):(\d+): ERROR: (.+)$/;
+
+/**
+ * The default export of a declaration file written in TypeScript (a service
+ * manifest, accounts/organization.ts), loaded through tsx: a syntax error in
+ * it is the user's, so it becomes a {@link ConfigError} naming
+ * `display:line:column` (1-based, as editors count; esbuild counts columns
+ * from 0) and esbuild's message, without a stack trace.
+ */
+export function requireDeclaration(file: string, display: string): unknown {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, security/detect-non-literal-require -- a declaration file of this repository (a manifest, the organization): code the repository owns
+    return (require(file) as { default?: unknown }).default;
+  } catch (error) {
+    const problems = transformProblems(error, display);
+    if (problems.length === 0) throw error;
+    throw new ConfigError(problems);
+  }
+}
+
+/** The syntax errors of a failed transform, as `display:line:column: message` lines; none when `error` is not one. */
+export function transformProblems(error: unknown, display: string): string[] {
+  if ((error as { name?: unknown })?.name !== 'TransformError') return [];
+  return String((error as Error).message).split('\n').flatMap(line => {
+    const match = TRANSFORM_ERROR_LINE.exec(line.trim());
+    return match ? [`${display}:${match[2]}:${Number(match[3]) + 1}: ${match[4]}`] : [];
+  });
+}

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, Organization, parseWith, problem } from '../accounts';
+import { ConfigError, Organization, parseWith, problem, requireDeclaration } from '../accounts';
 import { readApiContract } from './api-contract';
 import { edgePlanProblems, edgeQuotaProblems } from './edge-plan';
 import { accessorProblems, checkFlags, flagQuotaProblems } from './feature-flags';
@@ -92,9 +92,8 @@ export function loadServices(options: LoadServicesOptions): Service[] {
 }
 
 function requireDefault(file: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports, security/detect-non-literal-require -- loads a service manifest of this repository (services/<folder>/service.ts): code the repository owns
-  const module = require(file) as { default?: unknown };
-  return module.default;
+  // A syntax error in a manifest is one line (file:line:column), not a stack trace.
+  return requireDeclaration(file, path.relative(process.cwd(), file) || file);
 }
 
 interface CheckContext {
