@@ -467,8 +467,9 @@ const PIPELINE_SCOPE_PREFIX = 'pipeline:';
 
 /** Reads the manifest of services/<name>/ without validating it (validation happens when it is loaded). */
 function readManifest(servicesDir: string, name: string): { owner?: unknown; dependsOn?: unknown } {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports, security/detect-non-literal-require -- loads a service manifest of this repository (services/<folder>/service.ts), as synth does: code the repository owns
-  return ((require(path.join(servicesDir, name, MANIFEST_FILE)) as { default?: unknown }).default ?? {}) as { owner?: unknown; dependsOn?: unknown };
+  // A syntax error in it is one line (file:line:column), as when the services are loaded.
+  const manifest = requireDeclaration(path.join(servicesDir, name, MANIFEST_FILE), `services/${name}/${MANIFEST_FILE}`);
+  return (manifest ?? {}) as { owner?: unknown; dependsOn?: unknown };
 }
 
 /** The service folders of `servicesDir`, sorted. */
