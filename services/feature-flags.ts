@@ -164,9 +164,6 @@ export function flagSettings(m: ServiceManifest,
   }));
 }
 
-/** The profile's name in each service's AppConfig application. */
-export const FEATURE_FLAGS_PROFILE_NAME = 'feature-flags';
-
 /**
  * What the runtime reads for each flag (AppConfig's data plane returns this
  * for a feature-flags profile; the local stage writes it to a file):

@@ -5,7 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { Environment } from '../accounts';
 import { acknowledgeInlinePolicies, acknowledgeWildcardResource } from '../kit';
-import { appConfigDocument, FEATURE_FLAGS_PROFILE_NAME } from './feature-flags';
+import { appConfigDocument } from './feature-flags';
+import { FEATURE_FLAGS_PROFILE, flagVariables } from './runtime/flag-names';
 import { ServiceManifest } from './service-model';
 
 /**
@@ -26,10 +27,7 @@ export function flagRolloutStrategy(envIndex: number, envCount: number): string 
 }
 
 /** The variables that tell services/runtime/flags.ts where its flags are: names, stable whatever the flags say. */
-export const flagVariables = {
-  application: 'APPCONFIG_APPLICATION',
-  environment: 'APPCONFIG_ENVIRONMENT',
-} as const;
+export { flagVariables };
 
 /** Properties of {@link ServiceFlags}. */
 export interface ServiceFlagsProps {
@@ -89,7 +87,7 @@ export class ServiceFlags extends Construct {
     });
     this.profile = new appconfig.HostedConfiguration(this, 'FeatureFlags', {
       application: this.application,
-      name: FEATURE_FLAGS_PROFILE_NAME,
+      name: FEATURE_FLAGS_PROFILE,
       description: `Feature flags of ${m.name}, as declared in services/${m.name}/service.ts`,
       type: appconfig.ConfigurationType.FEATURE_FLAGS,
       content: appconfig.ConfigurationContent.fromInlineJson(JSON.stringify(appConfigDocument(m, env.name))),

@@ -19,6 +19,7 @@ import { Organization } from '../../accounts';
 import { readResponseSchemas } from '../api-contract';
 import { publicRoutes } from '../edge-plan';
 import { CONTRACT_FILE } from '../load-services';
+import { flagVariables } from '../runtime/flag-names';
 import { envName, runtimeVariables, Service } from '../service-model';
 import { EdgeAccessLogEntry, EdgeServiceRoute, startEdge, startEdgeAuthorizer } from './edge';
 import { assertPortFree, Emulator, freePort, LocalStageError, startEmulator } from './emulator';
@@ -416,7 +417,7 @@ export function functionEnvironments(service: Service, stage: StageFacts): Recor
   };
   // services/runtime/flags.ts reads this file, again at most every second: a flip on the stage shows within one.
   const flagsFile = stage.flagsFile?.(m.name);
-  if (flagsFile) base.FEATURE_FLAGS_FILE = flagsFile;
+  if (flagsFile) base[flagVariables.file] = flagsFile;
   return Object.fromEntries(Object.entries(m.functions).map(([fnId, fn]) => {
     const environment: Record<string, string> = { ...base, AWS_LAMBDA_FUNCTION_NAME: `${m.name}-${fnId}` };
     for (const table of Object.keys(fn.tables)) environment[runtimeVariables.table(table)] = own.tables[table];

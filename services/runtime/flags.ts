@@ -19,10 +19,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { AppConfigProvider } from '@aws-lambda-powertools/parameters/appconfig';
 import { requireEnv } from './env';
+import { FEATURE_FLAGS_PROFILE, flagVariables } from './flag-names';
 import { logger, metrics } from './observability';
 
-/** The name of the feature-flags configuration profile in each service's AppConfig application. */
-export const FEATURE_FLAGS_PROFILE = 'feature-flags';
+export { FEATURE_FLAGS_PROFILE } from './flag-names';
 
 /**
  * How long flags read from AppConfig are kept before asking again, in
@@ -109,8 +109,8 @@ export function appConfigSource(options: AppConfigSourceOptions = {}): FlagSourc
   // the whole function and bound to the application and environment of its
   // first caller, which need not be these.
   const provider = options.provider ?? new AppConfigProvider({
-    application: options.application ?? requireEnv('APPCONFIG_APPLICATION'),
-    environment: options.environment ?? requireEnv('APPCONFIG_ENVIRONMENT'),
+    application: options.application ?? requireEnv(flagVariables.application),
+    environment: options.environment ?? requireEnv(flagVariables.environment),
   });
   return () => provider.get(FEATURE_FLAGS_PROFILE, { transform: 'json', maxAge: FLAGS_CACHE_SECONDS });
 }
@@ -247,10 +247,10 @@ function isErrorLike(value: unknown): value is Error {
 
 /** The source the environment names, or why there is none. */
 function environmentSource(now: () => number): FlagSource | string {
-  const file = process.env.FEATURE_FLAGS_FILE;
+  const file = process.env[flagVariables.file];
   if (file) return fileSource(file, { now });
-  const application = process.env.APPCONFIG_APPLICATION;
-  const environment = process.env.APPCONFIG_ENVIRONMENT;
+  const application = process.env[flagVariables.application];
+  const environment = process.env[flagVariables.environment];
   if (application && environment) return appConfigSource({ application, environment });
   return 'neither FEATURE_FLAGS_FILE nor both APPCONFIG_APPLICATION and APPCONFIG_ENVIRONMENT is set';
 }
