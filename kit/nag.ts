@@ -105,6 +105,20 @@ export function acknowledgeXRay(role: IConstruct): void {
   });
 }
 
+/** A statement of a resolved IAM policy document. */
+export interface ResolvedStatement { readonly Effect?: string; readonly Action?: string | string[]; readonly Resource?: unknown }
+
+/** Every IAM policy (AWS::IAM::Policy) under `scope`, with its document resolved as it will be in the template. */
+export function policiesUnder(scope: IConstruct): Array<{ readonly node: cdk.CfnResource; readonly statements: readonly ResolvedStatement[] }> {
+  return scope.node.findAll()
+    .filter((node): node is cdk.CfnResource => node instanceof cdk.CfnResource && node.cfnResourceType === 'AWS::IAM::Policy')
+    .map(node => {
+      const document = cdk.Stack.of(node).resolve((node as unknown as { policyDocument: unknown }).policyDocument) as
+        { Statement?: ResolvedStatement[] };
+      return { node, statements: document.Statement ?? [] };
+    });
+}
+
 /**
  * Acknowledges every AwsSolutions-IAM5 wildcard finding of the IAM policies
  * under `scope`, with one reason. Only for policies a library generates and
@@ -113,12 +127,9 @@ export function acknowledgeXRay(role: IConstruct): void {
  */
 export function acknowledgeGeneratedWildcards(scope: IConstruct, reason: string): number {
   let count = 0;
-  for (const node of scope.node.findAll()) {
-    if (!(node instanceof cdk.CfnResource) || node.cfnResourceType !== 'AWS::IAM::Policy') continue;
-    const document = cdk.Stack.of(node).resolve((node as unknown as { policyDocument: unknown }).policyDocument) as
-      { Statement?: Array<{ Effect?: string; Action?: string | string[]; Resource?: unknown }> };
+  for (const { node, statements } of policiesUnder(scope)) {
     const findings = new Set<string>();
-    for (const statement of document.Statement ?? []) {
+    for (const statement of statements) {
       if (statement.Effect !== 'Allow') continue;
       for (const action of [statement.Action ?? []].flat()) if (action.includes('*')) findings.add(`Action::${action}`);
       for (const resource of [statement.Resource ?? []].flat()) {

@@ -11,6 +11,10 @@ target="${1:-$root}"
 
 GITLEAKS_VERSION="8.28.0"
 if [ ! -x .bin/gitleaks ] || [ "$(cat .bin/gitleaks.version 2>/dev/null)" != "$GITLEAKS_VERSION" ]; then
+  if ! command -v go > /dev/null; then
+    echo "scripts/scan-secrets.sh: gitleaks $GITLEAKS_VERSION is built from its Go module: install Go first" >&2
+    exit 1
+  fi
   mkdir -p .bin
   GOBIN="$PWD/.bin" go install "github.com/zricethezav/gitleaks/v8@v$GITLEAKS_VERSION"
   echo "$GITLEAKS_VERSION" > .bin/gitleaks.version
