@@ -3,6 +3,7 @@ export * from './regions';
 export * from './edge-model';
 export * from './governance-model';
 export * from './organization-model';
+export * from './on-call-model';
 export * from './lock-model';
 export * from './load-organization';
 export * from './platform-names';

@@ -157,6 +157,7 @@ export function resolveOrganization(
       bakeTimeMinutes: declaration.pipeline.bakeTimeMinutes,
       notificationEmails: declaration.pipeline.notificationEmails,
     },
+    onCall: declaration.onCall,
     governance: declaration.governance,
     ...(declaration.monolith ? { monolith: declaration.monolith } : {}),
   };

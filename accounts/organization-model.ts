@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkEdges, EdgeEnvironment, EdgeEnvironmentSchema, Monolith, MonolithSchema } from './edge-model';
 import { checkGovernance, GovernanceDeclaration, GovernanceDeclarationSchema } from './governance-model';
+import { OnCallEndpoint, OnCallSchema } from './on-call-model';
 import { isKnownRegion, KNOWN_REGIONS } from './regions';
 
 /** What an account is for; governance and the pipeline find accounts by role. */
@@ -164,6 +165,12 @@ export const OrganizationDeclarationSchema = z.strictObject({
   /** Deployment environments in promotion order (e.g. dev, staging, prod). */
   environments: z.array(EnvironmentSchema).min(1),
   pipeline: PipelineSchema,
+  /**
+   * The platform's on-call: who is told when a platform alarm fires (the
+   * organization trail's security alarms, budgets, pipeline failures).
+   * Services name their own on-call in their manifests.
+   */
+  onCall: OnCallSchema,
   /** Guardrails, Control Tower, cross-account access and cost controls (see governance-model.ts). */
   governance: GovernanceDeclarationSchema,
   /** The monolith the services are replacing, route by route (see edge-model.ts). @default - none */
@@ -217,6 +224,14 @@ export function flattenOrganizationalUnits(
 function checkReferences(decl: OrganizationDeclaration, ctx: z.RefinementCtx): void {
   const issue = (path: readonly PropertyKey[], message: string, showValue = true) =>
     ctx.addIssue({ code: 'custom', path: [...path], message, params: { showValue } });
+
+  // Platform alarms are not per environment.
+  decl.onCall.forEach((endpoint, i) => {
+    if (endpoint.environments) {
+      issue(['onCall', i, 'environments'], 'applies to service manifests only: platform alarms (trail, budgets, pipelines) belong to no environment; '
+        + 'allowed: leave it out');
+    }
+  });
 
   // Organizational units: unique among siblings, not too deep.
   const units = flattenOrganizationalUnits(decl.organizationalUnits);
@@ -402,6 +417,8 @@ export interface Organization {
     readonly bakeTimeMinutes: number;
     readonly notificationEmails: readonly string[];
   };
+  /** Who is told when a platform alarm fires. */
+  readonly onCall: readonly OnCallEndpoint[];
   /** Guardrails, Control Tower, cross-account access and cost controls, as validated. */
   readonly governance: GovernanceDeclaration;
   /** The monolith being replaced, when declared. */

@@ -117,6 +117,16 @@ export default defineOrganization({
     notificationEmails: ['platform-oncall@acme-pay.example'],
   },
 
+  // Who is told when a platform alarm fires: the organization trail's security
+  // alarms, budgets and pipeline failures. Each service names its own on-call
+  // in its manifest. Endpoints: { email }, { webhook: 'https://...' } (e.g. a
+  // PagerDuty or Opsgenie Amazon SNS integration URL), { slack: { workspaceId,
+  // channelId } } or { teams: { tenantId, teamId, channelId } } (authorise the
+  // workspace or team once per account in the AWS chat console first).
+  onCall: [
+    { email: 'platform-oncall@acme-pay.example' },
+  ],
+
   governance: {
     // Guardrails (SCPs) by target; an OU inherits its parents'. Guardrails are
     // listed where they first apply. See governance/guardrails.ts.

@@ -4,10 +4,9 @@ import * as ce from 'aws-cdk-lib/aws-ce';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { ConfigError, Organization } from '../accounts';
-import { denyGrantsNotForAwsResources } from '../kit';
+import { ConfigError, onCallEndpointKey, Organization } from '../accounts';
+import { denyGrantsNotForAwsResources, OnCallSubscriptions } from '../kit';
 import { tagPlatformStacks } from './platform-tags';
 
 /**
@@ -143,14 +142,21 @@ export class CostBaselineStack extends cdk.Stack {
       }));
     }
     key.addToResourcePolicy(denyGrantsNotForAwsResources());
-    for (const email of model.notificationEmails) {
-      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(email));
-      cdk.Validations.of(subscription).acknowledge({
-        id: 'Serverless-SNSRedrivePolicy',
-        reason: 'Email endpoint: SNS does not retry a bounced email, so a dead-letter queue would stay empty; '
-          + 'every alert also stays visible in AWS Budgets and Cost Anomaly Detection',
-      });
+    // The platform's on-call, and whoever the budgets name besides (finance).
+    const onCall = [...org.onCall];
+    const known = new Set(onCall.map(onCallEndpointKey));
+    for (const address of model.notificationEmails) {
+      const endpoint = { kind: 'email', address } as const;
+      if (!known.has(onCallEndpointKey(endpoint))) onCall.push(endpoint);
     }
+    new OnCallSubscriptions(this, 'OnCall', {
+      topic: this.topic,
+      key,
+      endpoints: onCall,
+      chatNamePrefix: `${org.name}-cost-alerts`,
+      emailLossReason: 'Email endpoint: SNS does not retry a bounced email, so a dead-letter queue would stay empty; '
+        + 'every alert also stays visible in AWS Budgets and Cost Anomaly Detection',
+    });
 
     const toTopic = [{ subscriptionType: 'SNS', address: this.topic.topicArn }];
     const notifications: budgets.CfnBudget.NotificationWithSubscribersProperty[] = [

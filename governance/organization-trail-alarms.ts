@@ -4,10 +4,9 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { BREAK_GLASS_ROLE_NAME, Organization } from '../accounts';
-import { alarmTopic, denyGrantsNotForAwsResources } from '../kit';
+import { alarmTopic, denyGrantsNotForAwsResources, OnCallSubscriptions } from '../kit';
 
 /** The log group Control Tower's organization trail delivers to, in the management account's home region. */
 export const CONTROL_TOWER_TRAIL_LOG_GROUP = 'aws-controltower/CloudTrailLogs';
@@ -34,7 +33,7 @@ export interface OrganizationTrailAlarmsProps {
  * that must never go unnoticed: the break-glass role assumed (every use is
  * an incident), and any activity of an account's root user (CIS AWS
  * Foundations 1.7). They alert the platform's on-call
- * (`pipeline.notificationEmails`) within a minute.
+ * (`onCall` in accounts/organization.ts) within a minute.
  */
 export class OrganizationTrailAlarms extends Construct {
   /** Where the alarms go. */
@@ -51,14 +50,14 @@ export class OrganizationTrailAlarms extends Construct {
     });
     key.addToResourcePolicy(denyGrantsNotForAwsResources());
     this.topic = alarmTopic(this, 'Topic', key, `${org.name} security alerts`);
-    for (const email of org.pipeline.notificationEmails) {
-      const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(email));
-      cdk.Validations.of(subscription).acknowledge({
-        id: 'Serverless-SNSRedrivePolicy',
-        reason: 'Email endpoint: SNS does not retry a bounced email, so a dead-letter queue would stay empty; '
-          + 'the alarm state and the trail itself keep the event',
-      });
-    }
+    new OnCallSubscriptions(this, 'OnCall', {
+      topic: this.topic,
+      key,
+      endpoints: org.onCall,
+      chatNamePrefix: `${org.name}-security-alerts-${cdk.Stack.of(this).region}`,
+      emailLossReason: 'Email endpoint: SNS does not retry a bounced email, so a dead-letter queue would stay empty; '
+        + 'the alarm state and the trail itself keep the event',
+    });
     const logGroup = logs.LogGroup.fromLogGroupName(this, 'TrailLogs', props.logGroupName ?? CONTROL_TOWER_TRAIL_LOG_GROUP);
     const watched: WatchedEvent[] = [
       {

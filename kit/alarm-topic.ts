@@ -23,8 +23,15 @@ export function alarmTopic(scope: Construct, id: string, key: kms.IKey, displayN
       StringEquals: { 'aws:SourceAccount': stack.account },
     },
   }));
-  // ... and needs the topic's key to do so.
+  // ... and needs the topic's key to do so. AWS's documented form
+  // (SNS guide, "Enable compatibility between event sources from AWS services
+  // and encrypted topics"; knowledge-center article cloudwatch-configure-alarm-sns):
+  // the cloudwatch.amazonaws.com principal, kms:Decrypt and kms:GenerateDataKey*,
+  // Resource "*" (a key policy's own key), narrowed by a global source
+  // condition key: aws:SourceAccount, the account of the alarm (this stack's),
+  // so alarms of another account cannot have CloudWatch use the key for them.
   key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'AllowCloudWatchAlarmsOfThisAccount',
     principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
     actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
     resources: ['*'],

@@ -9,3 +9,4 @@ export * from './dependency-graph';
 export * from './cli-flags';
 export * from './synth-timings';
 export * from './validation-cache';
+export * from './on-call';

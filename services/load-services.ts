@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, Organization, parseWith, problem, requireDeclaration } from '../accounts';
+import { ConfigError, onCallFor, Organization, parseWith, problem, requireDeclaration } from '../accounts';
 import { readApiContract } from './api-contract';
 import { edgePlanProblems, edgeQuotaProblems } from './edge-plan';
 import { accessorProblems, checkFlags, flagQuotaProblems } from './feature-flags';
@@ -202,6 +202,7 @@ function checkService(m: ServiceManifest, ctx: CheckContext): string[] {
     const missing = envNames.filter(env => !(env in value));
     if (missing.length > 0) report(['environment', name], undefined, `has no value for environment(s) ${missing.join(', ')}; give one for each of: ${list(envNames)}`);
   }
+  checkOnCall(m, ctx, report);
   for (const [env, strategy] of Object.entries(m.deployment)) {
     if (!envNames.includes(env)) report(['deployment', env], strategy, `is for an unknown environment "${env}"; allowed: ${list(envNames)}`);
   }
@@ -209,6 +210,22 @@ function checkService(m: ServiceManifest, ctx: CheckContext): string[] {
     if (dep === m.name) report(['dependsOn', i], dep, 'is the service itself');
   });
   return problems;
+}
+
+/** Every environment the service deploys to has someone to tell; endpoints name only environments that exist. */
+function checkOnCall(m: ServiceManifest, ctx: CheckContext, report: (path: readonly PropertyKey[], value: unknown, message: string) => void): void {
+  const envNames = ctx.organization.environments.map(e => e.name);
+  m.onCall.forEach((endpoint, i) => endpoint.environments?.forEach((env, j) => {
+    if (!envNames.includes(env)) {
+      report(['onCall', i, 'environments', j], env, `is not an environment of accounts/organization.ts; allowed: ${envNames.join(', ')}`);
+    }
+  }));
+  const deployedTo = envNames.filter(env => !m.environments || m.environments.includes(env));
+  const uncovered = deployedTo.filter(env => onCallFor(m.onCall, env).length === 0);
+  if (uncovered.length > 0) {
+    report(['onCall'], undefined, `reaches nobody for the alarms of ${uncovered.join(', ')}; allowed: at least one endpoint for every environment `
+      + `the service deploys to (${deployedTo.join(', ')}): add one without \`environments\`, or list ${uncovered.join(', ')} in one`);
+  }
 }
 
 /** Checks between manifests: routes, dependencies and cycles. */

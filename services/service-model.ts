@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FLAG_NAME_PATTERN, FlagSchema } from './flag-schema';
+import { OnCallSchema } from '../accounts/on-call-model';
 
 /** How CodeDeploy moves traffic to a new Lambda version. */
 export const DEPLOYMENT_STRATEGIES = [
@@ -156,6 +157,13 @@ export const ServiceManifestSchema = z.strictObject({
     EnvVarValueSchema,
   ).default({}),
   alarms: AlarmsSchema.default({ errors: 1, p99LatencyMs: 1000, throttles: 1 }),
+  /**
+   * Who is told when the service's alarms fire: email, an https webhook
+   * (PagerDuty, Opsgenie...) or a Slack or Microsoft Teams channel, each for
+   * every environment or only those in its `environments`. Every environment
+   * the service deploys to needs at least one.
+   */
+  onCall: OnCallSchema,
   /**
    * Feature flags by name (camelCase: the accessor's name), delivered by AWS
    * AppConfig without redeploying code; handlers read them through the

@@ -13,7 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { Environment, Organization, WORKLOAD_ROLE_PATH } from '../accounts';
+import { Environment, onCallFor, Organization, WORKLOAD_ROLE_PATH } from '../accounts';
 import {
   acknowledgeInlinePolicies,
   acknowledgeFindings,
@@ -22,6 +22,7 @@ import {
   acknowledgeWildcardResource,
   acknowledgeXRay,
   alarmTopic,
+  OnCallSubscriptions,
   allowCloudWatchLogs,
   denyGrantsNotForAwsResources,
   FunctionBundle,
@@ -133,6 +134,15 @@ export class ServiceStack extends cdk.Stack {
     this.key.addToResourcePolicy(denyGrantsNotForAwsResources());
 
     this.alarmTopic = alarmTopic(this, 'AlarmTopic', this.key, `${m.name} (${env.name}) alarms`);
+    // The manifest's on-call for this environment (load-services makes sure there is one).
+    new OnCallSubscriptions(this, 'OnCall', {
+      topic: this.alarmTopic,
+      key: this.key,
+      endpoints: onCallFor(m.onCall, env.name),
+      chatNamePrefix: `${org.name}-${m.name}-${env.name}-${props.region}`,
+      emailLossReason: 'Email endpoint: SNS does not retry a bounced email, so a dead-letter queue would stay empty; '
+        + 'the alarm keeps its state and history in CloudWatch',
+    });
     const alarmAction = new SnsAction(this.alarmTopic);
 
     const tables = Object.fromEntries(Object.entries(m.tables).map(([name, t]) => [name, new dynamodb.TableV2(this, `Table-${name}`, {

@@ -35,6 +35,9 @@ export function accountKindOf(role: AccountRole): AccountKind {
  * account only (see {@link executionPolicyDocument}).
  * The test `execution-policy-coverage.test.ts` synthesizes the real app and
  * fails when a stack uses a service missing here, so the list cannot fall behind.
+ * Kinds whose stacks have alarm or notification topics have `chatbot` (Slack
+ * and Teams on-call channels) and `sqs` (on-call webhooks' dead-letter
+ * queues): see kit/on-call.ts.
  */
 export const SERVICES_BY_KIND: Readonly<Record<AccountKind, readonly string[]>> = {
   // Service stacks (services/service-stack.ts): functions, API, data, deployment, flags, WAF; and the public edge
@@ -42,20 +45,20 @@ export const SERVICES_BY_KIND: Readonly<Record<AccountKind, readonly string[]>> 
   // and with WAF its front (services/edge-front.ts): the CloudFront distribution (and S3 for WAF's log buckets only, below).
   workload: [
     'lambda', 'apigateway', 'dynamodb', 'sqs', 'sns', 'kms', 'secretsmanager', 'ssm', 'logs',
-    'cloudwatch', 'codedeploy', 'appconfig', 'wafv2', 'xray', 'events', 'cognito-idp', 'acm', 'cloudfront',
+    'cloudwatch', 'codedeploy', 'appconfig', 'wafv2', 'xray', 'events', 'cognito-idp', 'acm', 'cloudfront', 'chatbot',
   ],
   // Governance (guardrails, Control Tower, StackSets, budgets, security services, trail alarms) and its pipeline.
   management: [
     'organizations', 'controltower', 'cloudformation', 'budgets', 'ce', 'securityhub', 'guardduty',
     'sns', 'kms', 'lambda', 'logs', 'cloudwatch', 'events', 'ssm', 's3', 'codepipeline', 'codebuild',
-    'codestar-connections', 'codeconnections', 'codestar-notifications',
+    'codestar-connections', 'codeconnections', 'codestar-notifications', 'chatbot', 'sqs',
   ],
   // Delegated administration of the security services (governance stacks deployed from the management account).
   security: ['securityhub', 'guardduty', 'lambda', 'logs', 'kms', 'sns', 'events', 'config'],
   // The service pipeline: CodePipeline, CodeBuild, artifacts and notifications.
   tooling: [
     'codepipeline', 'codebuild', 'codestar-connections', 'codeconnections', 'codestar-notifications',
-    's3', 'kms', 'events', 'sns', 'logs', 'ssm',
+    's3', 'kms', 'events', 'sns', 'logs', 'ssm', 'chatbot', 'sqs',
   ],
 };
 

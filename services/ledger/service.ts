@@ -7,6 +7,8 @@ export default defineService({
   owner: 'team-ledger',
   costCenter: 'CC-1002',
   wave: 'foundation',
+  // Who is told when an alarm fires.
+  onCall: [{ email: 'ledger-oncall@acme-pay.example' }],
   functions: {
     postTransaction: {
       handler: 'src/post-transaction.ts',

@@ -7,6 +7,14 @@ export default defineService({
   owner: 'team-merchant-experience',
   costCenter: 'CC-1003',
   wave: 'foundation',
+  // Who is told when an alarm fires: the on-call address in production, the team's Teams channel before it.
+  onCall: [
+    { email: 'merchant-experience-oncall@acme-pay.example', environments: ['prod'] },
+    {
+      teams: { tenantId: '00000000-0000-4000-8000-000000000ac3', teamId: '00000000-0000-4000-8000-0000000000c1', channelId: '19%3amerchantxp%40thread.tacv2' },
+      environments: ['dev', 'staging'],
+    },
+  ],
   functions: {
     recordPaymentEvent: {
       handler: 'src/record-payment-event.ts',

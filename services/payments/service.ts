@@ -7,6 +7,11 @@ export default defineService({
   owner: 'team-payments',
   costCenter: 'CC-1001',
   wave: 'core',
+  // Who is told when an alarm fires: the team's pager for production, its channel for every environment.
+  onCall: [
+    { webhook: 'https://oncall.acme-pay.example/sns/team-payments', environments: ['prod'] },
+    { slack: { workspaceId: 'T0ACMEPAY', channelId: 'C0PAYMENTS' } },
+  ],
   memoryMiB: 512,
   timeoutSeconds: 10,
   functions: {

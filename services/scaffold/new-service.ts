@@ -40,6 +40,10 @@ export default defineService({
   owner: 'team-${name}',
   costCenter: 'CC-0000',
   wave: '${wave}',
+  // Who is told when the service's alarms fire (every environment it deploys to needs someone):
+  // { email }, { webhook: 'https://...' }, { slack: { workspaceId, channelId } } or
+  // { teams: { tenantId, teamId, channelId } }, each optionally limited to some environments. README, "On-call".
+  onCall: [{ email: 'team-${name}-oncall@example.com' }],
   functions: {
     getStatus: {
       handler: 'src/get-status.ts',

@@ -37,7 +37,8 @@ describe('CostBaselineStack', () => {
   const organization = loadSample(d => {
     d.governance.budgets.actualThresholdsPercent = [50, 90, 100];
     d.governance.budgets.forecastThresholdPercent = 110;
-    d.governance.budgets.notificationEmails = ['finops@test.example', 'cto@test.example'];
+    // The platform on-call is named by the budgets too: it is subscribed once.
+    d.governance.budgets.notificationEmails = ['finops@test.example', 'cto@test.example', 'Platform-OnCall@test.example'];
     d.governance.costAnomaly = { thresholdUsd: 250, thresholdPercent: 35 };
   });
   const stack = new CostBaselineStack(new cdk.App(), 'CostBaseline', { organization });
@@ -131,9 +132,9 @@ describe('CostBaselineStack', () => {
     }
   });
 
-  test('every address of the model is subscribed by email', () => {
+  test('the platform on-call and every other address of the budgets are subscribed by email, each once', () => {
     const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map(r => r.Properties);
-    expect(subscriptions.map(s => s.Endpoint).sort()).toEqual(['cto@test.example', 'finops@test.example']);
+    expect(subscriptions.map(s => s.Endpoint).sort()).toEqual(['cto@test.example', 'finops@test.example', 'platform-oncall@test.example']);
     for (const s of subscriptions) expect(s).toMatchObject({ Protocol: 'email', TopicArn: topicRef() });
   });
 

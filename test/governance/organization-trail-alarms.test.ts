@@ -5,8 +5,10 @@ import { addPolicyValidation } from '../../pipeline';
 import { loadSample } from '../fixtures/organization';
 import { CACHED_VALIDATION } from '../fixtures/validation';
 
-// The on-call's email, as pipeline.notificationEmails declares it.
-const organization = loadSample(d => { d.pipeline.notificationEmails = ['oncall@test.example']; });
+// The platform's on-call, as onCall declares it: an email and a Slack channel.
+const organization = loadSample(d => {
+  d.onCall = [{ email: 'oncall@test.example' }, { slack: { workspaceId: 'T0TEST', channelId: 'C0SECURITY' } }];
+});
 
 describe('alarms on the organization trail', () => {
   const app = new cdk.App();
@@ -45,6 +47,9 @@ describe('alarms on the organization trail', () => {
     }, 2);
     template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'testorg security alerts', KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@test.example', TopicArn: { Ref: topic } });
+    template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      SlackWorkspaceId: 'T0TEST', SlackChannelId: 'C0SECURITY', SnsTopicArns: [{ Ref: topic }],
+    });
   });
 
   test('pass the policy validation', () => {

@@ -14,6 +14,7 @@ function manifest(functions?: ServiceManifestInput['functions']): ServiceManifes
     owner: 'team-items',
     costCenter: 'CC-1',
     wave: 'core',
+    onCall: [{ email: 'items@test.example' }],
     functions: functions ?? {
       createItem: { handler: 'src/create-item.ts', route: { method: 'POST', path: '/items' } },
       getItem: { handler: 'src/get-item.ts', route: { method: 'GET', path: '/items/{itemId}' } },

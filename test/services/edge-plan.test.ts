@@ -18,7 +18,7 @@ function organization(monolithIn: readonly string[] = ['dev', 'prod']): Organiza
 }
 
 function service(name: string, functions: ServiceManifestInput['functions'], extra: Partial<ServiceManifestInput> = {}): Service {
-  const manifest = ServiceManifestSchema.parse({ name, description: name, owner: 'team-test', costCenter: 'CC-1', wave: 'core', functions, ...extra });
+  const manifest = ServiceManifestSchema.parse({ name, description: name, owner: 'team-test', costCenter: 'CC-1', wave: 'core', onCall: [{ email: 'test@test.example' }], functions, ...extra });
   return { manifest, requestSchemas: {}, dir: `/repo/services/${name}`, folder: `services/${name}` };
 }
 

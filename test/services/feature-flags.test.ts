@@ -23,6 +23,7 @@ function manifest(flags: Flags, extra: Partial<ServiceManifestInput> = {}): Serv
     owner: 'team-shop',
     costCenter: 'CC-1',
     wave: 'core',
+    onCall: [{ email: 'team-shop@test.example' }],
     functions: { getCart: { handler: 'src/get-cart.ts', route: { method: 'GET', path: '/cart' } } },
     flags,
     ...extra,
@@ -212,7 +213,7 @@ describe('typed accessors (src/flags.generated.ts)', () => {
   test('npx projen flags writes, keeps, and removes them; a bad manifest is one line, nothing written', () => {
     const dir = serviceDir(READS_ALL);
     const functions = { getCart: { handler: 'src/get-cart.ts', route: { method: 'GET', path: '/cart' } } };
-    let current: unknown = { name: 'shop', description: 'Shop', owner: 'team-shop', costCenter: 'CC-1', wave: 'core', functions, flags: { newCheckout } };
+    let current: unknown = { name: 'shop', description: 'Shop', owner: 'team-shop', costCenter: 'CC-1', wave: 'core', onCall: [{ email: 'shop@test.example' }], functions, flags: { newCheckout } };
     const load = () => current;
     expect(writeFlagAccessors(dir, 'services/shop', load)).toBe('written');
     expect(fs.readFileSync(path.join(dir, FLAGS_FILE), 'utf8')).toContain('newCheckout: { type: \'boolean\'');

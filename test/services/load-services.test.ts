@@ -90,6 +90,7 @@ function service(name: string, overrides: Partial<ServiceManifestInput> = {}): S
     owner: 'team-test',
     costCenter: 'CC-1000',
     wave: 'core',
+    onCall: [{ email: 'team-test@test.example' }],
     functions: {
       getStatus: { handler: 'src/get-status.ts', route: { method: 'GET', path: `/${name}/status` } },
     },
@@ -279,6 +280,29 @@ describe('a manifest is refused when', () => {
   test('its wave is not declared by the organization', () => {
     expect(problemsOf(foldersOf(service('a', { wave: 'edge' })))).toEqual([
       'services/a/service.ts: wave "edge" is not a wave declared in accounts/organization.ts (pipeline.waves); allowed: foundation, core',
+    ]);
+  });
+
+  test('it names no on-call', () => {
+    const { onCall: _, ...withoutOnCall } = service('a');
+    expect(problemsOf(foldersOf(withoutOnCall as ServiceManifestInput))).toEqual([
+      'services/a/service.ts: onCall is required (expected array)',
+    ]);
+  });
+
+  test('an environment it deploys to would reach nobody when its alarms fire', () => {
+    expect(problemsOf(foldersOf(service('a', { onCall: [{ email: 'a@test.example', environments: ['prod'] }] })))).toEqual([
+      'services/a/service.ts: onCall reaches nobody for the alarms of dev; allowed: at least one endpoint for every environment '
+        + 'the service deploys to (dev, prod): add one without `environments`, or list dev in one',
+    ]);
+    // A service that only deploys to prod needs no one for dev.
+    expect(load(foldersOf(service('a', { environments: ['prod'], onCall: [{ email: 'a@test.example', environments: ['prod'] }] }))).map(s => s.manifest.name))
+      .toEqual(['a']);
+  });
+
+  test('an on-call endpoint names an environment that does not exist', () => {
+    expect(problemsOf(foldersOf(service('a', { onCall: [{ email: 'a@test.example' }, { email: 'b@test.example', environments: ['production'] }] })))).toEqual([
+      'services/a/service.ts: onCall[1].environments[0] "production" is not an environment of accounts/organization.ts; allowed: dev, prod',
     ]);
   });
 

@@ -279,6 +279,32 @@ describe('operations', () => {
   });
 });
 
+describe('on-call', () => {
+  const alarmTopic = (t: Template) => {
+    const [id] = Object.entries(t.findResources('AWS::SNS::Topic')).find(([, r]) => String(r.Properties.DisplayName).endsWith('alarms'))!;
+    return { Ref: id };
+  };
+  const endpoints = (t: Template) => Object.values(t.findResources('AWS::SNS::Subscription'))
+    .filter(r => JSON.stringify(r.Properties.TopicArn) === JSON.stringify(alarmTopic(t)))
+    .map(r => `${r.Properties.Protocol} ${r.Properties.Endpoint}`);
+
+  test('every alarm of the service goes to its topic, which the manifest\'s on-call for that environment subscribes to', () => {
+    // orders: email in prod, a Slack channel in dev (test/fixtures/services/orders/service.ts).
+    expect(endpoints(ordersProd)).toEqual(['email orders-oncall@test.example']);
+    expect(ordersProd.findResources('AWS::Chatbot::SlackChannelConfiguration')).toEqual({});
+    expect(endpoints(ordersDev)).toEqual([]);
+    ordersDev.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      ConfigurationName: 'testorg-orders-dev-eu-west-1-slack-0', SlackWorkspaceId: 'T0TEST', SlackChannelId: 'C0ORDERS', SnsTopicArns: [alarmTopic(ordersDev)],
+    });
+    // catalog: one email for every environment.
+    expect(endpoints(catalogDev)).toEqual(['email catalog-oncall@test.example']);
+    expect(endpoints(catalogProd)).toEqual(['email catalog-oncall@test.example']);
+    for (const alarm of Object.values(ordersProd.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([alarmTopic(ordersProd)]);
+    }
+  });
+});
+
 describe('dev', () => {
   test('deploys all at once, without WAF, and lets data go with the stack', () => {
     ordersDev.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', { DeploymentConfigName: 'CodeDeployDefault.LambdaAllAtOnce' });
