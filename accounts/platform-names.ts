@@ -19,6 +19,15 @@ export function cdkBootstrapRoleName(kind: CdkBootstrapRole, account: string, re
 /** Name pattern (IAM ARN wildcard) of every CDK bootstrap role of any account and region. */
 export const CDK_BOOTSTRAP_ROLE_PATTERN = `cdk-${CDK_BOOTSTRAP_QUALIFIER}-*`;
 
+/** Stack name `cdk bootstrap` deploys the bootstrap resources in (the CDK CLI's default; the bootstrap tool keeps it). */
+export const CDK_TOOLKIT_STACK_NAME = 'CDKToolkit';
+
+/** Name pattern of the CDK staging (file assets) bucket of any account and region, `cdk-<qualifier>-assets-<account>-<region>`. */
+export const CDK_ASSETS_BUCKET_PATTERN = `cdk-${CDK_BOOTSTRAP_QUALIFIER}-assets-*`;
+
+/** Name pattern of the SSM parameters the CDKToolkit stack writes (`/cdk-bootstrap/<qualifier>/version`). */
+export const CDK_BOOTSTRAP_PARAMETER_PATTERN = `/cdk-bootstrap/${CDK_BOOTSTRAP_QUALIFIER}/*`;
+
 /**
  * The customer-managed policy the bootstrap tool creates in each account and
  * passes to `cdk bootstrap --cloudformation-execution-policies`, instead of

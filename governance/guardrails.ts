@@ -1,8 +1,11 @@
 import {
   AUDIT_ROLE_NAME,
   BREAK_GLASS_ROLE_NAME,
+  CDK_ASSETS_BUCKET_PATTERN,
+  CDK_BOOTSTRAP_PARAMETER_PATTERN,
   CDK_BOOTSTRAP_ROLE_PATTERN,
   CDK_EXECUTION_POLICY_NAME,
+  CDK_TOOLKIT_STACK_NAME,
   CONTROL_TOWER_EXECUTION_ROLE_NAME,
   GOVERNANCE_STACK_PREFIX,
   ORGANIZATION_ACCESS_ROLE_NAME,
@@ -24,6 +27,8 @@ export interface PolicyStatement {
   readonly Action?: string | readonly string[];
   readonly NotAction?: string | readonly string[];
   readonly Resource?: string | readonly string[];
+  /** Every resource but these (SCPs accept it since AWS's 2025 full IAM language support). */
+  readonly NotResource?: string | readonly string[];
   readonly Condition?: PolicyCondition;
 }
 
@@ -47,7 +52,9 @@ function anyAccountRole(name: string): string {
  * Principals that keep the landing zone running and must never be blocked
  * by a guardrail: Control Tower's execution role, the StackSet execution
  * roles that roll out the platform roles, and the role the bootstrap tool
- * enters accounts through (only the management account may assume it).
+ * enters accounts through (only the management account may assume it). In
+ * production the last one is held to the bootstrap itself: see
+ * {@link denyChangesOutsidePipeline}.
  */
 const LANDING_ZONE_OPERATORS = [
   anyAccountRole(CONTROL_TOWER_EXECUTION_ROLE_NAME),
@@ -67,6 +74,9 @@ const PIPELINE_DEPLOYERS = [anyAccountRole(CDK_BOOTSTRAP_ROLE_PATTERN)];
 
 /** Roles the service stacks create (functions, CodeDeploy, hooks): only the pipeline can create roles there. */
 const WORKLOAD_ROLES = anyAccountRole(`${WORKLOAD_ROLE_PATH.replace(/^\//, '')}*`);
+
+/** CloudFormation's service principal, in `aws:CalledVia` when it acts with the caller's credentials (no service role). */
+const CLOUDFORMATION_SERVICE = 'cloudformation.amazonaws.com';
 
 /** Condition that exempts the listed principals from a Deny. */
 function unless(principals: readonly string[]): PolicyCondition {
@@ -250,20 +260,95 @@ export const PRODUCTION_CHANGES = [
   'wafv2:Associate*', 'wafv2:Create*', 'wafv2:Delete*', 'wafv2:Disassociate*', 'wafv2:Put*', 'wafv2:Update*',
 ];
 
+/** The role the bootstrap tool enters member accounts through (trusted by the management account). */
+const ORGANIZATION_ACCESS_ROLE = anyAccountRole(ORGANIZATION_ACCESS_ROLE_NAME);
+
+/**
+ * What the bootstrap tool writes in an account: the execution policy (its
+ * own IAM calls, accounts/bootstrap/execution-policy-sync.ts), the
+ * CDKToolkit stack `cdk bootstrap` deploys, and the resources of that stack
+ * CloudFormation writes with the caller's credentials (the stack has no
+ * service role): the bootstrap roles and their policies, the staging
+ * bucket and the version parameter. Its ECR repository needs nothing here
+ * (ECR is not a production change), and no KMS key is created (the tool
+ * does not pass --bootstrap-customer-key, so the bucket uses AWS's key).
+ */
+const CDK_BOOTSTRAP = {
+  executionPolicy: `arn:aws:iam::*:policy/${CDK_EXECUTION_POLICY_NAME}`,
+  toolkitStack: `arn:aws:cloudformation:*:*:stack/${CDK_TOOLKIT_STACK_NAME}/*`,
+  stackResources: [
+    anyAccountRole(CDK_BOOTSTRAP_ROLE_PATTERN),
+    // Also matches the bucket's objects, which only the (denied below) direct calls could write.
+    `arn:aws:s3:::${CDK_ASSETS_BUCKET_PATTERN}`,
+    `arn:aws:ssm:*:*:parameter${CDK_BOOTSTRAP_PARAMETER_PATTERN}`,
+  ],
+};
+
+/** Services holding the bootstrap resources; the access role may use no other service of {@link PRODUCTION_CHANGES} at all. */
+const BOOTSTRAP_SERVICES = ['cloudformation', 'iam', 's3', 'ssm'];
+
+/** The production changes of `services`, in {@link PRODUCTION_CHANGES} order. */
+function productionChangesOf(services: readonly string[]): string[] {
+  return PRODUCTION_CHANGES.filter(action => services.includes(action.split(':')[0]));
+}
+
 /**
  * Production changes are reviewed, tested and reversible only when they go
  * through the pipeline: people (federated roles) cannot change production;
  * the pipeline's CDK roles, the roles the service stacks create for the
- * workloads themselves, the landing zone's operators and break-glass can.
+ * workloads themselves, Control Tower, the StackSets and break-glass can.
+ *
+ * The organization access role (every administrator of the management
+ * account can assume it) may only run the bootstrap tool here: write the
+ * execution policy, deploy the CDKToolkit stack, and, through that stack's
+ * CloudFormation calls only, its roles, bucket and parameter. It may not
+ * touch any other resource, pass or assume any role, nor write the
+ * bootstrap resources by hand. And nobody in production but the pipeline
+ * and break-glass may assume or pass the CDK roles, which are exempt here:
+ * they trust their own account, so any administrator of it could otherwise
+ * deploy through them.
+ *
+ * Through the stack it may still set the CDK roles' trust (`--trust`, or a
+ * bootstrap template that changes it): denying updates would not stop it
+ * choosing the trust of a role it creates, and that trust only matters to
+ * principals outside this account, which no SCP here reaches (a resource
+ * control policy on sts:AssumeRole must).
  */
 export function denyChangesOutsidePipeline(): PolicyStatement[] {
-  return [{
-    Sid: 'DenyChangesOutsidePipeline',
-    Effect: 'Deny',
-    Action: PRODUCTION_CHANGES,
-    Resource: '*',
-    Condition: unless([...PIPELINE_DEPLOYERS, WORKLOAD_ROLES, ...LANDING_ZONE_OPERATORS, BREAK_GLASS]),
-  }];
+  const otherServices = [...new Set(PRODUCTION_CHANGES.map(action => action.split(':')[0]))].filter(s => !BOOTSTRAP_SERVICES.includes(s));
+  const asAccessRole: PolicyCondition = { ArnLike: { 'aws:PrincipalArn': ORGANIZATION_ACCESS_ROLE } };
+  return [
+    {
+      Sid: 'DenyChangesOutsidePipeline',
+      Effect: 'Deny',
+      Action: PRODUCTION_CHANGES,
+      Resource: '*',
+      Condition: unless([...PIPELINE_DEPLOYERS, WORKLOAD_ROLES, ...LANDING_ZONE_OPERATORS, BREAK_GLASS]),
+    },
+    {
+      Sid: 'AccessRoleOnlyBootstraps',
+      Effect: 'Deny',
+      // Whole services it never needs (reads of functions, tables, keys and secrets included); role hops.
+      Action: [...otherServices.map(s => `${s}:*`), ...productionChangesOf(BOOTSTRAP_SERVICES), 'sts:AssumeRole'],
+      NotResource: [CDK_BOOTSTRAP.executionPolicy, CDK_BOOTSTRAP.toolkitStack, ...CDK_BOOTSTRAP.stackResources],
+      Condition: asAccessRole,
+    },
+    {
+      // Changes to the stack's resources go through the stack, which the next bootstrap run puts back.
+      Sid: 'AccessRoleBootstrapsThroughCloudFormation',
+      Effect: 'Deny',
+      Action: productionChangesOf(['iam', 's3', 'ssm']),
+      Resource: CDK_BOOTSTRAP.stackResources,
+      Condition: { ...asAccessRole, 'ForAllValues:StringNotEquals': { 'aws:CalledVia': CLOUDFORMATION_SERVICE } },
+    },
+    {
+      Sid: 'DenyActingAsPipeline',
+      Effect: 'Deny',
+      Action: ['sts:AssumeRole', 'iam:PassRole'],
+      Resource: PIPELINE_DEPLOYERS,
+      Condition: unless([...PIPELINE_DEPLOYERS, BREAK_GLASS]),
+    },
+  ];
 }
 
 /**

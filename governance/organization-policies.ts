@@ -168,7 +168,8 @@ export function composeOrganizationPolicies(organization: Organization): Organiz
 
 /**
  * Merges statements that differ only in their actions (same effect,
- * principal, resources and conditions, all using `Action`) into one:
+ * principal, resources or excluded resources and conditions, all using
+ * `Action`) into one:
  * fewer characters, same decisions.
  */
 export function mergeStatements(statements: readonly PolicyStatement[]): PolicyStatement[] {
@@ -179,7 +180,7 @@ export function mergeStatements(statements: readonly PolicyStatement[]): PolicyS
       merged.push(statement);
       continue;
     }
-    const shape = JSON.stringify([statement.Effect, statement.Principal, statement.Resource, statement.Condition]);
+    const shape = JSON.stringify([statement.Effect, statement.Principal, statement.Resource, statement.NotResource, statement.Condition]);
     const at = byShape.get(shape);
     if (at === undefined) {
       byShape.set(shape, merged.length);

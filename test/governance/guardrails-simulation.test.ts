@@ -223,6 +223,130 @@ describe('deny-changes-outside-pipeline (Workloads/Prod)', () => {
   });
 });
 
+describe('deny-changes-outside-pipeline: the organization access role in prod does the bootstrap and nothing else', () => {
+  // Every administrator of the management account can assume this role in every member account.
+  const accessRole = (account = prod) => roleArn(account, 'OrganizationAccountAccessRole');
+  const toolkitStack = (account = prod) => `arn:aws:cloudformation:${region}:${account.id}:stack/CDKToolkit/5f2c1e30-2222-11ef-9e8e-0a1b2c3d4e5f`;
+  const bootstrapRole = (kind: 'deploy' | 'cfn-exec' | 'lookup', account = prod) => cdkBootstrapRoleName(kind, account.id, region);
+  const assetsBucket = (account = prod) => `arn:aws:s3:::cdk-hnb659fds-assets-${account.id}-${region}`;
+  const versionParameter = (account = prod) => `arn:aws:ssm:${region}:${account.id}:parameter/cdk-bootstrap/hnb659fds/version`;
+  const executionPolicy = (account = prod) => `arn:aws:iam::${account.id}:policy/platform-cdk-execution`;
+  const table = `arn:aws:dynamodb:${region}:${prod.id}:table/payments-prod`;
+  const fn = `arn:aws:lambda:${region}:${prod.id}:function:payments-prod-create`;
+  const key = `arn:aws:kms:${region}:${prod.id}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
+  // CloudFormation deploying the CDKToolkit stack (no service role) calls IAM, S3 and SSM with the caller's credentials.
+  const viaCloudFormation = { 'aws:CalledVia': ['cloudformation.amazonaws.com'] };
+  const asAccessRole = (action: string, resource: string, context?: Record<string, string | string[]>) =>
+    decide(org, { account: prod, principal: accessRole(), action, resource, context });
+
+  test.each([
+    ['cloudformation:CreateChangeSet'], ['cloudformation:ExecuteChangeSet'], ['cloudformation:DeleteChangeSet'],
+    ['cloudformation:DescribeStacks'], ['cloudformation:DeleteStack'],
+  ])('runs cdk bootstrap: %s on the CDKToolkit stack', async action => {
+    expect(await asAccessRole(action, toolkitStack())).toBe('Allowed');
+  });
+  test.each([
+    ['iam:CreateRole', 'deploy'], ['iam:PutRolePolicy', 'deploy'], ['iam:AttachRolePolicy', 'cfn-exec'], ['iam:AttachRolePolicy', 'lookup'],
+    ['iam:DeleteRolePolicy', 'deploy'], ['iam:DetachRolePolicy', 'cfn-exec'],
+    // A new --trust, or a bootstrap template that changes the roles' trust (see the guardrail's doc comment).
+    ['iam:UpdateAssumeRolePolicy', 'deploy'],
+  ] as const)('through the CDKToolkit stack\'s CloudFormation calls: %s on the %s bootstrap role', async (action, kind) => {
+    expect(await asAccessRole(action, roleArn(prod, bootstrapRole(kind)), viaCloudFormation)).toBe('Allowed');
+  });
+  test.each([
+    ['s3:CreateBucket'], ['s3:PutBucketPolicy'], ['s3:PutEncryptionConfiguration'], ['s3:PutBucketVersioning'], ['s3:PutLifecycleConfiguration'],
+    ['s3:PutBucketPublicAccessBlock'],
+  ])('through the CDKToolkit stack: %s on the staging bucket', async action => {
+    expect(await asAccessRole(action, assetsBucket(), viaCloudFormation)).toBe('Allowed');
+  });
+  test('through the CDKToolkit stack: ssm:PutParameter on the bootstrap version', async () => {
+    expect(await asAccessRole('ssm:PutParameter', versionParameter(), viaCloudFormation)).toBe('Allowed');
+  });
+  test.each([
+    ['iam:CreatePolicy'], ['iam:CreatePolicyVersion'], ['iam:DeletePolicyVersion'], ['iam:GetPolicyVersion'],
+  ])('keeps the execution policy in sync itself: %s', async action => {
+    expect(await asAccessRole(action, executionPolicy())).toBe('Allowed');
+  });
+
+  test.each([
+    ['lambda:UpdateFunctionCode', fn], ['lambda:UpdateFunctionConfiguration', fn], ['lambda:InvokeFunction', fn],
+    ['dynamodb:DeleteTable', table], ['dynamodb:UpdateTable', table], ['dynamodb:PutItem', table], ['dynamodb:Scan', table],
+    ['kms:ScheduleKeyDeletion', key], ['kms:PutKeyPolicy', key], ['kms:Decrypt', key],
+    ['cloudformation:UpdateStack', stackArn()], ['cloudformation:CreateChangeSet', stackArn()], ['cloudformation:ExecuteChangeSet', stackArn()],
+    ['cloudformation:CreateStack', `arn:aws:cloudformation:${region}:${prod.id}:stack/CDKToolkit-Backdoor/6a3d2f40-3333-11ef-9e8e-0a1b2c3d4e5f`],
+    ['iam:CreateRole', roleArn(prod, 'backdoor')], ['iam:CreateRole', roleArn(prod, 'workload/backdoor')],
+    ['iam:AttachRolePolicy', roleArn(prod, 'workload/payments-prod-CreatePaymentRole')],
+    ['iam:UpdateAssumeRolePolicy', breakGlass()], ['iam:CreatePolicyVersion', `arn:aws:iam::${prod.id}:policy/payments-prod-access`],
+    ['ssm:PutParameter', `arn:aws:ssm:${region}:${prod.id}:parameter/payments/prod/psp-endpoint`],
+    ['s3:PutBucketPolicy', `arn:aws:s3:::payments-prod-exports-${prod.id}`],
+    ['sts:AssumeRole', roleArn(prod, 'platform-pipeline-observer')],
+  ])('cannot %s on %s, not even through CloudFormation', async (action, resource) => {
+    expect(await asAccessRole(action, resource)).toBe('ExplicitlyDenied');
+    expect(await asAccessRole(action, resource, viaCloudFormation)).toBe('ExplicitlyDenied');
+  });
+  test.each([
+    ['iam:PutRolePolicy', roleArn(prod, bootstrapRole('deploy'))], ['iam:AttachRolePolicy', roleArn(prod, bootstrapRole('cfn-exec'))],
+    ['iam:UpdateAssumeRolePolicy', roleArn(prod, bootstrapRole('deploy'))], ['iam:CreateRole', roleArn(prod, 'cdk-hnb659fds-backdoor')],
+    ['s3:PutBucketPolicy', assetsBucket()], ['s3:PutObject', `${assetsBucket()}/4f1c5e9a2b.zip`], ['s3:DeleteObject', `${assetsBucket()}/4f1c5e9a2b.zip`],
+    ['ssm:PutParameter', versionParameter()],
+  ])('cannot %s on %s by hand, outside the CDKToolkit stack', async (action, resource) => {
+    expect(await asAccessRole(action, resource)).toBe('ExplicitlyDenied');
+  });
+  test.each([
+    ['sts:AssumeRole', 'deploy'], ['sts:AssumeRole', 'cfn-exec'], ['sts:AssumeRole', 'lookup'], ['iam:PassRole', 'cfn-exec'],
+  ] as const)('cannot act as the pipeline: %s the %s role (which trusts its own account), even through CloudFormation', async (action, kind) => {
+    expect(await asAccessRole(action, roleArn(prod, bootstrapRole(kind)))).toBe('ExplicitlyDenied');
+    expect(await asAccessRole(action, roleArn(prod, bootstrapRole(kind)), viaCloudFormation)).toBe('ExplicitlyDenied');
+  });
+  test('may still read production for the bootstrap (and diagnosis) where nothing is at stake', async () => {
+    expect(await asAccessRole('cloudformation:DescribeStacks', stackArn())).toBe('Allowed');
+    expect(await asAccessRole('iam:GetRole', roleArn(prod, 'workload/payments-prod-CreatePaymentRole'))).toBe('Allowed');
+  });
+  test('nor may a developer in prod deploy through the pipeline\'s roles', async () => {
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'sts:AssumeRole', resource: deployRole() }))
+      .toBe('ExplicitlyDenied');
+  });
+
+  describe('outside production the access role is unchanged', () => {
+    test.each([
+      ['lambda:UpdateFunctionCode', `arn:aws:lambda:${region}:${dev.id}:function:payments-dev-create`],
+      ['dynamodb:DeleteTable', `arn:aws:dynamodb:${region}:${dev.id}:table/payments-dev`],
+      ['iam:CreateRole', roleArn(dev, 'experiment')],
+      ['iam:PutRolePolicy', roleArn(dev, cdkBootstrapRoleName('deploy', dev.id, region))],
+      ['sts:AssumeRole', roleArn(dev, cdkBootstrapRoleName('deploy', dev.id, region))],
+      ['cloudformation:UpdateStack', `arn:aws:cloudformation:${region}:${dev.id}:stack/payments-dev-${region}/0b7c1f40-1111-11ef-9e8e-0a1b2c3d4e5f`],
+    ])('in the dev account: %s on %s', async (action, resource) => {
+      expect(await decide(org, { account: dev, principal: accessRole(dev), action, resource })).toBe('Allowed');
+    });
+  });
+
+  describe('the pipeline and break-glass still change production', () => {
+    test('CloudFormation\'s execution role updates functions, tables and keys and creates the workloads\' roles', async () => {
+      for (const [action, resource] of [
+        ['lambda:UpdateFunctionCode', fn], ['dynamodb:UpdateTable', table], ['iam:CreateRole', roleArn(prod, 'workload/payments-prod-CreatePaymentRole')],
+      ]) {
+        expect(await decide(org, { account: prod, principal: cfnExecRole(), action, resource })).toBe('Allowed');
+      }
+      // KMS also needs the key's own policy to allow the account (CDK's default key policy does).
+      const keyPolicy = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${prod.id}:root` }, Action: 'kms:*', Resource: '*' }],
+      };
+      expect(await decide(org, { account: prod, principal: cfnExecRole(), action: 'kms:PutKeyPolicy', resource: key, resourcePolicy: keyPolicy }))
+        .toBe('Allowed');
+    });
+    test('the deploy role passes the execution role to CloudFormation and executes a service\'s change set', async () => {
+      expect(await decide(org, { account: prod, principal: deployRole(), action: 'iam:PassRole', resource: cfnExecRole() })).toBe('Allowed');
+      expect(await decide(org, { account: prod, principal: deployRole(), action: 'cloudformation:ExecuteChangeSet', resource: stackArn() }))
+        .toBe('Allowed');
+    });
+    test('break-glass changes a function and may deploy through the pipeline\'s roles', async () => {
+      expect(await decide(org, { account: prod, principal: breakGlass(), action: 'lambda:UpdateFunctionCode', resource: fn })).toBe('Allowed');
+      expect(await decide(org, { account: prod, principal: breakGlass(), action: 'sts:AssumeRole', resource: deployRole() })).toBe('Allowed');
+    });
+  });
+});
+
 describe('deny-all (an OU of accounts awaiting closure)', () => {
   const declaration = sampleDeclaration();
   const suspended = (() => {

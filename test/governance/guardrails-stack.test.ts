@@ -50,6 +50,27 @@ describe('GuardrailsStack', () => {
     expect(withPipelineOnly).toEqual([['ou-test-wrkldprd']]);
   });
 
+  test('the prod SCP holds the organization access role to the bootstrap resources, as an object with NotResource', () => {
+    template.hasResourceProperties('AWS::Organizations::Policy', {
+      Name: 'testorg-scp-workloads-prod',
+      Content: {
+        Version: '2012-10-17',
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AccessRoleOnlyBootstraps',
+          Action: Match.arrayWith(['dynamodb:*', 'kms:*', 'lambda:*', 'sts:AssumeRole']),
+          NotResource: [
+            'arn:aws:iam::*:policy/platform-cdk-execution',
+            'arn:aws:cloudformation:*:*:stack/CDKToolkit/*',
+            'arn:aws:iam::*:role/cdk-hnb659fds-*',
+            'arn:aws:s3:::cdk-hnb659fds-assets-*',
+            'arn:aws:ssm:*:*:parameter/cdk-bootstrap/hnb659fds/*',
+          ],
+          Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/OrganizationAccountAccessRole' } },
+        })]),
+      },
+    });
+  });
+
   test('the RCP requires the organization id of the lock file', () => {
     template.hasResourceProperties('AWS::Organizations::Policy', {
       Type: 'RESOURCE_CONTROL_POLICY',

@@ -62,6 +62,11 @@ describe('composeOrganizationPolicies', () => {
     }
     for (const u of shipped.usage) expect(u.attached + u.reserved).toBeLessThanOrEqual(u.limit);
   });
+
+  test('the production guardrail, the largest, still fits the former 5,120-character SCP quota', () => {
+    const prod = composeOrganizationPolicies(loadShippedOrganization()).policies.find(p => p.guardrails.includes('deny-changes-outside-pipeline'))!;
+    expect(prod.size).toBeLessThanOrEqual(5_120);
+  });
 });
 
 describe('fitting policies into the quotas', () => {
@@ -75,6 +80,15 @@ describe('fitting policies into the quotas', () => {
       { Sid: 'AAndB', Effect: 'Deny', Action: ['iam:CreateUser', 'organizations:LeaveOrganization'], Resource: '*' },
       { Sid: 'C', Effect: 'Deny', Action: 'iam:CreateUser', Resource: '*', Condition: { Bool: { 'aws:ViaAWSService': 'false' } } },
     ]);
+  });
+
+  test('statements excluding different resources are not merged', () => {
+    const condition = { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/x' } };
+    const statements = [
+      { Sid: 'A', Effect: 'Deny' as const, Action: 'lambda:*', NotResource: 'arn:aws:lambda:*:*:function:a', Condition: condition },
+      { Sid: 'B', Effect: 'Deny' as const, Action: 'sqs:*', NotResource: 'arn:aws:sqs:*:*:b', Condition: condition },
+    ];
+    expect(mergeStatements(statements)).toEqual(statements);
   });
 
   test('merging makes a target fit in one policy that would not fit unmerged', () => {
@@ -95,6 +109,8 @@ describe('fitting policies into the quotas', () => {
   test('guardrails that do not fit one policy are split across several, in declaration order', () => {
     const org = sampleWith(d => {
       d.governance.quotas = { serviceControlPolicyMaxChars: 3_000 };
+      // The prod guardrail alone is larger than that (see 'a guardrail larger than the SCP size quota on its own').
+      delete d.governance.serviceControlPolicies['Workloads/Prod'];
     });
     const root = composeOrganizationPolicies(org).policies.filter(p => p.type === 'SERVICE_CONTROL_POLICY' && p.target === 'Root');
     expect(root.length).toBeGreaterThan(1);
@@ -118,7 +134,7 @@ describe('quota violations fail synth with the target and the policies named', (
 
   test('more SCPs on an OU than AWS allows per target, counting FullAWSAccess and Control Tower\'s', () => {
     const org = sampleWith(d => {
-      d.governance.quotas = { serviceControlPolicyMaxChars: 3_000, serviceControlPoliciesPerTarget: 3 };
+      d.governance.quotas = { serviceControlPolicyMaxChars: 6_000, serviceControlPoliciesPerTarget: 3 };
       d.governance.serviceControlPolicies['Workloads/Prod'] = ['deny-changes-outside-pipeline', 'deny-iam-users'];
     });
     const problems = problemsOf(() => composeOrganizationPolicies(org));
