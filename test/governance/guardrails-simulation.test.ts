@@ -194,6 +194,19 @@ describe('deny-changes-outside-pipeline (Workloads/Prod)', () => {
       resource: `arn:aws:cloudwatch:${region}:${prod.id}:alarm:payments-errors`,
     })).toBe('ExplicitlyDenied');
   });
+  test.each([
+    ['add a merchant to the edge\'s user pool', 'cognito-idp:AdminCreateUser', 'userpool/eu-west-1_Merchants'],
+    ['change the edge\'s CloudFront distribution', 'cloudfront:UpdateDistribution', 'distribution/E2EDGE'],
+    ['swap the edge\'s certificate', 'acm:ImportCertificate', 'certificate/11111111-2222-4333-8444-555555555555'],
+    ['move where a service\'s alarms go in chat', 'chatbot:UpdateSlackChannelConfiguration', 'chat-configuration/slack-channel/payments'],
+    ['roll an IAM policy back to an older version', 'iam:SetDefaultPolicyVersion', 'policy/payments'],
+  ])('nor, by hand, %s', async (_, action, resource) => {
+    const service = action.split(':')[0];
+    const arn = service === 'iam' || service === 'cloudfront'
+      ? `arn:aws:${service}::${prod.id}:${resource}`
+      : `arn:aws:${service}:${service === 'chatbot' ? '' : region}:${prod.id}:${resource}`;
+    expect(await decide(org, { account: prod, principal: developerRole(prod), action, resource: arn })).toBe('ExplicitlyDenied');
+  });
   test('a developer may read production for diagnosis', async () => {
     expect(await decide(org, { account: prod, principal: developerRole(prod), action: 'dynamodb:GetItem', resource: table }))
       .toBe('Allowed');
