@@ -1,7 +1,8 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { OrganizationsClient, OrganizationsClientConfig } from '@aws-sdk/client-organizations';
-import { STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
+import { translateAwsErrors, TranslateOptions } from './translate-aws-errors';
 
 /** Static AWS credentials. */
 export interface AwsCredentials {
@@ -32,6 +33,12 @@ export interface AwsConnection {
  */
 const RETRY = { retryMode: 'adaptive', maxAttempts: 10 } as const;
 
+/**
+ * Without a connection timeout, a firewalled endpoint hangs each attempt for
+ * the operating system's TCP timeout (minutes); 10 s is ample for AWS.
+ */
+const HTTP = { requestHandler: { connectionTimeout: 10_000 } } as const;
+
 /** Organizations is a global service served from us-east-1 (aws partition). */
 export const ORGANIZATIONS_REGION = 'us-east-1';
 
@@ -59,20 +66,44 @@ export function credentialsOf(connection: AwsConnection, env: NodeJS.ProcessEnv 
 
 /** An Organizations client for the management account. */
 export function organizationsClient(connection: AwsConnection): OrganizationsClient {
-  return new OrganizationsClient({
+  return translateAwsErrors(new OrganizationsClient({
     ...RETRY,
+    ...HTTP,
     region: ORGANIZATIONS_REGION,
     endpoint: connection.endpointUrl,
     credentials: credentialsOf(connection),
-  });
+  }), translateOptions(connection));
 }
 
 /** An STS client (assume role, caller identity). */
 export function stsClient(connection: AwsConnection): STSClient {
-  return new STSClient({ ...RETRY, region: connection.region, endpoint: connection.endpointUrl, credentials: credentialsOf(connection) });
+  return translateAwsErrors(new STSClient({
+    ...RETRY, ...HTTP, region: connection.region, endpoint: connection.endpointUrl, credentials: credentialsOf(connection),
+  }), translateOptions(connection));
 }
 
 /** An IAM client. */
 export function iamClient(connection: AwsConnection): IAMClient {
-  return new IAMClient({ ...RETRY, region: connection.region, endpoint: connection.endpointUrl, credentials: credentialsOf(connection) });
+  return translateAwsErrors(new IAMClient({
+    ...RETRY, ...HTTP, region: connection.region, endpoint: connection.endpointUrl, credentials: credentialsOf(connection),
+  }), translateOptions(connection));
+}
+
+/**
+ * How the clients of `connection` word AWS errors: the profile for login
+ * advice, and the caller's ARN (asked of STS once, only when a call is denied)
+ * because Organizations' access-denied messages name no principal.
+ */
+export function translateOptions(connection: AwsConnection, env: NodeJS.ProcessEnv = process.env): TranslateOptions {
+  let arn: Promise<string | undefined> | undefined;
+  return {
+    profile: connection.profile ?? env.AWS_PROFILE,
+    callerArn: () => {
+      arn ??= new STSClient({
+        ...HTTP, maxAttempts: 2, region: connection.region, endpoint: connection.endpointUrl, credentials: credentialsOf(connection),
+      }).send(new GetCallerIdentityCommand({}))
+        .then(identity => identity.Arn, () => undefined);
+      return arn;
+    },
+  };
 }

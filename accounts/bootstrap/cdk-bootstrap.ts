@@ -1,13 +1,14 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { ConfigError } from '../config-error';
 import { LOCK_FILE } from '../load-organization';
 import { Organization } from '../organization-model';
 import { AwsCredentials } from './aws-clients';
+import { AwsCallError, stopsTheRun } from './aws-errors';
 import { BootstrapTarget, cdkBootstrapArgs } from './bootstrap-targets';
 import { CdkRunner } from './cdk-runner';
 import { executionPolicyArn, executionPolicyDocument } from './execution-policy';
 import { ensureExecutionPolicy } from './execution-policy-sync';
+import { notManagementAccount } from './management-account';
 import { RetryOptions, withRetry } from './retry';
 
 /** How one step of a bootstrap ended. */
@@ -57,14 +58,18 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   const retry = options.retry ?? {};
   const identity = await withRetry(() => options.sts.send(new GetCallerIdentityCommand({})), retry);
   if (identity.Account !== options.organization.managementAccount.id) {
-    throw new ConfigError([`the credentials in use are for account ${identity.Account} (${identity.Arn}), not the management account `
-      + `${options.organization.managementAccount.id} (${LOCK_FILE} managementAccountId): pass --profile of the management account`]);
+    throw notManagementAccount({ accountId: identity.Account ?? '(unknown)', arn: identity.Arn ?? '(unknown)' },
+      options.organization.managementAccount.id, { recordedIn: LOCK_FILE });
   }
   const results: BootstrapStepResult[] = [];
   const record = (result: BootstrapStepResult) => {
     results.push(result);
     options.onStep?.(result);
   };
+  // Expired credentials or a lost network fail every later account too: stop,
+  // saying how far it got (bootstrapping again is safe: each step is idempotent).
+  const stopped = (e: AwsCallError, account: string) => e.withNote(`bootstrap stopped at account ${account} after ${results.length} steps `
+    + `(${results.filter(r => r.status === 'done').length} done): fix this, then run bootstrap again (it repeats done steps harmlessly)`);
 
   for (const target of options.targets) {
     const base = { accountName: target.accountName, accountId: target.accountId };
@@ -72,7 +77,8 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     try {
       credentials = target.isManagement ? await options.callerCredentials() : await assumeAccessRole(target, options, partition, retry);
     } catch (e) {
-      record({ ...base, step: 'assume-role', status: 'failed', detail: `${(e as Error).name}: ${(e as Error).message}` });
+      if (stopsTheRun(e)) throw stopped(e, target.accountName);
+      record({ ...base, step: 'assume-role', status: 'failed', detail: failureDetail(e) });
       continue;
     }
     const policyArn = executionPolicyArn(target.accountId, partition);
@@ -81,7 +87,8 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
         executionPolicyDocument(target.kind, target.accountId, partition), { partition, retry });
       record({ ...base, step: 'execution-policy', status: 'done', detail: `${policyArn} ${outcome} (${target.kind})` });
     } catch (e) {
-      record({ ...base, step: 'execution-policy', status: 'failed', detail: `${(e as Error).name}: ${(e as Error).message}` });
+      if (stopsTheRun(e)) throw stopped(e, target.accountName);
+      record({ ...base, step: 'execution-policy', status: 'failed', detail: failureDetail(e) });
       continue;
     }
     for (const region of target.regions) {
@@ -125,6 +132,11 @@ export function cdkEnvironment(base: NodeJS.ProcessEnv, credentials: AwsCredenti
   env.AWS_DEFAULT_REGION = region;
   if (endpointUrl) env.AWS_ENDPOINT_URL = endpointUrl;
   return env;
+}
+
+/** A failed step's detail: an {@link AwsCallError}'s line (it names the call and permission), else the error's name and message. */
+function failureDetail(e: unknown): string {
+  return e instanceof AwsCallError ? e.message : `${(e as Error).name}: ${(e as Error).message}`;
 }
 
 function lastLines(text: string, count: number): string {

@@ -81,7 +81,8 @@ export function helpText(): string {
       return `  ${`${flag} ${spec.placeholder ?? ''}`.padEnd(width)}  ${spec.help}${scope}`;
     }),
     '',
-    'Exit status: 0 done (or nothing to do), 1 some change failed or was blocked, 2 bad arguments or declaration.',
+    'Exit status: 0 done (or nothing to do), 1 some change failed or was blocked, or AWS refused the credentials, a permission',
+    'or the connection (one line says what to do), 2 bad arguments or declaration.',
   ].join('\n');
 }
 

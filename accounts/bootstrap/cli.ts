@@ -8,21 +8,24 @@ import { DECLARATION_FILE, LOCK_FILE, loadOrganization } from '../load-organizat
 import shippedDeclaration from '../organization';
 import { OrganizationDeclarationSchema } from '../organization-model';
 import { AwsConnection, iamClient, organizationsClient, stsClient } from './aws-clients';
+import { AwsCallError } from './aws-errors';
 import { bootstrapTargets } from './bootstrap-targets';
 import { runBootstrap } from './cdk-bootstrap';
 import { CdkRunner, cliCdkRunner } from './cdk-runner';
 import { ACCESS_ROLES, CliOptions, helpText, parseCliArgs } from './cli-args';
 import { CreateAccountWait } from './create-account';
 import { fileLockStore, LockStore, readLock, writeLock } from './lock-store';
+import { checkManagementAccount } from './management-account';
 import { readOrganizationState } from './organization-state';
 import { applyPlan } from './reconcile-apply';
 import { computePlan } from './reconcile-plan';
 import { applySummaryText, bootstrapPlanText, bootstrapStepText, planJson, planText, stepText } from './report';
 import { RetryOptions } from './retry';
+import { explainCredentialsFailure, translateAwsErrors, TranslateOptions } from './translate-aws-errors';
 
 /** Exit status: done, or nothing to do. */
 export const EXIT_OK = 0;
-/** Exit status: some change failed or was blocked. */
+/** Exit status: some change failed or was blocked, or AWS refused the credentials, a permission or the connection. */
 export const EXIT_INCOMPLETE = 1;
 /** Exit status: bad arguments, declaration or lock file. */
 export const EXIT_USAGE = 2;
@@ -49,7 +52,9 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /**
  * Runs the tool with `argv` (the arguments after `--`) and returns its exit
- * status. A {@link ConfigError} is printed as its message, without a stack trace.
+ * status. A {@link ConfigError} is printed as its message, without a stack
+ * trace; an {@link AwsCallError} (credentials, access denied, the wrong
+ * account, an unreachable endpoint) too, as one line, with exit status 1.
  */
 export async function runCli(argv: readonly string[], deps: CliDependencies = {}): Promise<number> {
   const stderr = deps.stderr ?? ((text: string) => process.stderr.write(`${text}\n`));
@@ -58,7 +63,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies = {}
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     stderr(e.message);
-    return EXIT_USAGE;
+    return e instanceof AwsCallError ? EXIT_INCOMPLETE : EXIT_USAGE;
   }
 }
 
@@ -76,17 +81,35 @@ async function run(argv: readonly string[], deps: CliDependencies, stderr: (text
   const lockPath = options.lockFile ? path.resolve(options.lockFile) : path.join(REPO_ROOT, LOCK_FILE);
   const lockStore = (deps.lockStore ?? ((file: string) => fileLockStore(file, options.lockFile ?? LOCK_FILE)))(lockPath);
   const connection: AwsConnection = { profile: options.profile, region: options.region ?? declaration.homeRegion, endpointUrl: options.endpointUrl };
-  const organizations = () => (deps.organizations ?? organizationsClient)(connection);
+  // Every client, injected ones included, words AWS errors as one line; the
+  // caller's ARN (known once checked) names who was denied.
+  let callerArn: string | undefined;
+  const translate: TranslateOptions = { profile: options.profile ?? (deps.env ?? process.env).AWS_PROFILE, callerArn: async () => callerArn };
+  const organizations = () => translateAwsErrors((deps.organizations ?? organizationsClient)(connection), translate);
+  let stsInstance: STSClient | undefined;
+  const sts = () => (stsInstance ??= translateAwsErrors((deps.sts ?? stsClient)(connection), translate));
+  const checkCaller = async (client: OrganizationsClient, lockedManagementAccountId: string | undefined) => {
+    const caller = await checkManagementAccount({
+      sts: sts(), organizations: client, lockedManagementAccountId, lockFile: lockStore.name, retry: deps.retry,
+    });
+    callerArn = caller.arn;
+  };
+  // loadOrganization validates the declaration as written: give it the input, not the parsed output (parsing is not idempotent).
+  const context = { declaration: deps.declaration ?? shippedDeclaration, lockStore, connection, stdout, stderr, progress, sts, checkCaller };
 
   switch (options.command) {
     case 'plan': {
-      const state = await readOrganizationState(organizations(), deps.retry);
+      const client = organizations();
+      await checkCaller(client, readLock(lockStore)?.managementAccountId);
+      const state = await readOrganizationState(client, deps.retry);
       const plan = computePlan(declaration, state, { allowMoves: options.allowMoves, currentLock: readLock(lockStore), lockFile: lockStore.name });
       stdout(json ? JSON.stringify({ command: 'plan', ...planJson(plan) }, undefined, 2) : planText(plan));
       return EXIT_OK;
     }
     case 'lock': {
-      const state = await readOrganizationState(organizations(), deps.retry);
+      const client = organizations();
+      await checkCaller(client, readLock(lockStore)?.managementAccountId);
+      const state = await readOrganizationState(client, deps.retry);
       const plan = computePlan(declaration, state, { currentLock: readLock(lockStore), lockFile: lockStore.name });
       if (!plan.lock) throw new ConfigError(['the credentials in use belong to no organization: run apply first (or pass --profile of the management account)']);
       const written = writeLock(lockStore, plan.lock);
@@ -101,6 +124,7 @@ async function run(argv: readonly string[], deps: CliDependencies, stderr: (text
     }
     case 'apply': {
       const client = organizations();
+      await checkCaller(client, readLock(lockStore)?.managementAccountId);
       const preview = computePlan(declaration, await readOrganizationState(client, deps.retry),
         { allowMoves: options.allowMoves, currentLock: readLock(lockStore), lockFile: lockStore.name });
       progress(planText(preview));
@@ -124,7 +148,7 @@ async function run(argv: readonly string[], deps: CliDependencies, stderr: (text
       return failed ? EXIT_INCOMPLETE : EXIT_OK;
     }
     case 'bootstrap':
-      return bootstrap(options, deps, { declaration, lockStore, connection, stdout, stderr, progress });
+      return bootstrap(options, deps, { ...context, organizations });
   }
 }
 
@@ -132,12 +156,16 @@ async function bootstrap(
   options: CliOptions,
   deps: CliDependencies,
   context: {
+    /** The declaration as written (input of the schema). */
     readonly declaration: unknown;
     readonly lockStore: LockStore;
     readonly connection: AwsConnection;
     readonly stdout: (text: string) => void;
     readonly stderr: (text: string) => void;
     readonly progress: (text: string) => void;
+    readonly organizations: () => OrganizationsClient;
+    readonly sts: () => STSClient;
+    readonly checkCaller: (client: OrganizationsClient, lockedManagementAccountId: string | undefined) => Promise<void>;
   },
 ): Promise<number> {
   const { lockStore, connection } = context;
@@ -149,6 +177,7 @@ async function bootstrap(
   if (unknown.length > 0) {
     throw new ConfigError(unknown.map(name => `command line: --account "${name}" is not a declared account; allowed: ${declared.join(', ')}`));
   }
+  await context.checkCaller(context.organizations(), organization.managementAccount.id);
   const targets = bootstrapTargets(organization).filter(t => options.accounts.length === 0 || options.accounts.includes(t.accountName));
   const accessRoleName = ACCESS_ROLES[options.accessRole];
   context.progress(bootstrapPlanText(targets, accessRoleName));
@@ -156,14 +185,17 @@ async function bootstrap(
     context.stderr('Nothing changed.');
     return EXIT_INCOMPLETE;
   }
-  const sts = (deps.sts ?? stsClient)(connection);
+  const sts = context.sts();
   const results = await runBootstrap({
     organization,
     targets,
     sts,
     // The CDK CLI gets the caller's resolved credentials as static keys in its environment.
     callerCredentials: async () => {
-      const c = await sts.config.credentials();
+      // Resolved outside any call, so outside the error translation of the client.
+      const c = await sts.config.credentials().catch((e: unknown) => {
+        throw explainCredentialsFailure(e, options.profile ?? (deps.env ?? process.env).AWS_PROFILE, 'cdk bootstrap of the management account');
+      });
       return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
     },
     iamFor: credentials => (deps.iam ?? iamClient)({ ...connection, credentials }),

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { LockFile } from '../lock-model';
 import { OrganizationDeclaration } from '../organization-model';
+import { AwsCallError, stopsTheRun } from './aws-errors';
 import { CreateAccountWait, startCreateAccount, waitForAccount } from './create-account';
 import { LockStore, readLock, writeLock } from './lock-store';
 import { OrganizationState, readOrganizationState, RealAccount, RealOrganizationalUnit } from './organization-state';
@@ -59,8 +60,11 @@ export interface ApplyResult {
  * Makes the organization match the declaration: one change at a time, the
  * lock file rewritten after each, so a run that stops (crash, Ctrl-C,
  * throttling beyond retries) is finished by the next one. Never deletes or
- * closes anything. A change AWS refuses is reported and the run goes on with
- * the changes that do not depend on it.
+ * closes anything. A change AWS refuses (access denied included) is reported
+ * and the run goes on with the changes that do not depend on it; a problem
+ * every later call would hit too (expired credentials, an unreachable
+ * endpoint) stops the run with an {@link AwsCallError} whose line also says
+ * what was done, that the lock file records it, and to run apply again.
  */
 export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const { declaration, organizations: client, lockStore } = options;
@@ -82,7 +86,12 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
       // Created by a run that stopped right after: adopt it.
       if (errorName(e) !== 'AlreadyInOrganizationException') throw e;
     }
-    state = await readOrganizationState(client, retry);
+    try {
+      state = await readOrganizationState(client, retry);
+    } catch (e) {
+      if (e instanceof AwsCallError) throw e.withNote('apply created the organization, then stopped: fix this, then run apply again to go on');
+      throw e;
+    }
     writeLock(lockStore, lockFromState(declaration, state));
     record({ kind: 'create-organization' }, 'done', `${state.organization!.id}, root ${state.rootId}`);
   }
@@ -90,19 +99,42 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   const run = new RunState(declaration, state);
   writeLock(lockStore, run.lock());
   let featuresPending = false;
-  for (const change of computePlan(declaration, state, planOptions).changes) {
+  const changes = computePlan(declaration, state, planOptions).changes;
+  // The organization's creation, when this run made it, counts as a change.
+  const total = steps.length + changes.length;
+  for (const change of changes) {
     let outcome: { status: StepResult['status']; detail?: string };
     try {
       outcome = await applyChange(change);
     } catch (e) {
-      if (!isAwsError(e)) throw e;
-      outcome = { status: 'failed', detail: `${errorName(e)}: ${(e as Error).message}` };
+      if (stopsTheRun(e)) {
+        // Keep what this change did before it stopped (a created account's id).
+        writeLock(lockStore, run.lock());
+        throw e.withNote(`apply stopped during "${describeChange(change)}" after ${progress()}: fix this, then run apply again to finish `
+          + '(it resumes from the organization and the lock file)');
+      }
+      if (e instanceof AwsCallError) {
+        outcome = { status: 'failed', detail: e.message };
+      } else if (isAwsError(e)) {
+        outcome = { status: 'failed', detail: `${errorName(e)}: ${(e as Error).message}` };
+      } else {
+        throw e;
+      }
     }
     writeLock(lockStore, run.lock());
     record(change, outcome.status, outcome.detail);
   }
 
-  const after = await readOrganizationState(client, retry);
+  let after: OrganizationState;
+  try {
+    after = await readOrganizationState(client, retry);
+  } catch (e) {
+    if (e instanceof AwsCallError) {
+      throw e.withNote(`apply made its changes (${progress()}) but could not read the organization back: fix this, then run apply again `
+        + 'to check and finish');
+    }
+    throw e;
+  }
   // Listings are eventually consistent: an account created a moment ago may
   // not be listed yet, so ids learnt during the run are kept.
   const runLock = run.lock();
@@ -115,6 +147,12 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   writeLock(lockStore, lock);
   const remaining = computePlan(declaration, after, { ...planOptions, currentLock: lock });
   return { plan, steps, remaining };
+
+  /** How far the run got, for a message that stops it. */
+  function progress(): string {
+    const done = steps.filter(s => s.status === 'done').length;
+    return `${done} of ${total} changes done, recorded in ${lockStore.name}`;
+  }
 
   async function applyChange(change: Change): Promise<{ status: StepResult['status']; detail?: string }> {
     switch (change.kind) {

@@ -35,7 +35,11 @@ export interface RetryOptions {
   readonly sleep?: Sleep;
 }
 
-/** Runs `action`, retrying {@link RETRYABLE_ERRORS} with exponential backoff; other errors pass through. */
+/**
+ * Runs `action`, retrying {@link RETRYABLE_ERRORS} with exponential backoff; other errors pass through at once,
+ * notably missing, expired or refused credentials and unreachable endpoints (`AwsCallError`: the SDK already
+ * retried the network a bounded number of times, and retrying credentials only delays the message).
+ */
 export async function withRetry<T>(action: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 6;
   const sleep = options.sleep ?? realSleep;

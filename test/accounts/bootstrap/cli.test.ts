@@ -3,14 +3,21 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceExcep
 import { mockClient } from 'aws-sdk-client-mock';
 import { FakeOrganization } from './fake-organization';
 import { renderLockFile } from '../../../accounts';
-import { CdkRunner, CliDependencies, memoryLockStore, runCli } from '../../../accounts/bootstrap';
+import { AwsCallError, CdkRunner, CliDependencies, memoryLockStore, runCli } from '../../../accounts/bootstrap';
 import { sampleDeclaration, sampleLock } from '../../fixtures/organization';
 
 const noSleep = async () => {};
 
+// Every command first checks the caller is the management account (100000000000 in the fake organization).
+const sts = mockClient(STSClient);
+const iam = mockClient(IAMClient);
 let fake: FakeOrganization;
-beforeEach(() => { fake = new FakeOrganization(); });
-afterEach(() => fake.restore());
+beforeEach(() => {
+  fake = new FakeOrganization();
+  sts.on(GetCallerIdentityCommand).resolves({ Account: '100000000000', Arn: 'arn:aws:sts::100000000000:assumed-role/Admin/me' });
+});
+afterEach(() => { fake.restore(); sts.reset(); iam.reset(); });
+afterAll(() => { sts.restore(); iam.restore(); });
 
 /** Runs the CLI against the fake organization; returns exit code and output. */
 async function cli(argv: string[], deps: CliDependencies = {}, lockText?: string) {
@@ -22,6 +29,7 @@ async function cli(argv: string[], deps: CliDependencies = {}, lockText?: string
     stdout: t => out.push(t),
     stderr: t => err.push(t),
     organizations: () => fake.client(),
+    sts: () => new STSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'CALLER', secretAccessKey: 'caller-secret' } }),
     lockStore: () => store,
     retry: { sleep: noSleep },
     wait: { sleep: noSleep },
@@ -71,6 +79,26 @@ describe('the CLI', () => {
     expect(stderr).toContain('FAIL create account dev <dev@test.example> in Workloads/Dev: EMAIL_ALREADY_EXISTS');
   });
 
+  test('credentials that expire midway stop apply with one line that says how far it got and to run apply again', async () => {
+    fake.failNext.set('CreateAccount', [new AwsCallError('expired-credentials', 'the AWS credentials in use have expired (ExpiredTokenException on '
+      + 'organizations:CreateAccount: The security token included in the request is expired): refresh them, then run this command again')]);
+    const { code, stderr, store } = await cli(['apply', '--yes']);
+    expect(code).toBe(1);
+    const last = stderr.split('\n').pop()!;
+    expect(last).toMatch(/^the AWS credentials in use have expired \(ExpiredTokenException on organizations:CreateAccount: .*; apply stopped during /);
+    expect(last).toMatch(/after \d+ of \d+ changes done, recorded in accounts\/accounts\.lock\.json: fix this, then run apply again to finish/);
+    expect(stderr).not.toContain('    at ');
+    expect(store.text).toContain('"Workloads/Dev": "ou-fake-');
+  });
+
+  test('a member account\'s credentials are refused before anything is read, naming both accounts', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '100000000005', Arn: 'arn:aws:sts::100000000005:assumed-role/Admin/me' });
+    const { code, stderr } = await cli(['plan']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^the credentials in use are for account 100000000005 .* not the management account 100000000000: /);
+    expect(fake.commandNames()).toEqual(['DescribeOrganization']);
+  });
+
   test('prints a mistake in the declaration without a stack trace', async () => {
     const declaration = sampleDeclaration();
     declaration.homeRegion = 'eu-west-7';
@@ -95,10 +123,6 @@ describe('the CLI', () => {
 });
 
 describe('the bootstrap command', () => {
-  const sts = mockClient(STSClient);
-  const iam = mockClient(IAMClient);
-  afterEach(() => { sts.reset(); iam.reset(); });
-  afterAll(() => { sts.restore(); iam.restore(); });
   const lockText = renderLockFile(sampleLock());
 
   function mockAws(caller = '100000000000') {
@@ -152,8 +176,10 @@ describe('the bootstrap command', () => {
     mockAws('999999999999');
     const { runner, runs } = recordingRunner();
     const { code, stderr } = await cli(['bootstrap', '--yes'], deps(runner), lockText);
-    expect(code).toBe(2);
-    expect(stderr).toContain('the credentials in use are for account 999999999999');
+    expect(code).toBe(1);
+    expect(stderr).toBe('the credentials in use are for account 999999999999 (arn:aws:iam::999999999999:user/me), a member account of '
+      + 'organization o-fakeorg123, not the management account 100000000000: the tool needs credentials of account 100000000000 '
+      + '(pass --profile of the management account)');
     expect(runs).toEqual([]);
   });
 
@@ -165,6 +191,20 @@ describe('the bootstrap command', () => {
     delete partial.accounts.prod;
     expect((await cli(['bootstrap', '--yes'], deps(runner), renderLockFile(partial))).stderr)
       .toContain('accounts/accounts.lock.json: accounts has no id for account "prod"');
+  });
+
+  test('a denied role assumption is reported with the permission; a lost network stops it with one line saying to run it again', async () => {
+    mockAws();
+    sts.on(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::100000000001:role/OrganizationAccountAccessRole' })
+      .rejects(new AwsCallError('access-denied', 'sts:AssumeRole denied for arn:aws:iam::100000000000:user/me (AssumeRoleCommand in eu-west-1, '
+        + 'AccessDenied): grant sts:AssumeRole on arn:aws:iam::100000000001:role/OrganizationAccountAccessRole to that principal in its IAM policy'));
+    sts.on(AssumeRoleCommand, { RoleArn: 'arn:aws:iam::100000000002:role/OrganizationAccountAccessRole' })
+      .rejects(new AwsCallError('unreachable', 'cannot reach sts.eu-west-1.amazonaws.com (sts in eu-west-1) for AssumeRoleCommand: ETIMEDOUT'));
+    const { code, stderr } = await cli(['bootstrap', '--yes'], deps(recordingRunner().runner), lockText);
+    expect(code).toBe(1);
+    expect(stderr).toContain('FAIL assume-role log-archive: sts:AssumeRole denied for arn:aws:iam::100000000000:user/me (AssumeRoleCommand');
+    expect(stderr.split('\n').pop()).toBe('cannot reach sts.eu-west-1.amazonaws.com (sts in eu-west-1) for AssumeRoleCommand: ETIMEDOUT; '
+      + 'bootstrap stopped at account audit after 4 steps (3 done): fix this, then run bootstrap again (it repeats done steps harmlessly)');
   });
 
   test('reports a failed role assumption or cdk run and goes on with the next account', async () => {
