@@ -1,5 +1,6 @@
 import { edgeRegions } from '../edge-model';
 import { Organization } from '../organization-model';
+import { CDK_BOOTSTRAP_QUALIFIER, CDK_TOOLKIT_STACK_NAME } from '../platform-names';
 import { AccountKind, accountKindOf } from './execution-policy';
 
 /** One account to CDK-bootstrap, in the regions it deploys to. */
@@ -67,11 +68,18 @@ export function bootstrapTargets(organization: Organization): BootstrapTarget[] 
   return targets;
 }
 
-/** The `cdk bootstrap` arguments for one account and region. */
+/**
+ * The `cdk bootstrap` arguments for one account and region. The stack name
+ * and qualifier are spelled out, not left to the CLI's defaults: the
+ * production guardrail lets the bootstrap tool's role write exactly that
+ * stack and its `cdk-<qualifier>-*` resources, so a changed default must fail here, visibly.
+ */
 export function cdkBootstrapArgs(target: BootstrapTarget, region: string, executionPolicyArn: string): string[] {
   return [
     'bootstrap',
     `aws://${target.accountId}/${region}`,
+    '--toolkit-stack-name', CDK_TOOLKIT_STACK_NAME,
+    '--qualifier', CDK_BOOTSTRAP_QUALIFIER,
     '--cloudformation-execution-policies', executionPolicyArn,
     ...target.trust.flatMap(account => ['--trust', account, '--trust-for-lookup', account]),
     '--no-notices',

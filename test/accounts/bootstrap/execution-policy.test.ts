@@ -96,6 +96,8 @@ describe('bootstrap targets', () => {
   test('cdk bootstrap gets the execution policy and the trust, for deployments and lookups', () => {
     expect(cdkBootstrapArgs(byName.get('dev')!, 'eu-west-1', 'arn:aws:iam::100000000004:policy/platform-cdk-execution')).toEqual([
       'bootstrap', 'aws://100000000004/eu-west-1',
+      // The names the production guardrail lets the bootstrap tool's role write (governance/guardrails.ts).
+      '--toolkit-stack-name', 'CDKToolkit', '--qualifier', 'hnb659fds',
       '--cloudformation-execution-policies', 'arn:aws:iam::100000000004:policy/platform-cdk-execution',
       '--trust', '100000000003', '--trust-for-lookup', '100000000003', '--no-notices', '--ci',
     ]);
