@@ -10,6 +10,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { cdkBootstrapRoleName, Organization, PIPELINE_OBSERVER_ROLE_NAME, PLATFORM_PIPELINE_STACK_NAME, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
 import { SCAN_REPORTS_DIR, SCANS_AFTER_SYNTH, SCANS_BEFORE_TESTS } from './build-checks';
+import { REVIEW_FILES } from './change-set-summary';
 import { EngineProps } from './engine';
 import { CODEPIPELINE_LIMITS, STEPS_PER_ROLE } from './pipeline-limits';
 import { prefetchPolicyValidation } from './policy-validation';
@@ -569,12 +570,24 @@ export interface GovernancePipelineStackProps extends cdk.StackProps {
   readonly governanceStage: EngineProps['governanceStage'];
 }
 
+/** Where the governance review writes its summary, headline and review URL (pipeline/governance-review.ts `--out-dir`). */
+const GOVERNANCE_REVIEW_DIR = '.build/governance-review';
+
 /**
  * The governance pipeline, in the management account: it builds only the
  * governance part of the app (`-c platform:scope=governance`, so no service
- * team's code runs with management-account credentials), shows the change
- * sets, and waits for a platform engineer's approval before deploying.
- * Nothing outside the management account is trusted by it.
+ * team's code runs with management-account credentials), then one review
+ * of every stack's change set, one approval, and the deployment of every
+ * governance stack without further approval. Nothing outside the management
+ * account is trusted by it.
+ *
+ * The approval is one for the whole stage, before it, not one per stack
+ * between CDK Pipelines' "create change set" and "execute": a stack's
+ * change set is created only once the stacks it depends on are deployed
+ * (Governance-SecurityServices waits for Governance-SecurityAdministration),
+ * so no single point of the stage sees every change set. The review step
+ * ({@link governanceReview}) creates them itself instead, before anything
+ * deploys.
  */
 export class GovernancePipelineStack extends cdk.Stack {
   public readonly pipeline: pipelines.CodePipeline;
@@ -594,19 +607,67 @@ export class GovernancePipelineStack extends cdk.Stack {
       testReports: false,
     });
     const stage = props.governanceStage(this);
-    this.pipeline.addStage(stage, {
-      // Between "create change set" and "execute": the approver sees exactly what will change.
-      stackSteps: stage.stacks.map(stack => ({
-        stack,
-        changeSet: [new pipelines.ManualApprovalStep(`Review-${stack.node.id}`, {
-          comment: `Review the change set of ${stack.stackName} (it applies to the whole organization) before it executes.`,
-        })],
-      })),
+    const review = governanceReview(this.pipeline, stage);
+    const approval = new ApprovalWithVariables(GOVERNANCE_APPROVAL, {
+      // CodePipeline fills in the review step's variables when the approval starts.
+      comment: `Deploy the ${stage.stacks.length} governance stacks (the whole organization)? ${review.exportedVariable('CHANGE_SUMMARY')}. `
+        + `Every stack's resources to add, modify, replace and remove: the ${GOVERNANCE_REVIEW_STEP} log (review URL).`,
+      reviewUrl: review.exportedVariable('REVIEW_URL'),
     });
+    // Before the stage: every stack's change set (prepare) and execution (deploy) wait for the one approval.
+    this.pipeline.addStage(stage, { pre: [review, approval] });
     prefetchPolicyValidation(stage);
     this.pipeline.buildPipeline();
     acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
   }
+}
+
+/**
+ * A manual approval whose comment and review URL may name variables other
+ * steps export (`CodeBuildStep.exportedVariable`): CodePipeline substitutes
+ * them when the approval starts. CDK Pipelines' ManualApprovalStep does not
+ * look for them, so their producer would get no variables namespace; this
+ * one records them, which also makes it wait for their producer.
+ */
+class ApprovalWithVariables extends pipelines.ManualApprovalStep {
+  constructor(id: string, props: pipelines.ManualApprovalStepProps) {
+    super(id, props);
+    this.discoverReferencedOutputs({ comment: props.comment, reviewUrl: props.reviewUrl });
+  }
+}
+
+/** The name of the governance pipeline's review step. */
+export const GOVERNANCE_REVIEW_STEP = 'ReviewChangeSets';
+/** The name of the governance pipeline's one approval. */
+export const GOVERNANCE_APPROVAL = 'Approve-governance';
+
+/**
+ * The review before the governance approval: with each stack's CDK deploy
+ * role (as the deployment itself), a change set of every governance stack,
+ * described and deleted (pipeline/governance-review.ts); the summary goes to
+ * the build log, and a one-line headline and the log's URL to the approval
+ * (exported variables CHANGE_SUMMARY and REVIEW_URL). Its role may assume
+ * those deploy roles and nothing else. One CodeBuild project for the
+ * governance pipeline, whatever the number of services.
+ */
+function governanceReview(pipeline: pipelines.CodePipeline, stage: cdk.Stage & { readonly stacks: readonly cdk.Stack[] }): pipelines.CodeBuildStep {
+  const deployRoles = [...new Set(stage.stacks.map(s => `${s.account}/${s.region}`))].map(target => {
+    const [account, region] = target.split('/');
+    return `arn:${cdk.Aws.PARTITION}:iam::${account}:role/${cdkBootstrapRoleName('deploy', account, region)}`;
+  });
+  const out = GOVERNANCE_REVIEW_DIR;
+  return new pipelines.CodeBuildStep(GOVERNANCE_REVIEW_STEP, {
+    input: (pipeline.synth as pipelines.CodeBuildStep).inputs[0].fileSet,
+    additionalInputs: { 'cdk.out': pipeline.synth },
+    installCommands: [INSTALL],
+    commands: [
+      // One command: the variables CodeBuild exports are those of the shell that ran the review.
+      `npx tsx pipeline/governance-review.ts --assembly cdk.out/${stage.artifactId} --out-dir ${out}`
+        + ` && export CHANGE_SUMMARY="$(cat ${out}/${REVIEW_FILES.headline})" REVIEW_URL="$(cat ${out}/${REVIEW_FILES.reviewUrl})"`,
+    ],
+    partialBuildSpec: codebuild.BuildSpec.fromObject({ phases: { install: { 'runtime-versions': { nodejs: NODE_VERSION } } } }),
+    rolePolicyStatements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: deployRoles })],
+  });
 }
 
 /** A synthesized CloudFormation template, as JSON. */

@@ -20,8 +20,10 @@ import { requiredParameters, SCOPE_CONTEXT_KEY, scopeOfShard } from './codepipel
 import { EngineProps, ENGINE_CONTEXT_KEY } from './engine';
 import {
   gitHubActionRoleArn,
+  gitHubGovernanceReviewRoleArn,
   gitHubGovernanceRoleArn,
   gitHubTestRoleArn,
+  GITHUB_GOVERNANCE_REVIEW_ROLE_NAME,
   GOVERNANCE_ENVIRONMENT,
 } from './github-oidc-stack';
 import { throwOnViolations, workflowViolations } from './pipeline-limits';
@@ -136,8 +138,12 @@ export interface GitHubEngineProps extends EngineProps {
  *   jobs assume the tooling account's GitHubActionRole, which assumes the
  *   target's CDK bootstrap roles, for an hour; assets authenticate in the
  *   home region. The build, which runs third-party code, gets no token.
- * - Governance first, in its own job: GitHub environment `governance`
- *   (required reviewers) and the management account's GitHubGovernanceRole,
+ * - Governance first: a review job (no environment; the management
+ *   account's GitHubGovernanceReviewRole, which may create, describe and
+ *   delete change sets but never execute one) summarizes every governance
+ *   stack's change set in the run's job summary; then one job in GitHub
+ *   environment `governance` (required reviewers: one approval for every
+ *   governance stack) with the management account's GitHubGovernanceRole,
  *   which publishes its assets and deploys with the CDK CLI. (The library
  *   has one credentials provider for the whole workflow, and its asset jobs
  *   run without an environment, so a library-deployed governance stage would
@@ -198,8 +204,8 @@ export class GitHubEngine extends Construct {
       if (stage.account !== accountId || stage.region !== region) {
         throw new Error(`the governance stage deploys to ${stage.account}/${stage.region}, but the plan puts governance in ${accountId}/${region}`);
       }
-      // A wave without library-deployed stages: only the governance job, which the first service wave needs.
-      this.workflow.addWave('Governance', { post: [governanceJob(stage, accountId, region)] });
+      // A wave without library-deployed stages: the review and the governance job, which the first service wave needs.
+      this.workflow.addWave('Governance', { post: governanceJobs(stage, accountId, region) });
     }
 
     const tests: PendingTests[] = [];
@@ -468,7 +474,8 @@ export interface GitHubPlatformWorkflowProps extends EngineProps {
  * regenerates every workflow), then a check that every generated workflow
  * is committed as generated (a new service's workflow included, a removed
  * one's deleted: GitHub has no pipeline to create, the committed files are
- * the pipelines), then the governance job (GitHub environment `governance`).
+ * the pipelines), then the governance review and the governance job (GitHub
+ * environment `governance`, one approval).
  */
 export class GitHubPlatformWorkflow extends Construct {
   /** The cdk-pipelines-github workflow. */
@@ -495,7 +502,7 @@ export class GitHubPlatformWorkflow extends Construct {
     if (props.plan.governance) {
       const { accountId, region } = props.plan.governance;
       const stage = props.governanceStage(this);
-      this.workflow.addWave('Governance', { post: [governanceJob(stage, accountId, region)] });
+      this.workflow.addWave('Governance', { post: governanceJobs(stage, accountId, region) });
     }
     // Each environment's public edge, in promotion order; the service workflows check it is live before a service with public routes.
     for (const env of props.topology.platformEdges) {
@@ -627,6 +634,45 @@ function configureAws(name: string, roleArn: string, region: string, durationSec
       'role-skip-session-tagging': true,
     },
   };
+}
+
+/**
+ * The governance review, then the governance job, which needs it: the
+ * reviewers of GitHub environment `governance` approve once, with every
+ * stack's change set summarized on the run's page.
+ */
+function governanceJobs(stage: cdk.Stage, account: string, region: string): GitHubActionStep[] {
+  const review = governanceReviewJob(stage, account, region);
+  const deploy = governanceJob(stage, account, region);
+  deploy.addStepDependency(review);
+  return [review, deploy];
+}
+
+/**
+ * The governance review job: before the `governance` environment's approval,
+ * without an environment, with the management account's review role (from the
+ * pipeline's branch only; it and the other governance accounts' review roles
+ * may create, describe and delete change sets of the governance stacks, never
+ * execute one), a change set of every governance stack summarized into the
+ * run's job summary ($GITHUB_STEP_SUMMARY), where the environment's reviewers
+ * read it before approving (pipeline/governance-review.ts).
+ */
+function governanceReviewJob(stage: cdk.Stage, account: string, region: string): GitHubActionStep {
+  return new GitHubActionStep('Review', {
+    permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
+    jobSteps: [
+      checkout(),
+      setupNode(),
+      { name: 'Download cdk.out', uses: pinned('actions/download-artifact'), with: { name: 'cdk.out', path: 'cdk.out' } },
+      { name: 'Install', run: INSTALL },
+      // After the install: dependency install scripts never see these credentials.
+      configureAws('Authenticate Via OIDC Role', gitHubGovernanceReviewRoleArn(account), region, 1800),
+      {
+        name: 'Summarize the governance change sets',
+        run: `npx tsx pipeline/governance-review.ts --assembly cdk.out/${stage.artifactId} --role ${GITHUB_GOVERNANCE_REVIEW_ROLE_NAME}`,
+      },
+    ],
+  });
 }
 
 /**

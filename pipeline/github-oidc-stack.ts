@@ -2,7 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { CDK_BOOTSTRAP_QUALIFIER, Organization, PIPELINE_OBSERVER_ROLE_NAME } from '../accounts';
-import { governanceTargets } from '../governance';
+import { GovernanceTarget, governanceTargets } from '../governance';
 import { acknowledgeWildcardResource } from '../kit';
 
 /** GitHub's OIDC issuer host; its claims are IAM condition keys under this prefix. */
@@ -14,6 +14,12 @@ export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
 export const GITHUB_ACTION_ROLE_NAME = 'GitHubActionRole';
 /** Role of the governance job (management account). */
 export const GITHUB_GOVERNANCE_ROLE_NAME = 'GitHubGovernanceRole';
+/**
+ * Role of the governance review job (management account, and by the same name in the other
+ * governance accounts): creates, describes and deletes change sets of the governance stacks,
+ * never executes one.
+ */
+export const GITHUB_GOVERNANCE_REVIEW_ROLE_NAME = 'GitHubGovernanceReviewRole';
 /** Role of the post-deploy integration tests (tooling account): calls the first environment's APIs. */
 export const GITHUB_TEST_ROLE_NAME = 'GitHubIntegrationTestRole';
 /** GitHub environment of the governance job; its required reviewers approve organization-wide changes. */
@@ -32,6 +38,11 @@ export function gitHubActionRoleArn(organization: Organization): string {
 /** ARN of the governance job's role, in `account` (the management account). */
 export function gitHubGovernanceRoleArn(account: string): string {
   return roleArn(account, GITHUB_GOVERNANCE_ROLE_NAME);
+}
+
+/** ARN of the governance review job's role, in `account` (the management account). */
+export function gitHubGovernanceReviewRoleArn(account: string): string {
+  return roleArn(account, GITHUB_GOVERNANCE_REVIEW_ROLE_NAME);
 }
 
 /** ARN of the integration tests' role, in the tooling account. */
@@ -92,6 +103,8 @@ export class GitHubOidcStack extends cdk.Stack {
   public readonly role: iam.Role;
   /** The integration tests' role (services only). */
   public readonly testRole?: iam.Role;
+  /** The governance review job's role (governance only). */
+  public readonly reviewRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: GitHubOidcStackProps) {
     const org = props.organization;
@@ -114,6 +127,15 @@ export class GitHubOidcStack extends cdk.Stack {
         'Deploys the governance stacks from the GitHub workflow (governance environment only)');
       // The governance stage's accounts and regions: the management account and the security account (delegated administrator).
       this.allowBootstrapRoles(this.role, governanceTargets(org));
+      // The review job runs before the governance environment's approval, so its role must not be able to deploy:
+      // from the pipeline's branch only, it may create, describe and delete change sets of the governance stacks here,
+      // and assume the review roles of the other governance accounts (GitHubGovernanceReviewStack), nothing else.
+      this.reviewRole = this.workflowRole('GovernanceReviewRole', GITHUB_GOVERNANCE_REVIEW_ROLE_NAME, [branchSubject(org)],
+        'Creates, describes and deletes change sets of the governance stacks for the review before the governance approval; never executes one');
+      const targets = governanceTargets(org);
+      const own = targets.filter(t => t.account === this.account);
+      const others = targets.filter(t => t.account !== this.account).map(t => `arn:${cdk.Aws.PARTITION}:iam::${t.account}:role/${GITHUB_GOVERNANCE_REVIEW_ROLE_NAME}`);
+      governanceReviewPolicy(this, this.reviewRole, own.flatMap(t => t.regions), others);
       return;
     }
 
@@ -184,13 +206,88 @@ export class GitHubOidcStack extends cdk.Stack {
   }
 }
 
+/** Name pattern of the governance stacks (governance/governance-stage.ts names each `Governance-<part>`). */
+const GOVERNANCE_STACKS = 'Governance-*';
+
 /**
- * The two OIDC stacks of the `github` engine: `GitHubOidc` (tooling account)
- * and `GitHubOidc-Governance` (management account).
+ * The review role's one policy: change sets of the governance stacks of its
+ * account in `regions` (created, described, deleted: no ExecuteChangeSet, no
+ * PassRole, so a change set it creates runs as the stack's own role if ever
+ * executed by someone else), the CDK bootstrap version their templates
+ * resolve, and the review roles `reviewRolesElsewhere` of the other accounts.
  */
-export function gitHubOidcStacks(scope: Construct, organization: Organization): GitHubOidcStack[] {
+function governanceReviewPolicy(stack: cdk.Stack, role: iam.Role, regions: readonly string[], reviewRolesElsewhere: readonly string[]): void {
+  const stacks = regions.map(region => stack.formatArn({ service: 'cloudformation', region, resource: 'stack', resourceName: `${GOVERNANCE_STACKS}/*` }));
+  const policy = new iam.ManagedPolicy(stack, 'ReviewGovernanceChangeSets', {
+    description: 'Lets the governance review create, describe and delete change sets of the governance stacks, never execute them',
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:DeleteChangeSet'],
+        resources: stacks,
+      }),
+      // The templates' BootstrapVersion parameter is this SSM parameter, resolved when the change set is created.
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameters'],
+        resources: regions.map(region => stack.formatArn({ service: 'ssm', region, resource: 'parameter', resourceName: `cdk-bootstrap/${CDK_BOOTSTRAP_QUALIFIER}/version` })),
+      }),
+      ...(reviewRolesElsewhere.length > 0 ? [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [...reviewRolesElsewhere] })] : []),
+    ],
+  });
+  for (const resource of stacks) {
+    acknowledgeWildcardResource(policy, resource, 'The governance stacks by their fixed name prefix (Governance-*), any stack id: CloudFormation adds a '
+      + 'random id to a stack ARN; the actions only create, describe and delete change sets');
+  }
+}
+
+/** Properties of a {@link GitHubGovernanceReviewStack}. */
+export interface GitHubGovernanceReviewStackProps extends cdk.StackProps {
+  readonly organization: Organization;
+  /** The governance account (not the management account) and the regions of its governance stacks. */
+  readonly target: GovernanceTarget;
+}
+
+/**
+ * The governance review role in a governance account other than the
+ * management account (the security account): assumed only by the management
+ * account's {@link GITHUB_GOVERNANCE_REVIEW_ROLE_NAME}, it may create, describe
+ * and delete change sets of the governance stacks there, never execute one.
+ * Deployed once by an administrator, like the other OIDC stacks.
+ */
+export class GitHubGovernanceReviewStack extends cdk.Stack {
+  /** The review role. */
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: GitHubGovernanceReviewStackProps) {
+    const org = props.organization;
+    super(scope, id, {
+      description: `Governance review role of ${org.name}'s GitHub workflow (change sets only, never executed)`,
+      ...props,
+      env: { account: props.target.account, region: org.homeRegion },
+    });
+    this.role = new iam.Role(this, 'GovernanceReviewRole', {
+      // Physical name: the management account's review role assumes it by ARN.
+      roleName: GITHUB_GOVERNANCE_REVIEW_ROLE_NAME,
+      description: 'Creates, describes and deletes change sets of the governance stacks for the governance review; never executes one',
+      assumedBy: new iam.ArnPrincipal(`arn:${cdk.Aws.PARTITION}:iam::${org.managementAccount.id}:role/${GITHUB_GOVERNANCE_REVIEW_ROLE_NAME}`),
+      maxSessionDuration: cdk.Duration.hours(1),
+    });
+    governanceReviewPolicy(this, this.role, props.target.regions, []);
+  }
+}
+
+/**
+ * The OIDC stacks of the `github` engine: `GitHubOidc` (tooling account),
+ * `GitHubOidc-Governance` (management account) and a
+ * `GitHubOidc-GovernanceReview-<account>` per other governance account (the
+ * security account's review role).
+ */
+export function gitHubOidcStacks(scope: Construct, organization: Organization): cdk.Stack[] {
+  const management = organization.managementAccount.id;
   return [
     new GitHubOidcStack(scope, 'GitHubOidc', { organization, purpose: 'services' }),
     new GitHubOidcStack(scope, 'GitHubOidc-Governance', { organization, purpose: 'governance' }),
+    ...governanceTargets(organization).filter(t => t.account !== management)
+      .map(target => new GitHubGovernanceReviewStack(scope, `GitHubOidc-GovernanceReview-${target.account}`, { organization, target })),
   ];
 }

@@ -181,14 +181,68 @@ describe('the governance pipeline', () => {
     });
   });
 
-  test('asks for a review of each change set before executing it', () => {
-    const actions = stagesOf(governance).find(s => s.Name === 'Governance')!.Actions;
-    const order = (predicate: (a: Action) => boolean) => actions.find(predicate)!.RunOrder;
-    const prepare = order(a => a.Configuration?.ActionMode === 'CHANGE_SET_REPLACE');
-    const review = order(a => a.ActionTypeId.Category === 'Approval');
-    const execute = order(a => a.Configuration?.ActionMode === 'CHANGE_SET_EXECUTE');
-    expect(prepare).toBeLessThan(review);
-    expect(review).toBeLessThan(execute);
+  const governanceActions = () => stagesOf(governance).find(s => s.Name === 'Governance')!.Actions;
+  const governanceStacks = ['Governance-ControlTower', 'Governance-CostBaseline', 'Governance-Guardrails', 'Governance-MemberRoles',
+    'Governance-SecurityAdministration', 'Governance-SecurityServices'];
+
+  test('asks for one approval, after the review of every change set and before any governance stack is prepared or deployed', () => {
+    const actions = governanceActions();
+    const approvals = stagesOf(governance).flatMap(s => s.Actions).filter(a => a.ActionTypeId.Category === 'Approval');
+    expect(approvals.map(a => a.Name)).toEqual(['Approve-governance']);
+    const [approval] = approvals;
+    const review = actions.find(a => a.Name === 'ReviewChangeSets')!;
+    expect(review.ActionTypeId.Category).toBe('Build');
+    expect(review.RunOrder).toBeLessThan(approval.RunOrder);
+    const deploys = actions.filter(a => a.ActionTypeId.Category === 'Deploy');
+    // Every stack: its change set created (prepare) and executed (deploy), all after the approval.
+    expect([...new Set(deploys.map(a => a.Configuration?.StackName))].sort()).toEqual(governanceStacks);
+    expect(deploys.map(a => a.Configuration?.ActionMode).sort()).toEqual([...Array(6).fill('CHANGE_SET_EXECUTE'), ...Array(6).fill('CHANGE_SET_REPLACE')]);
+    expect(Math.min(...deploys.map(a => a.RunOrder))).toBeGreaterThan(approval.RunOrder);
+  });
+
+  test('the approval shows the review\'s headline and links to its log, through the variables the review step exports', () => {
+    const actions = governanceActions();
+    const approval = actions.find(a => a.Name === 'Approve-governance')!;
+    const review = actions.find(a => a.Name === 'ReviewChangeSets')! as Action & { Namespace?: string };
+    expect(review.Namespace).toBe('Governance@ReviewChangeSets');
+    expect(approval.Configuration?.CustomData).toContain('#{Governance@ReviewChangeSets.CHANGE_SUMMARY}');
+    expect(approval.Configuration?.ExternalEntityLink).toBe('#{Governance@ReviewChangeSets.REVIEW_URL}');
+    // CodePipeline shows at most 512 characters of an approval's comment; the headline is cut at 300.
+    expect(String(approval.Configuration?.CustomData).length).toBeLessThan(512 - 300);
+    governance.hasResourceProperties('AWS::CodeBuild::Project', {
+      Source: {
+        BuildSpec: Match.serializedJson(Match.objectLike({
+          env: { 'exported-variables': ['CHANGE_SUMMARY', 'REVIEW_URL'] },
+          phases: Match.objectLike({
+            build: {
+              commands: ['npx tsx pipeline/governance-review.ts --assembly cdk.out/assembly-GovernancePipeline-Governance --out-dir .build/governance-review'
+                + ' && export CHANGE_SUMMARY="$(cat .build/governance-review/headline.txt)" REVIEW_URL="$(cat .build/governance-review/review-url.txt)"'],
+            },
+          }),
+        })),
+      },
+    });
+  });
+
+  test('the review step may assume the governance stacks\' CDK deploy roles and nothing else outside its own build', () => {
+    const projects = governance.findResources('AWS::CodeBuild::Project', {
+      Properties: { Source: { BuildSpec: Match.stringLikeRegexp('governance-review.ts') } },
+    });
+    const [project] = Object.values(projects) as Array<{ Properties: { ServiceRole: { 'Fn::GetAtt': [string, string] } } }>;
+    const roleId = project.Properties.ServiceRole['Fn::GetAtt'][0];
+    const statements = Object.values(governance.findResources('AWS::IAM::Policy'))
+      .filter(p => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap(p => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
+    const assumed = statements.filter(st => st.Action === 'sts:AssumeRole');
+    const deployRole = (account: string, region: string) =>
+      ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${account}:role/cdk-hnb659fds-deploy-role-${account}-${region}`]] });
+    expect(assumed.map(st => st.Resource)).toEqual([[
+      deployRole('100000000000', 'eu-west-1'), deployRole('100000000000', 'us-east-1'), deployRole('100000000002', 'eu-west-1'),
+    ]]);
+    // The rest is the build's own: its logs, its reports, the pipeline's artifacts.
+    const actions = statements.filter(st => st !== assumed[0]).flatMap(st => [st.Action].flat());
+    expect(actions.every(a => /^(logs|codebuild|s3|kms):/.test(a))).toBe(true);
+    expect(actions).not.toContain('s3:PutObject');
   });
 
   test('is never reached from the tooling account: no role of the service pipeline targets the management account', () => {

@@ -34,6 +34,7 @@ const byName = new Map(fixture.services.map(s => [s.manifest.name, s]));
 
 const TOOLING_ROLE = 'arn:aws:iam::100000000003:role/GitHubActionRole';
 const GOVERNANCE_ROLE = 'arn:aws:iam::100000000000:role/GitHubGovernanceRole';
+const GOVERNANCE_REVIEW_ROLE = 'arn:aws:iam::100000000000:role/GitHubGovernanceReviewRole';
 const TEST_ROLE = 'arn:aws:iam::100000000003:role/GitHubIntegrationTestRole';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'github-engine-'));
@@ -233,9 +234,34 @@ describe('the github engine\'s workflow', () => {
     ]);
     expect(job.steps.at(-1)?.run).toBe('npx cdk deploy --app cdk.out/assembly-GitHub-Governance --all --require-approval never --progress events');
     expect(JSON.stringify(job)).not.toContain('100000000003');
-    // Nothing else reaches the management account.
-    const others = jobs.filter(([, other]) => other !== job).map(([, other]) => JSON.stringify(other));
-    expect(others.filter(other => other.includes('100000000000'))).toEqual([]);
+    // Nothing else reaches the management account but the review, whose role cannot deploy.
+    const others = jobs.filter(([, other]) => other !== job).filter(([, other]) => JSON.stringify(other).includes('100000000000'));
+    expect(others.map(([id]) => id)).toEqual(['Governance-Review']);
+    expect(credentialsOf(others[0][1]).map(s => s.with?.['role-to-assume'])).toEqual([GOVERNANCE_REVIEW_ROLE]);
+  });
+
+  test('reviews every governance change set into the run\'s summary before the one governance approval, which needs the review', () => {
+    const review = workflow.jobs['Governance-Review'];
+    const [[deployId, deploy]] = jobWithEnvironment('governance');
+    // No environment: it runs before anyone approves, with a role that may only create, describe and delete change sets.
+    expect(review.environment).toBeUndefined();
+    expect(review.permissions).toEqual({ 'contents': 'read', 'id-token': 'write' });
+    expect(credentialsOf(review).map(s => s.with)).toEqual([
+      expect.objectContaining({ 'role-to-assume': GOVERNANCE_REVIEW_ROLE, 'aws-region': 'eu-west-1' }),
+    ]);
+    expect(review.steps.map(s => s.run).filter(Boolean)).toEqual([
+      'npm ci --prefer-offline --no-audit',
+      // Writes the summary to $GITHUB_STEP_SUMMARY, which GitHub shows on the run the reviewers approve.
+      'npx tsx pipeline/governance-review.ts --assembly cdk.out/assembly-GitHub-Governance --role GitHubGovernanceReviewRole',
+    ]);
+    expect(stepUsing(review, 'actions/download-artifact')?.with).toEqual({ name: 'cdk.out', path: 'cdk.out' });
+    expect(review.steps.findIndex(s => s.run?.startsWith('npm ci'))).toBeLessThan(review.steps.indexOf(credentialsOf(review)[0]));
+    expect(review.needs).toEqual(['Build-Build']);
+    expect(deploy.needs).toContain('Governance-Review');
+    // One approval: only the governance job is in an environment with reviewers; nothing of governance waits for another.
+    expect(jobs.filter(([, job]) => job.environment === 'governance' || job.environment === 'governance-approval')).toHaveLength(1);
+    expect(deploy.steps.filter(s => s.run?.includes('cdk deploy'))).toHaveLength(1);
+    expect(waitsFor(deployJobOf('edge-dev-eu-west-1'), deployId)).toBe(true);
   });
 
   test('tests each dev API after its deploy, with the URL from the stack output and the test role', () => {
@@ -275,9 +301,10 @@ describe('the github engine\'s workflow', () => {
 
 describe('the GitHub OIDC stacks', () => {
   const sample = loadSample();
-  const [tooling, governance] = gitHubOidcStacks(new cdk.App(), sample);
+  const [tooling, governance, securityReview, ...others] = gitHubOidcStacks(new cdk.App(), sample);
   const toolingTemplate = Template.fromStack(tooling);
   const governanceTemplate = Template.fromStack(governance);
+  const securityReviewTemplate = Template.fromStack(securityReview);
 
   type Statement = { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, string | string[]>>; Resource?: unknown };
   type Resource = { Properties: Record<string, unknown> };
@@ -388,6 +415,37 @@ describe('the GitHub OIDC stacks', () => {
       actions: ['sts:AssumeRole'],
       resources: [...bootstrapRoles('100000000000', ['eu-west-1', 'us-east-1']), ...bootstrapRoles('100000000002', ['eu-west-1'])],
     }]);
+  });
+
+  test('the governance review role trusts only the pipeline\'s branch and may only create, describe and delete governance change sets', () => {
+    expect(admits(governanceTemplate, 'GitHubGovernanceReviewRole', { sub: 'repo:test-org/platform:ref:refs/heads/main' })).toBe(true);
+    for (const sub of ['ref:refs/heads/feature', 'pull_request', 'environment:governance', 'environment:prod']) {
+      expect(admits(governanceTemplate, 'GitHubGovernanceReviewRole', { sub: `repo:test-org/platform:${sub}` })).toBe(false);
+    }
+    const changeSets = ['cloudformation:DescribeStacks', 'cloudformation:CreateChangeSet', 'cloudformation:DescribeChangeSet', 'cloudformation:DeleteChangeSet'];
+    const stacks = (account: string, regions: string[]) =>
+      regions.map(r => `arn:\${AWS::Partition}:cloudformation:${r}:${account}:stack/Governance-*/*`);
+    const bootstrapVersion = (account: string, regions: string[]) =>
+      regions.map(r => `arn:\${AWS::Partition}:ssm:${r}:${account}:parameter/cdk-bootstrap/hnb659fds/version`);
+    expect(permissionsOf(governanceTemplate, 'GitHubGovernanceReviewRole')).toEqual([
+      { actions: changeSets, resources: stacks('100000000000', ['eu-west-1', 'us-east-1']) },
+      { actions: ['ssm:GetParameters'], resources: bootstrapVersion('100000000000', ['eu-west-1', 'us-east-1']) },
+      // The security account's review role, never a CDK bootstrap role (those deploy).
+      { actions: ['sts:AssumeRole'], resources: ['arn:${AWS::Partition}:iam::100000000002:role/GitHubGovernanceReviewRole'] },
+    ]);
+    // The security account: a review role of the same name, assumed only by the management account's, with the same rights there.
+    expect([securityReview.account, securityReview.stackName, others.length]).toEqual(['100000000002', 'GitHubOidc-GovernanceReview-100000000002', 0]);
+    expect(trust(securityReviewTemplate, 'GitHubGovernanceReviewRole')).toEqual([{
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::100000000000:role/GitHubGovernanceReviewRole']] } },
+    }]);
+    expect(permissionsOf(securityReviewTemplate, 'GitHubGovernanceReviewRole')).toEqual([
+      { actions: changeSets, resources: stacks('100000000002', ['eu-west-1']) },
+      { actions: ['ssm:GetParameters'], resources: bootstrapVersion('100000000002', ['eu-west-1']) },
+    ]);
+    const everything = JSON.stringify([governanceTemplate.toJSON(), securityReviewTemplate.toJSON()]);
+    for (const action of ['cloudformation:ExecuteChangeSet', 'iam:PassRole', 'cloudformation:UpdateStack']) expect(everything).not.toContain(action);
   });
 
   test('the test role may only call pre-production APIs and read through the environments\' observer roles, from the branch', () => {
