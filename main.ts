@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly, DISABLE_CREATION_STACK_TRACES } from 'aws-cdk-lib/cx-api';
 import {
-  ConfigError, LOCK_FILE, loadOrganization, Organization, OrganizationDeclarationInput, PLATFORM_PIPELINE_STACK_NAME, requireDeclaration, runCommand,
+  ConfigError, GOVERNANCE_STACK_PREFIX, LOCK_FILE, loadOrganization, Organization, OrganizationDeclarationInput, PLATFORM_PIPELINE_STACK_NAME,
+  requireDeclaration, runCommand,
 } from './accounts';
 import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
-import { bundleEntries, FunctionBundle, SYNTH_PHASES, synthTimings } from './kit';
+import { bundleEntries, FunctionBundle, onCallResourceCount, SYNTH_PHASES, synthTimings } from './kit';
 import {
   addPolicyValidation,
   builtPipelineViolations,
@@ -20,6 +21,7 @@ import {
   gitHubOidcStacks,
   GitHubPlatformWorkflow,
   GovernancePipelineStack,
+  governanceReviewProblems,
   PipelineShard,
   planFromModels,
   planLimitViolations,
@@ -231,7 +233,7 @@ export function checkPipelineLimits(app: cdk.App, inputs: Omit<PlatformInputs, '
   const runsEndToEnd = (names: readonly string[]) => names.some(n => (END_TO_END_SUITE.services as readonly string[]).includes(n));
   throwOnViolations(planLimitViolations({ ...topology, shards }, engine, {
     bakeTimeMinutes: organization.pipeline.bakeTimeMinutes,
-    notificationEmails: organization.pipeline.notificationEmails.length,
+    onCallResources: onCallResourceCount(organization.onCall),
     functionsOf,
     runsEndToEnd,
     triggerPaths: shard => (kind === 'single' ? [] : serviceTriggerPaths(layout, shard.services)),
@@ -456,6 +458,8 @@ function main(): void {
   const app = new cdk.App(cliAppProps());
   const services = buildScope(app, organization, { policyValidation: { cacheDir: VALIDATION_CACHE_DIR } });
   const assembly = synthTimings.time(SYNTH_PHASES.synthesis, () => app.synth());
+  const reviewProblems = governanceReviewProblems(assembly.stacksRecursively.filter(s => s.stackName.startsWith(GOVERNANCE_STACK_PREFIX)));
+  if (reviewProblems.length > 0) throw new ConfigError(reviewProblems);
   // stderr: the CDK CLI shows it, and stdout stays free for templates.
   console.error(summarize(organization, assembly, services, (app.node.tryGetContext(SCOPE_CONTEXT_KEY) ?? 'all') === 'all'));
   const timings = process.env[SYNTH_TIMINGS_ENV];

@@ -155,7 +155,6 @@ export function resolveOrganization(
       connectionArn: declaration.pipeline.connectionArn,
       governanceConnectionArn: declaration.pipeline.governanceConnectionArn,
       bakeTimeMinutes: declaration.pipeline.bakeTimeMinutes,
-      notificationEmails: declaration.pipeline.notificationEmails,
     },
     onCall: declaration.onCall,
     governance: declaration.governance,

@@ -145,8 +145,11 @@ const PipelineSchema = z.strictObject({
   governanceConnectionArn: ConnectionArnSchema,
   /** Minutes a production wave's alarms must stay quiet before the next wave starts. */
   bakeTimeMinutes: z.number().int().min(0).max(180).default(10),
-  /** Who is told when a pipeline fails (SNS email subscriptions). */
-  notificationEmails: z.array(EmailSchema).default([]),
+  /** Replaced by the top-level `onCall` (pipeline failures, trail and budget alarms): refused with the way to move it. */
+  notificationEmails: z.never({
+    error: 'has moved: declare the platform\'s on-call at the top level instead, as onCall: [{ email: \'...\' }] '
+      + '(pipeline failures, the organization trail\'s alarms and budgets all go there)',
+  }).optional(),
 });
 
 /** Schema of `accounts/organization.ts`: the organization as the platform team declares it. */
@@ -415,7 +418,6 @@ export interface Organization {
     /** Connection in the management account. */
     readonly governanceConnectionArn: string;
     readonly bakeTimeMinutes: number;
-    readonly notificationEmails: readonly string[];
   };
   /** Who is told when a platform alarm fires. */
   readonly onCall: readonly OnCallEndpoint[];

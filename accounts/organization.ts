@@ -114,7 +114,6 @@ export default defineOrganization({
     connectionArn: 'arn:aws:codeconnections:eu-west-1:444444444444:connection/00000000-0000-4000-8000-000000000001',
     governanceConnectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/00000000-0000-4000-8000-000000000002',
     bakeTimeMinutes: 10,
-    notificationEmails: ['platform-oncall@acme-pay.example'],
   },
 
   // Who is told when a platform alarm fires: the organization trail's security

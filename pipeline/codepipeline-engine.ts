@@ -5,7 +5,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { cdkBootstrapRoleName, Organization, PIPELINE_OBSERVER_ROLE_NAME, PLATFORM_PIPELINE_STACK_NAME, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
@@ -25,6 +24,7 @@ import {
   acknowledgeWildcardResource,
   allowCloudWatchLogs,
   denyGrantsNotForAwsResources,
+  OnCallSubscriptions,
   policiesUnder,
 } from '../kit';
 import { EDGE_DEPENDENCY, EDGE_SERVICE_NAME } from '../services';
@@ -155,7 +155,7 @@ function filterTrigger(pipeline: pipelines.CodePipeline, branch: string, paths: 
 }
 
 /** Acknowledges, with reasons, the findings on what CDK Pipelines generates (we cannot shape those resources). */
-function acknowledgePipelineFindings(stack: cdk.Stack, pipeline: pipelines.CodePipeline, topic: sns.Topic): void {
+function acknowledgePipelineFindings(stack: cdk.Stack, pipeline: pipelines.CodePipeline): void {
   // CT.KMS.PR.3 on the keys CodePipeline generates for its artifact and replication buckets.
   const buckets = [pipeline.pipeline.artifactBucket, ...Object.values(pipeline.pipeline.crossRegionSupport).map(s => s.replicationBucket)];
   for (const bucket of buckets) bucket.encryptionKey?.addToResourcePolicy(denyGrantsNotForAwsResources());
@@ -191,13 +191,9 @@ function acknowledgePipelineFindings(stack: cdk.Stack, pipeline: pipelines.CodeP
     acknowledge(id, bucketReason);
     for (const support of supportStacks) cdk.Validations.of(support).acknowledge({ id, reason: bucketReason });
   }
-  cdk.Validations.of(topic).acknowledge({
-    id: 'Serverless-SNSRedrivePolicy',
-    reason: 'Email subscriptions for failure notices; an undelivered email loses nothing, the pipeline console keeps the failure',
-  });
 }
 
-/** A KMS-encrypted topic for pipeline failures, with the declared email subscriptions. */
+/** A KMS-encrypted topic for pipeline failures, subscribed by the platform's on-call (`onCall`). */
 function failureTopic(scope: Construct, organization: Organization, pipeline: codepipeline.IPipeline): sns.Topic {
   const key = new kms.Key(scope, 'NotificationsKey', {
     description: 'Encrypts pipeline failure notifications',
@@ -207,9 +203,15 @@ function failureTopic(scope: Construct, organization: Organization, pipeline: co
   // CodeStar Notifications publishes to the topic, so it needs the key.
   key.grantEncryptDecrypt(new iam.ServicePrincipal('codestar-notifications.amazonaws.com'));
   const topic = new sns.Topic(scope, 'Failures', { masterKey: key, enforceSSL: true, displayName: 'Pipeline failures' });
-  for (const email of organization.pipeline.notificationEmails) {
-    topic.addSubscription(new subscriptions.EmailSubscription(email));
-  }
+  const stack = cdk.Stack.of(scope);
+  new OnCallSubscriptions(scope, 'OnCall', {
+    topic,
+    key,
+    endpoints: organization.onCall,
+    chatNamePrefix: `${organization.name}-${stack.stackName}-failures`,
+    emailLossReason: 'Email endpoint: SNS does not retry a bounced email, so a dead-letter queue would stay empty; '
+      + 'the pipeline console keeps the failure',
+  });
   pipeline.notifyOn('NotifyOnFailure', topic, {
     events: [
       codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED,
@@ -318,7 +320,8 @@ export class ServicePipelineStack extends cdk.Stack {
 
     this.pipeline.buildPipeline();
     if (sharded) filterTrigger(this.pipeline, org.pipeline.repository.branch, serviceTriggerPaths(props.layout, shard.services));
-    acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
+    failureTopic(this, org, this.pipeline.pipeline);
+    acknowledgePipelineFindings(this, this.pipeline);
   }
 
   /**
@@ -560,7 +563,8 @@ export class PlatformPipelineStack extends cdk.Stack {
     filterTrigger(this.pipeline, org.pipeline.repository.branch, platformTriggerPaths(props.layout));
     acknowledgeWildcardResource(this.pipeline, '*', 'cloudformation:ListStacks has no resource-level permissions');
     acknowledgeWildcardResource(this.pipeline, stacks, 'The service pipeline stacks the platform pipeline creates, by name prefix; their ids are unknown until created');
-    acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
+    failureTopic(this, org, this.pipeline.pipeline);
+    acknowledgePipelineFindings(this, this.pipeline);
   }
 }
 
@@ -618,7 +622,8 @@ export class GovernancePipelineStack extends cdk.Stack {
     this.pipeline.addStage(stage, { pre: [review, approval] });
     prefetchPolicyValidation(stage);
     this.pipeline.buildPipeline();
-    acknowledgePipelineFindings(this, this.pipeline, failureTopic(this, org, this.pipeline.pipeline));
+    failureTopic(this, org, this.pipeline.pipeline);
+    acknowledgePipelineFindings(this, this.pipeline);
   }
 }
 

@@ -24,6 +24,7 @@ import {
   summaryMarkdown,
   TemplateJson,
 } from './change-set-summary';
+import { CLOUDFORMATION_LIMITS } from './pipeline-limits';
 
 /*
  * The governance review (one approval for every governance stack): for each
@@ -44,8 +45,8 @@ export const EXIT_USAGE = 2;
 /** Exit status: a bug in this script. */
 export const EXIT_BUG = 3;
 
-/** CloudFormation's limit of an inline template (TemplateBody). */
-export const TEMPLATE_BODY_LIMIT = 51_200;
+/** CloudFormation's limit of an inline template (TemplateBody); synth refuses a governance stack over it (governanceReviewProblems). */
+export const TEMPLATE_BODY_LIMIT = CLOUDFORMATION_LIMITS.inlineTemplateBytes;
 
 const FLAGS: Readonly<Record<string, FlagSpec>> = {
   '--assembly': { value: true, placeholder: '<dir>', help: 'the governance stage\'s cloud assembly (cdk.out/assembly-<pipeline>-Governance); required' },

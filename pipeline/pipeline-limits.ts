@@ -27,7 +27,25 @@ export const TOOLING_ACCOUNT_QUOTAS = {
 export const CLOUDFORMATION_LIMITS = {
   resourcesPerStack: 500,
   templateBytes: 1_000_000,
+  /** A template passed in the request (TemplateBody), as the governance review passes each governance stack's. */
+  inlineTemplateBytes: 51_200,
 } as const;
+
+/**
+ * The governance review (pipeline/governance-review.ts) creates each
+ * governance stack's change set from its minified template passed inline:
+ * a stack over CloudFormation's inline limit would fail the review at
+ * deploy time, so synth refuses it first, with the size, the limit and the fix.
+ */
+export function governanceReviewProblems(stacks: readonly { readonly stackName: string; readonly template: unknown }[]): string[] {
+  return stacks.flatMap(stack => {
+    const bytes = Buffer.byteLength(JSON.stringify(stack.template));
+    return bytes <= CLOUDFORMATION_LIMITS.inlineTemplateBytes ? [] : [
+      `${stack.stackName}: its template is ${bytes} bytes minified; the governance review passes it inline, and CloudFormation allows `
+      + `${CLOUDFORMATION_LIMITS.inlineTemplateBytes}: split the stack (governance/governance-stage.ts)`,
+    ];
+  });
+}
 
 /** GitHub Actions limits that apply to a generated workflow (GitHub's "Actions limits"). */
 export const GITHUB_LIMITS = {
@@ -102,13 +120,13 @@ export interface CodePipelineShape {
  * fixed part (pipeline and its role, artifact bucket and key, build and
  * self-mutation projects with their roles, build logs and their key,
  * failure topic, its key and notification rule, CDK's metadata), the
+ * on-call's subscriptions of the failure topic (counted from the declaration), the
  * file-asset publishing project with its role, each CodeBuild step's
  * project, and the role (with its policy) shared by the test steps and the
  * one shared by the check steps.
  */
 export const PIPELINE_STACK_RESOURCES = {
   fixed: 20,
-  perNotificationEmail: 1,
   assetPublishing: 3,
   perCodeBuildStep: 1,
   perStepRole: 2,
@@ -135,7 +153,7 @@ export const TOOLING_ROLES_RESERVE = 100;
  * end-to-end tests; CDK Pipelines splits a stage of more than 50 actions
  * into sequential stages (`<wave>.1`, `<wave>.2`).
  */
-export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, notificationEmails: number): CodePipelineShape {
+export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, onCallResources: number): CodePipelineShape {
   const stages: StageShape[] = [{ name: 'Source', actions: 1 }, { name: 'Build', actions: 1 }, { name: 'UpdatePipeline', actions: 1 }];
   const assets = shard.services.reduce((n, s) => n + options.functionsOf(s), 0);
   if (assets > 0) stages.push({ name: 'Assets', actions: 1 });
@@ -178,7 +196,7 @@ export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, n
     stages,
     codeBuildProjects: 2 + (assets > 0 ? 1 : 0) + tests + checks,
     roles: 3 + (assets > 0 ? 1 : 0) + stepRoles,
-    resources: r.fixed + r.perNotificationEmail * notificationEmails + (assets > 0 ? r.assetPublishing : 0)
+    resources: r.fixed + onCallResources + (assets > 0 ? r.assetPublishing : 0)
       + r.perCodeBuildStep * (tests + checks) + r.perStepRole * stepRoles,
   };
 }
@@ -190,7 +208,8 @@ export function codePipelineShape(shard: PipelineShard, options: ShapeOptions, n
  * workflow; trigger path filters. Returns what does not fit.
  */
 export function planLimitViolations(topology: DeliveryTopology, engine: PipelineEngine, options: ShapeOptions & {
-  readonly notificationEmails: number;
+  /** Resources the platform on-call's subscriptions add to the failure topic (kit onCallResourceCount). */
+  readonly onCallResources: number;
   /** Estimated bytes of a workflow for `shard` (github engine). */
   readonly workflowBytes: (shard: PipelineShard) => number;
   /**
@@ -206,7 +225,7 @@ export function planLimitViolations(topology: DeliveryTopology, engine: Pipeline
     const paths = options.triggerPaths(shard).length;
     const maxPaths = CODEPIPELINE_LIMITS.triggerPathsPerFilter * CODEPIPELINE_LIMITS.pushFiltersPerTrigger;
     if (engine === 'codepipeline') {
-      const shape = codePipelineShape(shard, options, options.notificationEmails);
+      const shape = codePipelineShape(shard, options, options.onCallResources);
       if (shape.resources > CLOUDFORMATION_LIMITS.resourcesPerStack) {
         violations.push({ pipeline: shard.stackName, what: 'CloudFormation resources in its stack', count: shape.resources, limit: CLOUDFORMATION_LIMITS.resourcesPerStack, fix });
       }
@@ -230,7 +249,7 @@ export function planLimitViolations(topology: DeliveryTopology, engine: Pipeline
     }
   }
   if (engine === 'codepipeline' && options.iamRoleQuota !== undefined) {
-    const shapes = topology.shards.map(shard => codePipelineShape(shard, options, options.notificationEmails));
+    const shapes = topology.shards.map(shard => codePipelineShape(shard, options, options.onCallResources));
     const platform = topology.platformPipeline ? 1 : 0;
     // The platform and governance pipelines besides the service pipelines (the governance one is in the management account).
     const pipelines = shapes.length + platform;

@@ -30,6 +30,13 @@ describe('the platform on-call', () => {
     ]);
   });
 
+  test('the former pipeline.notificationEmails is refused with where it went', () => {
+    expect(problemsOf(() => loadSample(d => { (d.pipeline as Record<string, unknown>).notificationEmails = ['oncall@test.example']; }))).toEqual([
+      `${DECL}: pipeline.notificationEmails ["oncall@test.example"] has moved: declare the platform's on-call at the top level instead, `
+        + 'as onCall: [{ email: \'...\' }] (pipeline failures, the organization trail\'s alarms and budgets all go there)',
+    ]);
+  });
+
   test('an endpoint limited to some environments receives only their alarms', () => {
     const endpoints = [
       { kind: 'email', address: 'all@test.example' },

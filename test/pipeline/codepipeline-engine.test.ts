@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { onCallResourceCount } from '../../kit';
 import {
   codePipelineShape,
   deliveryTopology,
@@ -149,7 +150,7 @@ describe('the CodePipeline engine', () => {
       functionsOf: name => Object.keys(services.find(s => s.manifest.name === name)!.manifest.functions).length,
       runsEndToEnd: () => false,
       triggerPaths: () => [],
-    }, 0);
+    }, onCallResourceCount(organization.onCall));
     // (CDK Pipelines names a wave of one stage after the stage: compare the actions.)
     expect(stages.map(s => s.Actions.length)).toEqual(shape.stages.map(s => s.actions));
     const resources = Object.values(template.toJSON().Resources as Record<string, { Type: string }>);

@@ -9,6 +9,7 @@ import {
   deliveryTopology,
   estimatedWorkflowBytes,
   GITHUB_LIMITS,
+  governanceReviewProblems,
   planLimitViolations,
   serviceTriggerPaths,
   ShapeOptions,
@@ -17,9 +18,9 @@ import { Service } from '../../services';
 import { servicesFixture } from '../fixtures/services';
 
 const layout = repositoryLayout();
-const options: ShapeOptions & { notificationEmails: number; workflowBytes: (s: Parameters<typeof estimatedWorkflowBytes>[0]) => number } = {
+const options: ShapeOptions & { onCallResources: number; workflowBytes: (s: Parameters<typeof estimatedWorkflowBytes>[0]) => number } = {
   bakeTimeMinutes: 10,
-  notificationEmails: 1,
+  onCallResources: 1,
   // Like the sample services: three functions each.
   functionsOf: () => 3,
   runsEndToEnd: () => false,
@@ -148,15 +149,29 @@ describe('limits are checked from the plan, before anything is built', () => {
       manifest: { ...template.manifest, name: `svc-${String(i).padStart(3, '0')}`, wave: 'foundation' },
     }));
     const app = new cdk.App();
-    // The fixture organization (dev, prod in two regions): 20 + 3 + 400 integration tests + 1 bake + 2 x (40 + 1) roles;
+    // The fixture organization (dev, prod in two regions): 20 + 1 on-call email + 3 + 400 integration tests + 1 bake + 2 x (40 + 1) roles;
     // 4 stages, dev's edge, dev 400 x 3 actions (24), prod's edge (approval + 4), prod 400 x 4 + bake (33).
     expect(() => buildPipelines(app, { organization: fixture.organization, services: many, layout })).toThrow(new ConfigError([
-      'pipeline ServicePipeline: 506 CloudFormation resources in its stack, above the limit of 500; '
+      'pipeline ServicePipeline: 507 CloudFormation resources in its stack, above the limit of 500; '
         + 'fix: switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)',
       'pipeline ServicePipeline: 63 CodePipeline stages (waves of more than 50 actions are split), above the limit of 50; '
         + 'fix: switch pipeline.topology in accounts/organization.ts from \'single\' to \'per-service\' (one pipeline per service)',
     ]));
     // Nothing was built.
     expect(app.node.findAll().filter(c => c instanceof cdk.Stack)).toEqual([]);
+  });
+});
+
+describe('the governance review\'s inline templates', () => {
+  const templateOf = (bytes: number) => ({ Description: 'x'.repeat(bytes - JSON.stringify({ Description: '' }).length) });
+
+  test('a governance stack over CloudFormation\'s 51,200-byte inline template limit fails synth, with the size, the limit and the fix', () => {
+    expect(governanceReviewProblems([
+      { stackName: 'Governance-Guardrails', template: templateOf(51_200) },
+      { stackName: 'Governance-ControlTower', template: templateOf(51_201) },
+    ])).toEqual([
+      'Governance-ControlTower: its template is 51201 bytes minified; the governance review passes it inline, and CloudFormation allows 51200: '
+        + 'split the stack (governance/governance-stage.ts)',
+    ]);
   });
 });

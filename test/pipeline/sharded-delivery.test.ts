@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { onCallResourceCount } from '../../kit';
 import { repositoryLayout } from '../../main';
 import {
   codePipelineShape,
@@ -218,7 +219,7 @@ describe('the per-service topology', () => {
       triggerPaths: () => [],
     };
     for (const shard of topology.shards) {
-      const shape = codePipelineShape(shard, options, organization.pipeline.notificationEmails.length);
+      const shape = codePipelineShape(shard, options, onCallResourceCount(organization.onCall));
       const resources = resourcesOf(shard.stackName);
       expect(stagesOf(shard.stackName).map(s => ({ name: s.Name, actions: s.Actions.length })))
         .toEqual(shape.stages.map(s => ({ name: s.name.replace(/^(dev|prod)-(foundation|core)$/, `${shard.id}-$1`), actions: s.actions })));
