@@ -96,7 +96,73 @@ const PolicyQuotasSchema = z.strictObject({
    * an OU with elective preventive controls takes one more.
    */
   controlTowerPoliciesPerOu: z.number().int().min(0).default(1),
+  /**
+   * Security Hub configuration policies per organization (central
+   * configuration): the root's policy plus one per distinct standards list
+   * in costSwitches.
+   */
+  securityHubConfigurationPolicies: z.number().int().positive().default(20),
 });
+
+/**
+ * The Security Hub standards a configuration policy may enable, by the path
+ * of their ARN after `standards/` (`arn:<partition>:securityhub:<region>::standards/<path>`).
+ * CIS 1.2.0 is left out: its ARN is a `ruleset`, not a standard; PCI DSS
+ * 3.2.1 was retired by Security Hub in favour of 4.0.1.
+ */
+export const SECURITY_HUB_STANDARDS = [
+  'aws-foundational-security-best-practices/v/1.0.0',
+  'pci-dss/v/4.0.1',
+  'cis-aws-foundations-benchmark/v/1.4.0',
+  'cis-aws-foundations-benchmark/v/3.0.0',
+  'cis-aws-foundations-benchmark/v/5.0.0',
+  'nist-800-53/v/5.0.0',
+  'aws-resource-tagging-standard/v/1.0.0',
+] as const;
+/** A Security Hub standard of {@link SECURITY_HUB_STANDARDS}. */
+export type SecurityHubStandardPath = (typeof SECURITY_HUB_STANDARDS)[number];
+
+/**
+ * How GuardDuty Runtime Monitoring runs: on with GuardDuty managing its
+ * security agent on EKS, ECS Fargate and EC2 (`agent-managed`, the default);
+ * on, with the account's teams installing the agent themselves
+ * (`self-managed`: no agent, no charge, where nobody installs it); or `off`.
+ */
+export const RUNTIME_MONITORING_MODES = ['agent-managed', 'self-managed', 'off'] as const;
+/** A Runtime Monitoring mode. */
+export type RuntimeMonitoringMode = (typeof RUNTIME_MONITORING_MODES)[number];
+
+/** GuardDuty protection plans an OU may turn off (false) or back on (true); unset keys inherit. */
+const GuardDutySwitchesSchema = z.strictObject({
+  /** Runtime Monitoring: billed per vCPU-hour of the monitored EKS, ECS and EC2 workloads. */
+  runtimeMonitoring: z.enum(RUNTIME_MONITORING_MODES).optional(),
+  /** S3 Protection: billed per million S3 data events analysed. */
+  s3DataEvents: z.boolean().optional(),
+  /** EKS Protection (audit logs): billed per million EKS audit log events. */
+  eksAuditLogs: z.boolean().optional(),
+  /** Malware Protection for EC2: billed per GB of EBS volume data scanned. */
+  ebsMalwareProtection: z.boolean().optional(),
+  /** RDS Protection: billed per vCPU (ACU) of the monitored Aurora and RDS databases. */
+  rdsLoginEvents: z.boolean().optional(),
+  /** Lambda Protection: billed per GB of Lambda network activity analysed. */
+  lambdaNetworkLogs: z.boolean().optional(),
+});
+/** The GuardDuty switches of one target, as declared (every key optional). */
+export type GuardDutySwitches = z.output<typeof GuardDutySwitchesSchema>;
+
+/** The baselines with a notable per-account cost that one target (Root or an OU) narrows or turns off. */
+const CostSwitchesSchema = z.strictObject({
+  /** GuardDuty protection plans. @default - the platform's plans (all on, agents managed) */
+  guardDuty: GuardDutySwitchesSchema.optional(),
+  /**
+   * The Security Hub standards the target's accounts run ([] = Security Hub
+   * on, no standard checks). Needs Security Hub central configuration, so at
+   * least two allowedRegions. @default - the platform's standards (FSBP, PCI DSS)
+   */
+  securityHub: z.strictObject({ standards: z.array(z.enum(SECURITY_HUB_STANDARDS)) }).optional(),
+});
+/** The cost switches of one target. */
+export type CostSwitches = z.output<typeof CostSwitchesSchema>;
 
 const IamNameSchema = z.string().regex(/^[\w+=,.@-]{1,64}$/, {
   error: 'is not an IAM user or role name; allowed: 1-64 letters, digits or +=,.@_-',
@@ -171,6 +237,13 @@ export const GovernanceDeclarationSchema = z.strictObject({
     }).optional(),
   }).prefault({}),
   quotas: PolicyQuotasSchema.prefault({}),
+  /**
+   * Baselines with a notable per-account cost (GuardDuty protection plans,
+   * Security Hub standards), narrowed or turned off per target: `Root` or an
+   * OU path. An account gets, for each key, the setting of its closest OU
+   * (or Root) that sets it; unset everywhere means the platform's default.
+   */
+  costSwitches: z.record(z.string(), CostSwitchesSchema).default({}),
 });
 
 /** The governance section as written (defaults not yet applied). */
@@ -194,6 +267,8 @@ export interface GovernanceReferences {
   readonly toolingOu?: string;
   /** OU paths of the log-archive and security accounts. */
   readonly securityAccountOus: readonly string[];
+  /** The organization's allowed regions (Security Hub central configuration needs two or more). */
+  readonly allowedRegions: readonly string[];
 }
 
 /** Cross-checks the governance section against the rest of the declaration (zod superRefine step). */
@@ -274,6 +349,8 @@ export function checkGovernance(
     });
   }
 
+  checkCostSwitches(gov, refs, issue);
+
   for (const name of Object.keys(gov.budgets.accounts)) {
     if (!refs.accountNames.has(name)) {
       issue(['governance', 'budgets', 'accounts', name], `is not a declared account; allowed: ${[...refs.accountNames].join(', ')}`, false);
@@ -283,4 +360,63 @@ export function checkGovernance(
   thresholds.forEach((t, i) => {
     if (thresholds.indexOf(t) !== i) issue(['governance', 'budgets', 'actualThresholdsPercent', i], 'is listed twice');
   });
+}
+
+function checkCostSwitches(
+  gov: GovernanceDeclaration,
+  refs: GovernanceReferences,
+  issue: (path: readonly PropertyKey[], message: string, showValue?: boolean) => void,
+): void {
+  const targets = [ROOT_TARGET, ...refs.ouPaths].join(', ');
+  for (const [target, switches] of Object.entries(gov.costSwitches)) {
+    const here = ['governance', 'costSwitches', target];
+    if (target !== ROOT_TARGET && !refs.ouPaths.has(target)) {
+      issue(here, `is not a policy target; allowed: ${targets}`, false);
+    }
+    if (!switches.securityHub) continue;
+    if (refs.allowedRegions.length < 2) {
+      issue([...here, 'securityHub'], 'needs Security Hub central configuration, which needs at least two allowedRegions (this organization allows '
+        + `only ${refs.allowedRegions.join(', ')}, so every account runs Security Hub's default standards through local configuration); `
+        + 'add a region to allowedRegions or remove securityHub', false);
+    }
+    const standards = switches.securityHub.standards;
+    standards.forEach((s, i) => {
+      if (standards.indexOf(s) !== i) issue([...here, 'securityHub', 'standards', i], 'is listed twice for this target');
+    });
+  }
+}
+
+/** The settings in effect for one account, each key from the closest target that sets it. */
+export interface EffectiveCostSwitches {
+  /** Only the GuardDuty keys some target sets; the others stay at the platform's default. */
+  readonly guardDuty: GuardDutySwitches;
+  /** The Security Hub standards, when some target sets them. @default - the platform's standards */
+  readonly securityHubStandards?: readonly SecurityHubStandardPath[];
+  /** The target that set the Security Hub standards (`Root` or an OU path). */
+  readonly securityHubTarget?: string;
+}
+
+/**
+ * The cost switches in effect in OU `ou` (an OU path; undefined for an
+ * account directly under the root, such as the management account): for
+ * each key, the setting of the closest of the OU, its parents and Root
+ * that sets it.
+ */
+export function effectiveCostSwitches(switches: Readonly<Record<string, CostSwitches>>, ou?: string): EffectiveCostSwitches {
+  const parts = ou ? ou.split('/') : [];
+  const chain = [ROOT_TARGET, ...parts.map((_, i) => parts.slice(0, i + 1).join('/'))];
+  let guardDuty: GuardDutySwitches = {};
+  let securityHubStandards: readonly SecurityHubStandardPath[] | undefined;
+  let securityHubTarget: string | undefined;
+  for (const target of chain) {
+    const here = switches[target];
+    if (!here) continue;
+    const set = Object.fromEntries(Object.entries(here.guardDuty ?? {}).filter(([, v]) => v !== undefined));
+    guardDuty = { ...guardDuty, ...set };
+    if (here.securityHub) {
+      securityHubStandards = here.securityHub.standards;
+      securityHubTarget = target;
+    }
+  }
+  return { guardDuty, ...(securityHubStandards ? { securityHubStandards, securityHubTarget } : {}) };
 }

@@ -333,6 +333,7 @@ function checkReferences(decl: OrganizationDeclaration, ctx: z.RefinementCtx): v
     }),
     toolingOu: tooling?.ou,
     securityAccountOus: [...new Set([...ouOf('log-archive'), ...ouOf('security')])],
+    allowedRegions: decl.allowedRegions,
   }, issue);
 }
 

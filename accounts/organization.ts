@@ -182,5 +182,18 @@ export default defineOrganization({
       notificationEmails: ['finops@acme-pay.example', 'platform-oncall@acme-pay.example'],
     },
     costAnomaly: { thresholdUsd: 100, thresholdPercent: 20 },
+    // Security baselines with a notable per-account cost, narrowed or turned off per target (Root or an OU path).
+    // An account gets, for each key, the setting of its closest OU (or Root) that sets it; unset everywhere means
+    // the platform's default: every GuardDuty protection plan on, Runtime Monitoring with GuardDuty managing its
+    // agent, Security Hub with FSBP and PCI DSS 4.0.1. For example, sandboxes without Runtime Monitoring or malware
+    // scans, and checked against FSBP only:
+    // costSwitches: {
+    //   Sandbox: {
+    //     // runtimeMonitoring: 'agent-managed' | 'self-managed' (you install the agent) | 'off'; plans: true | false
+    //     guardDuty: { runtimeMonitoring: 'off', ebsMalwareProtection: false },
+    //     // Needs two or more allowedRegions (Security Hub central configuration); [] = Security Hub, no standard.
+    //     securityHub: { standards: ['aws-foundational-security-best-practices/v/1.0.0'] },
+    //   },
+    // },
   },
 });

@@ -10,7 +10,18 @@
  *
  * Some protection plans are not offered in every region: when GuardDuty
  * rejects the full set, the plans are applied one at a time and the rejected
- * ones are reported (log and `SkippedFeatures`) instead of failing the deploy.
+ * ones are reported (log and `SkippedFeatures`) instead of failing the deploy;
+ * they are left out of the administrator's and the members' plans too.
+ *
+ * Members whose plans differ from what the organization-wide auto-enable
+ * guarantees (`governance.costSwitches`: an OU turning a plan off, or Root
+ * turning one off, which auto-enable never does in existing members) are set
+ * one group at a time with UpdateMemberDetectors, at most 50 accounts a call.
+ * An account GuardDuty cannot process (not a member yet: a new account is
+ * enrolled by auto-enable within 24 hours; suspended; closed) is reported
+ * (log and `UnprocessedAccounts`) without failing the deploy: failing would
+ * roll back the whole governance stage for an account that the next
+ * deployment sets anyway, and it would block the fix for every other account.
  *
  * Delete leaves GuardDuty as it is: turning threat detection off for the
  * organization must be a deliberate act, not a side effect of a stack change.
@@ -23,22 +34,35 @@ import {
   GuardDutyClient,
   OrganizationFeatureConfiguration,
   paginateListDetectors,
+  DetectorFeatureConfiguration,
+  MemberFeaturesConfiguration,
+  UnprocessedAccount,
   UpdateDetectorCommand,
+  UpdateMemberDetectorsCommand,
   UpdateOrganizationConfigurationCommand,
 } from '@aws-sdk/client-guardduty';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { guardDutyClientPerRegion, GuardDutyDependencies, ProviderResponse } from './guardduty-handler';
 
+/** UpdateMemberDetectors takes at most 50 account ids a call (GuardDuty API reference). */
+export const MEMBER_DETECTORS_PER_CALL = 50;
+
 const AutoEnableSchema = z.enum(['ALL', 'NEW', 'NONE']);
+const StatusSchema = z.enum(['ENABLED', 'DISABLED']);
+const FeatureNameSchema = z.enum(['S3_DATA_EVENTS', 'EKS_AUDIT_LOGS', 'EBS_MALWARE_PROTECTION', 'RDS_LOGIN_EVENTS', 'EKS_RUNTIME_MONITORING',
+  'LAMBDA_NETWORK_LOGS', 'RUNTIME_MONITORING', 'AI_PROTECTION']);
+const AdditionalNameSchema = z.enum(['EKS_ADDON_MANAGEMENT', 'ECS_FARGATE_AGENT_MANAGEMENT', 'EC2_AGENT_MANAGEMENT', 'RDS_DATA_RISK']);
 const FeatureSchema = z.object({
-  Name: z.enum(['S3_DATA_EVENTS', 'EKS_AUDIT_LOGS', 'EBS_MALWARE_PROTECTION', 'RDS_LOGIN_EVENTS', 'EKS_RUNTIME_MONITORING',
-    'LAMBDA_NETWORK_LOGS', 'RUNTIME_MONITORING', 'AI_PROTECTION']),
+  Name: FeatureNameSchema,
   AutoEnable: AutoEnableSchema,
-  AdditionalConfiguration: z.array(z.object({
-    Name: z.enum(['EKS_ADDON_MANAGEMENT', 'ECS_FARGATE_AGENT_MANAGEMENT', 'EC2_AGENT_MANAGEMENT', 'RDS_DATA_RISK']),
-    AutoEnable: AutoEnableSchema,
-  })).optional(),
+  AdditionalConfiguration: z.array(z.object({ Name: AdditionalNameSchema, AutoEnable: AutoEnableSchema })).optional(),
+});
+/** A plan's state in one account (the administrator's detector, or members'). */
+const FeatureStatusSchema = z.object({
+  Name: FeatureNameSchema,
+  Status: StatusSchema,
+  AdditionalConfiguration: z.array(z.object({ Name: AdditionalNameSchema, Status: StatusSchema })).optional(),
 });
 
 /** The resource's properties, as the stack sets them. */
@@ -47,12 +71,24 @@ export const GuardDutyOrganizationPropertiesSchema = z.object({
   Region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'is not a region name' }),
   /** Which member accounts GuardDuty enables: ALL (existing and new), NEW or NONE. */
   AutoEnableOrganizationMembers: AutoEnableSchema,
-  /** Protection plans to auto-enable for the members (and enable for the administrator). */
+  /** Protection plans to auto-enable for the members. */
   Features: z.array(FeatureSchema),
+  /**
+   * The plans of the administrator's own detector. Absent in properties
+   * written before cost switches (a rollback sends them): the plans `Features`
+   * auto-enables, as then.
+   */
+  AdministratorFeatures: z.array(FeatureStatusSchema).optional(),
+  /** Members set one by one (UpdateMemberDetectors), grouped by identical plans. */
+  MemberOverrides: z.array(z.object({
+    AccountIds: z.array(z.string().regex(/^\d{12}$/, { error: 'is not a 12-digit account id' })).min(1),
+    Features: z.array(FeatureStatusSchema).min(1),
+  })).default([]),
 });
 /** Properties of the GuardDuty organization configuration resource. */
 export type GuardDutyOrganizationProperties = z.infer<typeof GuardDutyOrganizationPropertiesSchema>;
 type Feature = z.infer<typeof FeatureSchema>;
+type FeatureStatus = z.infer<typeof FeatureStatusSchema>;
 
 /** What the handler talks to; tests pass mocked clients. */
 export type GuardDutyOrganizationDependencies = GuardDutyDependencies;
@@ -133,27 +169,65 @@ export async function handleGuardDutyOrganizationEvent(
   const gd = deps.client(props.Region);
   const detectorId = await findOrCreateDetector(gd, props.Region, log);
   const { applied, skipped } = await configureOrganization(gd, detectorId, props, log);
-  const enabled = applied.filter(f => f.AutoEnable !== 'NONE');
-  if (enabled.length > 0) {
-    // The administrator is not a member of itself: give its own detector the same plans.
-    await gd.send(new UpdateDetectorCommand({
-      DetectorId: detectorId,
-      Enable: true,
-      Features: enabled.map(f => ({
-        Name: f.Name,
-        Status: 'ENABLED',
-        AdditionalConfiguration: f.AdditionalConfiguration
-          ?.map(c => ({ Name: c.Name, Status: c.AutoEnable === 'NONE' ? 'DISABLED' : 'ENABLED' })),
-      })),
-    }));
+  // A plan the region does not offer is sent to no detector either.
+  const offered = (features: readonly FeatureStatus[]) => features.filter(f => !skipped.some(s => s.Name === f.Name));
+
+  // The administrator is not a member of itself: its own detector gets its plans explicitly.
+  const administrator = offered(props.AdministratorFeatures ?? applied.filter(f => f.AutoEnable !== 'NONE').map(f => ({
+    Name: f.Name,
+    Status: 'ENABLED' as const,
+    AdditionalConfiguration: f.AdditionalConfiguration?.map(c => ({ Name: c.Name, Status: c.AutoEnable === 'NONE' ? 'DISABLED' as const : 'ENABLED' as const })),
+  })));
+  if (administrator.length > 0) {
+    await gd.send(new UpdateDetectorCommand({ DetectorId: detectorId, Enable: true, Features: administrator as DetectorFeatureConfiguration[] }));
   }
+
+  const unprocessed = await overrideMembers(gd, detectorId, props, offered, log);
   log.info('Configured GuardDuty for the organization', {
-    region: props.Region, detectorId, applied: applied.map(f => f.Name), skipped: skipped.map(f => f.Name),
+    region: props.Region,
+    detectorId,
+    applied: applied.map(f => f.Name),
+    skipped: skipped.map(f => f.Name),
+    overriddenAccounts: props.MemberOverrides.reduce((n, o) => n + o.AccountIds.length, 0),
+    unprocessedAccounts: unprocessed.length,
   });
   return {
     PhysicalResourceId: organizationPhysicalId(props.Region),
-    Data: { DetectorId: detectorId, SkippedFeatures: skipped.map(f => f.Name).join(',') },
+    Data: {
+      DetectorId: detectorId,
+      SkippedFeatures: skipped.map(f => f.Name).join(','),
+      UnprocessedAccounts: unprocessed.map(a => `${a.AccountId}: ${a.Result}`).join('; '),
+    },
   };
+}
+
+/**
+ * Sets the plans of the members in `MemberOverrides`, group by group, at
+ * most {@link MEMBER_DETECTORS_PER_CALL} accounts a call; returns the
+ * accounts GuardDuty could not process (logged, not thrown: see the file's comment).
+ */
+async function overrideMembers(gd: GuardDutyClient, detectorId: string, props: GuardDutyOrganizationProperties,
+  offered: (features: readonly FeatureStatus[]) => FeatureStatus[], log: Logger): Promise<UnprocessedAccount[]> {
+  const unprocessed: UnprocessedAccount[] = [];
+  for (const group of props.MemberOverrides) {
+    const features = offered(group.Features);
+    if (features.length === 0) continue;
+    for (let i = 0; i < group.AccountIds.length; i += MEMBER_DETECTORS_PER_CALL) {
+      const accountIds = group.AccountIds.slice(i, i + MEMBER_DETECTORS_PER_CALL);
+      const result = await gd.send(new UpdateMemberDetectorsCommand({
+        DetectorId: detectorId,
+        AccountIds: accountIds,
+        Features: features as MemberFeaturesConfiguration[],
+      }));
+      for (const account of result.UnprocessedAccounts ?? []) {
+        log.warn('GuardDuty could not set this member\'s protection plans; the next deployment tries again', {
+          region: props.Region, accountId: account.AccountId, reason: account.Result,
+        });
+        unprocessed.push(account);
+      }
+    }
+  }
+  return unprocessed;
 }
 
 const logger = new Logger({ serviceName: 'governance-guardduty-organization' });

@@ -1,4 +1,4 @@
-import { OrganizationDeclarationInput } from '../../accounts';
+import { effectiveCostSwitches, OrganizationDeclarationInput } from '../../accounts';
 import { loadSample } from '../fixtures/organization';
 import { problemsOf } from '../fixtures/problems';
 
@@ -18,8 +18,10 @@ describe('the governance section', () => {
       tagPolicyMaxChars: 10_000,
       tagPoliciesPerTarget: 10,
       controlTowerPoliciesPerOu: 1,
+      securityHubConfigurationPolicies: 20,
     });
     expect(gov.budgets).toMatchObject({ actualThresholdsPercent: [80, 100], forecastThresholdPercent: 100 });
+    expect(gov.costSwitches).toEqual({});
   });
 
   test('is required', () => {
@@ -103,11 +105,94 @@ describe('bad governance input is reported with file, field, value and what is a
     ['a quota that is not a positive integer',
       g => { g.quotas = { serviceControlPolicyMaxChars: 5120.5 }; },
       `${DECL}: governance.quotas.serviceControlPolicyMaxChars 5120.5 is not an integer`],
+    ['cost switches for a target that is not an OU',
+      g => { g.costSwitches = { 'Workloads/Sandbox': { guardDuty: { runtimeMonitoring: 'off' } } }; },
+      `${DECL}: governance.costSwitches["Workloads/Sandbox"] is not a policy target; allowed: Root, Security, Infrastructure, Workloads, Workloads/Dev, Workloads/Prod`],
+    ['an unknown cost switch',
+      g => { g.costSwitches = { Workloads: { inspector: false } as never }; },
+      `${DECL}: governance.costSwitches.Workloads has unknown field "inspector" (check the spelling)`],
+    ['an unknown GuardDuty switch',
+      g => { g.costSwitches = { Workloads: { guardDuty: { malwareProtection: false } as never } }; },
+      `${DECL}: governance.costSwitches.Workloads.guardDuty has unknown field "malwareProtection" (check the spelling)`],
+    ['a Runtime Monitoring mode that is not one',
+      g => { g.costSwitches = { 'Workloads/Dev': { guardDuty: { runtimeMonitoring: 'agentless' as 'off' } } }; },
+      `${DECL}: governance.costSwitches["Workloads/Dev"].guardDuty.runtimeMonitoring "agentless" is not allowed; allowed: "agent-managed", "self-managed", "off"`],
+    ['a plan switch that is not a boolean',
+      g => { g.costSwitches = { Root: { guardDuty: { s3DataEvents: 'no' as never } } }; },
+      `${DECL}: governance.costSwitches.Root.guardDuty.s3DataEvents "no" is not a boolean`],
+    ['an unknown Security Hub standard',
+      g => { g.costSwitches = { Workloads: { securityHub: { standards: ['cis-aws-foundations-benchmark/v/1.2.0' as 'pci-dss/v/4.0.1'] } } }; },
+      `${DECL}: governance.costSwitches.Workloads.securityHub.standards[0] "cis-aws-foundations-benchmark/v/1.2.0" is not allowed; `
+      + 'allowed: "aws-foundational-security-best-practices/v/1.0.0", "pci-dss/v/4.0.1"'],
+    ['Security Hub switches without a standards list',
+      g => { g.costSwitches = { Workloads: { securityHub: {} as never } }; },
+      `${DECL}: governance.costSwitches.Workloads.securityHub.standards is required (expected array)`],
+    ['a Security Hub standard listed twice',
+      g => { g.costSwitches = { Workloads: { securityHub: { standards: ['pci-dss/v/4.0.1', 'pci-dss/v/4.0.1'] } } }; },
+      `${DECL}: governance.costSwitches.Workloads.securityHub.standards[1] "pci-dss/v/4.0.1" is listed twice for this target`],
+    ['Security Hub standards per OU in an organization with one allowed region',
+      (g, d) => {
+        d.allowedRegions = ['eu-west-1'];
+        d.environments.forEach(e => { e.regions = ['eu-west-1']; });
+        g.costSwitches = { 'Workloads/Dev': { securityHub: { standards: [] } } };
+      },
+      `${DECL}: governance.costSwitches["Workloads/Dev"].securityHub needs Security Hub central configuration, which needs at least two `
+      + 'allowedRegions (this organization allows only eu-west-1, so every account runs Security Hub\'s default standards through local '
+      + 'configuration); add a region to allowedRegions or remove securityHub'],
+    ['a Security Hub configuration policy quota that is not a positive integer',
+      g => { g.quotas = { securityHubConfigurationPolicies: 0 }; },
+      `${DECL}: governance.quotas.securityHubConfigurationPolicies 0 must be greater than 0`],
     ['an unknown governance field',
       g => { (g as Record<string, unknown>).scps = {}; },
       `${DECL}: governance has unknown field "scps" (check the spelling)`],
   ])('%s', (_, edit, expected) => {
     // Messages listing every allowed value are compared up to what the test spells out.
     expect(problemsOf(withGovernance(edit)).map(p => p.slice(0, expected.length))).toContain(expected);
+  });
+});
+
+describe('cost switches', () => {
+  test('are accepted for Root and declared OUs, GuardDuty in a one-region organization too', () => {
+    const gov = loadSample(d => {
+      d.allowedRegions = ['eu-west-1'];
+      d.environments.forEach(e => { e.regions = ['eu-west-1']; });
+      d.governance.costSwitches = { 'Root': { guardDuty: { ebsMalwareProtection: false } }, 'Workloads/Dev': { guardDuty: { runtimeMonitoring: 'off' } } };
+    }).governance;
+    expect(gov.costSwitches['Workloads/Dev']).toEqual({ guardDuty: { runtimeMonitoring: 'off' } });
+  });
+
+  const switches = loadSample(d => {
+    d.governance.costSwitches = {
+      'Root': { guardDuty: { ebsMalwareProtection: false, runtimeMonitoring: 'self-managed' } },
+      'Workloads': { guardDuty: { runtimeMonitoring: 'off', s3DataEvents: false }, securityHub: { standards: [] } },
+      'Workloads/Prod': {
+        guardDuty: { runtimeMonitoring: 'agent-managed', ebsMalwareProtection: true },
+        securityHub: { standards: ['aws-foundational-security-best-practices/v/1.0.0', 'pci-dss/v/4.0.1'] },
+      },
+    };
+  }).governance.costSwitches;
+
+  test('an account directly under the root (the management account) gets the Root settings', () => {
+    expect(effectiveCostSwitches(switches)).toEqual({ guardDuty: { ebsMalwareProtection: false, runtimeMonitoring: 'self-managed' } });
+  });
+
+  test('an OU without switches inherits its closest ancestor\'s, key by key', () => {
+    expect(effectiveCostSwitches(switches, 'Workloads/Dev')).toEqual({
+      guardDuty: { ebsMalwareProtection: false, runtimeMonitoring: 'off', s3DataEvents: false },
+      securityHubStandards: [],
+      securityHubTarget: 'Workloads',
+    });
+  });
+
+  test('an OU\'s own setting wins over its parents\' for that key only', () => {
+    expect(effectiveCostSwitches(switches, 'Workloads/Prod')).toEqual({
+      guardDuty: { ebsMalwareProtection: true, runtimeMonitoring: 'agent-managed', s3DataEvents: false },
+      securityHubStandards: ['aws-foundational-security-best-practices/v/1.0.0', 'pci-dss/v/4.0.1'],
+      securityHubTarget: 'Workloads/Prod',
+    });
+  });
+
+  test('with no switches every key stays at the platform\'s default', () => {
+    expect(effectiveCostSwitches({}, 'Workloads/Prod')).toEqual({ guardDuty: {} });
   });
 });

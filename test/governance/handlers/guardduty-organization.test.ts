@@ -5,12 +5,13 @@ import {
   InternalServerErrorException,
   ListDetectorsCommand,
   UpdateDetectorCommand,
+  UpdateMemberDetectorsCommand,
   UpdateOrganizationConfigurationCommand,
 } from '@aws-sdk/client-guardduty';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import 'aws-sdk-client-mock-jest';
 import { regionalClients as mockRegionalClients } from './regional-clients';
-import { handleGuardDutyOrganizationEvent, organizationPhysicalId } from '../../../governance/handlers/guardduty-organization';
+import { handleGuardDutyOrganizationEvent, MEMBER_DETECTORS_PER_CALL, organizationPhysicalId } from '../../../governance/handlers/guardduty-organization';
 
 const S3 = { Name: 'S3_DATA_EVENTS', AutoEnable: 'ALL' };
 const RDS = { Name: 'RDS_LOGIN_EVENTS', AutoEnable: 'ALL' };
@@ -23,8 +24,11 @@ const RUNTIME = {
 /** One mocked GuardDuty client per region; the administrator has a detector in each. */
 const regionalClients = () => mockRegionalClients((mock, region) => mock.on(ListDetectorsCommand).resolves({ DetectorIds: [`detector-${region}`] }));
 
-function event(requestType: 'Create' | 'Update' | 'Delete', region: string, features: unknown[] = [S3, RUNTIME]): CloudFormationCustomResourceEvent {
-  const props = { ServiceToken: 'arn:aws:lambda:eu-west-1:100000000002:function:provider', Region: region, AutoEnableOrganizationMembers: 'ALL', Features: features };
+function event(requestType: 'Create' | 'Update' | 'Delete', region: string, features: unknown[] = [S3, RUNTIME],
+  extra: Record<string, unknown> = {}): CloudFormationCustomResourceEvent {
+  const props = {
+    ServiceToken: 'arn:aws:lambda:eu-west-1:100000000002:function:provider', Region: region, AutoEnableOrganizationMembers: 'ALL', Features: features, ...extra,
+  };
   const base = {
     ServiceToken: props.ServiceToken,
     ResponseURL: 'https://example.invalid/response',
@@ -53,11 +57,12 @@ describe('GuardDuty organization configuration handler', () => {
     expect(gd).not.toHaveReceivedCommand(CreateDetectorCommand);
     expect(result).toEqual({
       PhysicalResourceId: 'guardduty-organization-configuration-eu-west-1',
-      Data: { DetectorId: 'detector-eu-west-1', SkippedFeatures: '' },
+      Data: { DetectorId: 'detector-eu-west-1', SkippedFeatures: '', UnprocessedAccounts: '' },
     });
+    expect(gd).not.toHaveReceivedCommand(UpdateMemberDetectorsCommand);
   });
 
-  test('the administrator\'s own detector gets the same plans (it is not its own member)', async () => {
+  test('without AdministratorFeatures (properties written before cost switches) the administrator\'s own detector gets the auto-enabled plans', async () => {
     const { deps, mock } = regionalClients();
     await handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1'), deps);
     expect(mock('eu-west-1')).toHaveReceivedCommandWith(UpdateDetectorCommand, {
@@ -137,5 +142,106 @@ describe('GuardDuty organization configuration handler', () => {
     await expect(handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1', [{ Name: 'S3_LOGS', AutoEnable: 'ALL' }]), deps))
       .rejects.toThrow(/ResourceProperties: Features\.0\.Name/);
     expect(mock('eu-west-1').calls()).toHaveLength(0);
+  });
+
+  describe('with cost switches', () => {
+    const ON = (Name: string) => ({ Name, Status: 'ENABLED' });
+    const OFF = (Name: string) => ({ Name, Status: 'DISABLED' });
+    const RUNTIME_SELF_MANAGED = {
+      Name: 'RUNTIME_MONITORING',
+      Status: 'ENABLED',
+      AdditionalConfiguration: [{ Name: 'ECS_FARGATE_AGENT_MANAGEMENT', Status: 'DISABLED' }, { Name: 'EKS_ADDON_MANAGEMENT', Status: 'DISABLED' }],
+    };
+    const ids = (from: number, count: number) => Array.from({ length: count }, (_, i) => String(200000000000 + from + i));
+
+    test('the administrator\'s detector gets exactly AdministratorFeatures, disabled plans included', async () => {
+      const { deps, mock } = regionalClients();
+      const administrator = [OFF('S3_DATA_EVENTS'), RUNTIME_SELF_MANAGED];
+      await handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1', [S3, RUNTIME], { AdministratorFeatures: administrator }), deps);
+      expect(mock('eu-west-1')).toHaveReceivedCommandWith(UpdateDetectorCommand, {
+        DetectorId: 'detector-eu-west-1', Enable: true, Features: administrator,
+      } as never);
+    });
+
+    test('each group of members gets its plans through UpdateMemberDetectors, at most 50 accounts a call, in order', async () => {
+      const { deps, mock } = regionalClients();
+      const gd = mock('eu-west-1');
+      gd.on(UpdateMemberDetectorsCommand).resolves({ UnprocessedAccounts: [] });
+      const sandbox = ids(0, 120);
+      const dev = ids(500, 3);
+      const result = await handleGuardDutyOrganizationEvent(event('Update', 'eu-west-1', [S3, RUNTIME], {
+        AdministratorFeatures: [ON('S3_DATA_EVENTS')],
+        MemberOverrides: [
+          { AccountIds: sandbox, Features: [OFF('S3_DATA_EVENTS'), RUNTIME_SELF_MANAGED] },
+          { AccountIds: dev, Features: [ON('S3_DATA_EVENTS'), OFF('RUNTIME_MONITORING')] },
+        ],
+      }), deps);
+      expect(MEMBER_DETECTORS_PER_CALL).toBe(50);
+      const calls = gd.commandCalls(UpdateMemberDetectorsCommand).map(c => c.args[0].input);
+      expect(calls.map(c => c.AccountIds)).toEqual([sandbox.slice(0, 50), sandbox.slice(50, 100), sandbox.slice(100), dev]);
+      expect(calls.map(c => c.DetectorId)).toEqual(Array(4).fill('detector-eu-west-1'));
+      expect(calls[0].Features).toEqual([OFF('S3_DATA_EVENTS'), RUNTIME_SELF_MANAGED]);
+      expect(calls[3].Features).toEqual([ON('S3_DATA_EVENTS'), OFF('RUNTIME_MONITORING')]);
+      expect(result.Data?.UnprocessedAccounts).toBe('');
+    });
+
+    test('accounts GuardDuty cannot process are reported in the log and the response, without failing the deploy', async () => {
+      const { deps, mock } = regionalClients();
+      const warn = jest.spyOn(deps.logger, 'warn');
+      const gd = mock('eu-west-1');
+      gd.on(UpdateMemberDetectorsCommand).resolves({
+        UnprocessedAccounts: [{ AccountId: '200000000001', Result: 'The request is rejected because the given account ID is not a member' }],
+      });
+      const result = await handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1', [S3], {
+        MemberOverrides: [{ AccountIds: ['200000000000', '200000000001'], Features: [OFF('S3_DATA_EVENTS')] }],
+      }), deps);
+      expect(result.Data?.UnprocessedAccounts).toBe('200000000001: The request is rejected because the given account ID is not a member');
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('could not set'), expect.objectContaining({ accountId: '200000000001', region: 'eu-west-1' }));
+    });
+
+    test('a plan the region does not offer is left out of the administrator\'s and the members\' plans; a group left with none is not sent', async () => {
+      const { deps, mock } = regionalClients();
+      const gd = mock('eu-west-1');
+      const unsupported = new BadRequestException({ message: 'The feature RDS_LOGIN_EVENTS is not supported in this region', $metadata: {} });
+      gd.on(UpdateOrganizationConfigurationCommand).resolves({});
+      gd.on(UpdateOrganizationConfigurationCommand, { Features: [S3, RDS] } as never).rejects(unsupported);
+      gd.on(UpdateOrganizationConfigurationCommand, { Features: [RDS] } as never).rejects(unsupported);
+      gd.on(UpdateMemberDetectorsCommand).resolves({ UnprocessedAccounts: [] });
+      const result = await handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1', [S3, RDS], {
+        AdministratorFeatures: [ON('S3_DATA_EVENTS'), OFF('RDS_LOGIN_EVENTS')],
+        MemberOverrides: [
+          { AccountIds: ['200000000000'], Features: [OFF('S3_DATA_EVENTS'), OFF('RDS_LOGIN_EVENTS')] },
+          { AccountIds: ['200000000001'], Features: [OFF('RDS_LOGIN_EVENTS')] },
+        ],
+      }), deps);
+      expect(result.Data?.SkippedFeatures).toBe('RDS_LOGIN_EVENTS');
+      expect(gd.commandCalls(UpdateDetectorCommand)[0].args[0].input.Features).toEqual([ON('S3_DATA_EVENTS')]);
+      const calls = gd.commandCalls(UpdateMemberDetectorsCommand).map(c => c.args[0].input);
+      expect(calls).toEqual([{ DetectorId: 'detector-eu-west-1', AccountIds: ['200000000000'], Features: [OFF('S3_DATA_EVENTS')] }]);
+    });
+
+    test('a failed UpdateMemberDetectors call (not an unprocessed account) fails the deployment', async () => {
+      const { deps, mock } = regionalClients();
+      mock('eu-west-1').on(UpdateMemberDetectorsCommand).rejects(new InternalServerErrorException({ message: 'boom', $metadata: {} }));
+      await expect(handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1', [S3], {
+        MemberOverrides: [{ AccountIds: ['200000000000'], Features: [OFF('S3_DATA_EVENTS')] }],
+      }), deps)).rejects.toThrow('boom');
+    });
+
+    test('delete touches no member either', async () => {
+      const { deps, mock } = regionalClients();
+      await handleGuardDutyOrganizationEvent(event('Delete', 'eu-west-1', [S3], {
+        MemberOverrides: [{ AccountIds: ['200000000000'], Features: [OFF('S3_DATA_EVENTS')] }],
+      }), deps);
+      expect(mock('eu-west-1').calls()).toHaveLength(0);
+    });
+
+    test('an override with an account id that is not one fails before any call', async () => {
+      const { deps, mock } = regionalClients();
+      await expect(handleGuardDutyOrganizationEvent(event('Create', 'eu-west-1', [S3], {
+        MemberOverrides: [{ AccountIds: ['12345'], Features: [OFF('S3_DATA_EVENTS')] }],
+      }), deps)).rejects.toThrow('ResourceProperties: MemberOverrides.0.AccountIds.0 is not a 12-digit account id');
+      expect(mock('eu-west-1').calls()).toHaveLength(0);
+    });
   });
 });
