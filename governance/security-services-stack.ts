@@ -300,9 +300,23 @@ export class SecurityServicesStack extends cdk.Stack {
     });
     organizationConfiguration.addResourceDependency(aggregator);
 
-    const policy = new securityhub.CfnConfigurationPolicy(this, 'ConfigurationPolicy', {
-      name: `${org.name}-baseline`,
-      description: `Security Hub with ${standards.join(', ')} and every control, in every account and region of ${org.name}`,
+    const policy = this.newConfigurationPolicy('ConfigurationPolicy', `${org.name}-baseline`,
+      `Security Hub with ${standards.join(', ')} and every control, in every account and region of ${org.name}`, standards, organizationConfiguration);
+    new securityhub.CfnPolicyAssociation(this, 'RootAssociation', {
+      configurationPolicyId: policy.attrId,
+      targetType: 'ROOT',
+      targetId: org.rootId,
+    });
+    this.ouConfigurationPolicies(org, standards, policy, organizationConfiguration);
+    return policy;
+  }
+
+  /** A configuration policy: Security Hub on, `standards`, every control; created once central configuration is on. */
+  private newConfigurationPolicy(id: string, name: string, description: string, standards: readonly string[],
+    organizationConfiguration: securityhub.CfnOrganizationConfiguration): securityhub.CfnConfigurationPolicy {
+    const policy = new securityhub.CfnConfigurationPolicy(this, id, {
+      name,
+      description,
       configurationPolicy: {
         securityHub: {
           serviceEnabled: true,
@@ -314,12 +328,6 @@ export class SecurityServicesStack extends cdk.Stack {
       },
     });
     policy.addResourceDependency(organizationConfiguration);
-    new securityhub.CfnPolicyAssociation(this, 'RootAssociation', {
-      configurationPolicyId: policy.attrId,
-      targetType: 'ROOT',
-      targetId: org.rootId,
-    });
-    this.ouConfigurationPolicies(org, standards, policy, organizationConfiguration);
     return policy;
   }
 
@@ -345,20 +353,9 @@ export class SecurityServicesStack extends cdk.Stack {
         const digest = createHash('sha256').update(key(standards)).digest('hex').slice(0, 8);
         // The id (and name) derive from the standards list: changing an OU's list moves it to another policy, and a
         // policy no OU uses any more is deleted; the accounts then follow their new policy (nothing is lost).
-        policy = new securityhub.CfnConfigurationPolicy(this, `ConfigurationPolicy-${digest}`, {
-          name: `${org.name}-standards-${digest}`,
-          description: standards.length > 0
-            ? `Security Hub with ${standards.join(', ')} and every control, for the OUs of ${org.name} that choose these standards`
-            : `Security Hub with no standard, for the OUs of ${org.name} that choose none`,
-          configurationPolicy: {
-            securityHub: {
-              serviceEnabled: true,
-              enabledStandardIdentifiers: standards.map(s => `arn:${this.partition}:securityhub:${this.region}::standards/${s}`),
-              securityControlsConfiguration: { disabledSecurityControlIdentifiers: [] },
-            },
-          },
-        });
-        policy.addResourceDependency(organizationConfiguration);
+        policy = this.newConfigurationPolicy(`ConfigurationPolicy-${digest}`, `${org.name}-standards-${digest}`, standards.length > 0
+          ? `Security Hub with ${standards.join(', ')} and every control, for the OUs of ${org.name} that choose these standards`
+          : `Security Hub with no standard, for the OUs of ${org.name} that choose none`, standards, organizationConfiguration);
         policies.set(key(standards), policy);
       }
       const unit = org.organizationalUnits.find(u => u.path === ou);

@@ -71,3 +71,27 @@ export function readFlags(argv: readonly string[], flags: Readonly<Record<string
   }
   return { values, positionals, problems };
 }
+
+/** A command line of a command that takes options only, as read by {@link readOptions}. */
+export interface OptionsRead {
+  /** The value of each flag given (`'true'` for a flag without value), by canonical flag name. */
+  readonly values: ReadonlyMap<string, string>;
+  /** Every problem found, an argument that is not an option included. */
+  readonly problems: string[];
+}
+
+/**
+ * {@link readFlags} for a command that takes options only, none of them
+ * repeatable: an argument that is not an option is a problem too.
+ */
+export function readOptions(argv: readonly string[], flags: Readonly<Record<string, FlagSpec>>,
+  aliases: Readonly<Record<string, string>>, where: string): OptionsRead {
+  const read = readFlags(argv, flags, aliases, where);
+  return {
+    values: new Map([...read.values].map(([flag, given]) => [flag, given[0]])),
+    problems: [
+      ...read.positionals.map(arg => `${where}: unexpected argument ${JSON.stringify(arg)}; allowed: only options (${Object.keys(flags).join(', ')})`),
+      ...read.problems,
+    ],
+  };
+}

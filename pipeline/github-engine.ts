@@ -661,12 +661,7 @@ function governanceReviewJob(stage: cdk.Stage, account: string, region: string):
   return new GitHubActionStep('Review', {
     permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
     jobSteps: [
-      checkout(),
-      setupNode(),
-      { name: 'Download cdk.out', uses: pinned('actions/download-artifact'), with: { name: 'cdk.out', path: 'cdk.out' } },
-      { name: 'Install', run: INSTALL },
-      // After the install: dependency install scripts never see these credentials.
-      configureAws('Authenticate Via OIDC Role', gitHubGovernanceReviewRoleArn(account), region, 1800),
+      ...withAssemblyAs(gitHubGovernanceReviewRoleArn(account), region, 1800),
       {
         name: 'Summarize the governance change sets',
         run: `npx tsx pipeline/governance-review.ts --assembly cdk.out/${stage.artifactId} --role ${GITHUB_GOVERNANCE_REVIEW_ROLE_NAME}`,
@@ -686,18 +681,25 @@ function governanceJob(stage: cdk.Stage, account: string, region: string): GitHu
     githubEnvironment: GOVERNANCE_ENVIRONMENT,
     permissions: { contents: JobPermission.READ, idToken: JobPermission.WRITE },
     jobSteps: [
-      checkout(),
-      setupNode(),
-      { name: 'Download cdk.out', uses: pinned('actions/download-artifact'), with: { name: 'cdk.out', path: 'cdk.out' } },
-      { name: 'Install', run: INSTALL },
-      // After the install: dependency install scripts never see these credentials.
-      configureAws('Authenticate Via OIDC Role', gitHubGovernanceRoleArn(account), region, DEPLOY_SESSION_SECONDS),
+      ...withAssemblyAs(gitHubGovernanceRoleArn(account), region, DEPLOY_SESSION_SECONDS),
       {
         name: 'Deploy governance',
         run: `npx cdk deploy --app cdk.out/${stage.artifactId} --all --require-approval never --progress events`,
       },
     ],
   });
+}
+
+/** The first steps of the governance jobs: the repository, Node.js, the synthesized cdk.out and the dependencies, then `roleArn`'s credentials. */
+function withAssemblyAs(roleArn: string, region: string, sessionSeconds: number): JobStep[] {
+  return [
+    checkout(),
+    setupNode(),
+    { name: 'Download cdk.out', uses: pinned('actions/download-artifact'), with: { name: 'cdk.out', path: 'cdk.out' } },
+    { name: 'Install', run: INSTALL },
+    // After the install: dependency install scripts never see these credentials.
+    configureAws('Authenticate Via OIDC Role', roleArn, region, sessionSeconds),
+  ];
 }
 
 /** A job that waits for the required reviewers of GitHub environment `<env>-approval`. */

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ConfigError, formatValue } from '../accounts';
-import { FlagSpec, readFlags } from '../kit';
+import { FlagSpec, readOptions } from '../kit';
 import {
   codeBuildConsoleUrl,
   DescribeChangeSetJson,
@@ -70,12 +70,7 @@ export interface ReviewArgs {
 
 /** Parses the command line; throws one {@link ConfigError} listing every bad argument. */
 export function parseReviewArgs(argv: readonly string[]): ReviewArgs | { readonly help: true } {
-  const read = readFlags(argv, FLAGS, { '-h': '--help' }, WHERE);
-  const problems = [
-    ...read.positionals.map(arg => `${WHERE}: unexpected argument ${formatValue(arg)}; allowed: only options (${Object.keys(FLAGS).join(', ')})`),
-    ...read.problems,
-  ];
-  const values = new Map([...read.values].map(([flag, given]) => [flag, given[0]]));
+  const { values, problems } = readOptions(argv, FLAGS, { '-h': '--help' }, WHERE);
   if (values.has('--help') && problems.length === 0) return { help: true };
   const assemblyDir = values.get('--assembly');
   if (!assemblyDir && !problems.some(p => p.startsWith(`${WHERE}: --assembly `))) {

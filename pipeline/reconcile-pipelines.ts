@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, ListStacksCommand, ListStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import { ConfigError, formatValue, isKnownRegion, problem, SERVICE_PIPELINE_STACK_NAME } from '../accounts';
-import { FlagSpec, readFlags } from '../kit';
+import { FlagSpec, readOptions } from '../kit';
 
 /*
  * Creates the service pipeline stacks of a sharded topology that do not exist
@@ -108,12 +108,7 @@ export function reconcileHelpText(): string {
  * argument, each naming the flag, the bad value and what is allowed.
  */
 export function parseReconcileArgs(argv: readonly string[]): ReconcileArgs | HelpRequest {
-  const read = readFlags(argv, FLAGS, ALIASES, WHERE);
-  const problems = [
-    ...read.positionals.map(arg => `${WHERE}: unexpected argument ${formatValue(arg)}; allowed: only options (${Object.keys(FLAGS).join(', ')})`),
-    ...read.problems,
-  ];
-  const values = new Map([...read.values].map(([flag, given]) => [flag, given[0]]));
+  const { values, problems } = readOptions(argv, FLAGS, ALIASES, WHERE);
 
   if (values.has('--help') && problems.length === 0) return { help: true };
 

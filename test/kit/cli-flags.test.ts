@@ -1,4 +1,4 @@
-import { FlagSpec, readFlags } from '../../kit';
+import { FlagSpec, readFlags, readOptions } from '../../kit';
 
 const FLAGS: Record<string, FlagSpec> = {
   '--name': { value: true, placeholder: '<name>', help: 'a name' },
@@ -24,5 +24,13 @@ describe('readFlags', () => {
     ]);
     // The flag is unknown, so is its arity: what follows it is read as a positional.
     expect(read.positionals).toEqual(['a']);
+  });
+});
+
+describe('readOptions', () => {
+  test('an argument that is not an option is a problem, and each flag gives its value', () => {
+    const read = readOptions(['stray', '--name', 'x'], { '--name': { value: true, placeholder: '<n>', help: 'a name' } }, {}, 'tool');
+    expect(read.problems).toEqual(['tool: unexpected argument "stray"; allowed: only options (--name)']);
+    expect(read.values.get('--name')).toBe('x');
   });
 });
