@@ -47,6 +47,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 beforeAll(async () => {
   fs.rmSync(path.dirname(COPY), { recursive: true, force: true });
   fs.cpSync(path.join(REPO_ROOT, 'services'), COPY, { recursive: true, filter: src => !src.includes(`${path.sep}test${path.sep}`) });
+  // The manifests' schema (services/service-model.ts) reads the on-call schema from the models next to it.
+  fs.cpSync(path.join(REPO_ROOT, 'accounts'), path.join(path.dirname(COPY), 'accounts'), { recursive: true });
   const organization = loadShippedOrganization();
   const services = loadServices({ servicesDir: COPY, organization });
   stage = await startLocalStage({ organization, services, port: 0, log: line => lines.push(line) });

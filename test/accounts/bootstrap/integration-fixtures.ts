@@ -20,12 +20,17 @@ export function shippedOrganization(): OrganizationDeclaration {
   return parseWith(OrganizationDeclarationSchema, shippedDeclaration, 'accounts/organization.ts');
 }
 
+/** The shipped declaration as written (not validated: loadOrganization validates it, once), a copy. */
+export function shippedDeclarationInput(): OrganizationDeclarationInput {
+  return JSON.parse(JSON.stringify(shippedDeclaration)) as OrganizationDeclarationInput;
+}
+
 /**
  * The shipped declaration with its connection ARNs moved to the accounts of
  * `lock`, as the platform team does after the first apply (the tool tells them to).
  */
 export function declarationFor(lock: LockFile): OrganizationDeclarationInput {
-  const declaration = JSON.parse(JSON.stringify(shippedDeclaration)) as OrganizationDeclarationInput;
+  const declaration = shippedDeclarationInput();
   const inAccount = (arn: string, account: string) => arn.split(':').map((part, i) => (i === 4 ? account : part)).join(':');
   declaration.pipeline.connectionArn = inAccount(declaration.pipeline.connectionArn, lock.accounts[declaration.pipeline.toolingAccount]);
   declaration.pipeline.governanceConnectionArn = inAccount(declaration.pipeline.governanceConnectionArn, lock.managementAccountId);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MoveAccountCommand, OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import * as cdk from 'aws-cdk-lib';
-import { declarationFor, shippedOrganization, useEmulatorCredentials } from './integration-fixtures';
+import { declarationFor, shippedDeclarationInput, shippedOrganization, useEmulatorCredentials } from './integration-fixtures';
 import { MotoServer, startMotoServer } from './moto-server';
 import { loadOrganization, OrganizationDeclaration, parseLockFile } from '../../../accounts';
 import {
@@ -109,7 +109,7 @@ describe('reconciling an organization on moto server', () => {
     const lockText = fs.readFileSync(lockPath, 'utf8');
     const lock = parseLockFile(lockText, 'lock');
     // As written, synth refuses the example's connection ARNs (the plan said so) ...
-    expect(() => loadOrganization({ declaration: shippedOrganization(), lockText })).toThrow(/pipeline\.connectionArn .* is not in the tooling account/);
+    expect(() => loadOrganization({ declaration: shippedDeclarationInput(), lockText })).toThrow(/pipeline\.connectionArn .* is not in the tooling account/);
     // ... and accepts the lock once they are in the new accounts.
     const organization = loadOrganization({ declaration: declarationFor(lock), lockText });
     expect(organization.accounts.find(a => a.name === 'workload-prod')!.id).toBe(lock.accounts['workload-prod']);
