@@ -113,6 +113,10 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     // Evaluates the composed SCPs, RCPs and trust policies in tests only
     // (AGPL-3.0: a test-time tool, never bundled or shipped). Pre-1.0: exact.
     '@cloud-copilot/iam-simulate@0.1.173',
+    // The diagrams of docs/platform.md (npx projen plan) through the real Mermaid parser, in a test (test/plan/mermaid-check.mjs):
+    // mermaid 11 (12 needs Node.js 22.12) under jsdom 29 (30 and later need Node.js 22.22), both pinned exactly.
+    'mermaid@11.17.2',
+    'jsdom@29.1.1',
   ],
 
   // CI is .ci/run on a clean clone; no GitHub workflows from projen (the
@@ -163,7 +167,7 @@ const project = new awscdk.AwsCdkTypeScriptApp({
     },
   },
   eslintOptions: {
-    dirs: ['accounts', 'governance', 'kit', 'services', 'pipeline', 'main.ts'],
+    dirs: ['accounts', 'governance', 'kit', 'services', 'pipeline', 'plan', 'main.ts'],
     devdirs: ['test', 'scripts'],
     ignorePatterns: ['cdk.out/', 'lib/', 'coverage/', '*.d.ts', '.venv/', '.venv-scan/', '.venv-lint/'],
   },
@@ -269,6 +273,13 @@ project.addTask('contracts', {
   receiveArgs: true,
 });
 
+// The platform's plan (docs/platform.md): diagrams, guardrail matrix, service catalogue and migration progress, from the
+// models synth validates. A unit test fails when the committed file differs from what this writes.
+project.addTask('plan', {
+  description: 'Write docs/platform.md (organization and delivery diagrams, guardrails, service catalogue, migration) from the models',
+  exec: 'tsx plan/cli.ts',
+});
+
 project.addTask('bench', {
   description: 'Time synth, unit tests and the type check on this machine (BENCH_RUNS=3)',
   exec: 'tsx test/bench/bench.ts',
@@ -339,7 +350,12 @@ const LICENCES_ALLOWED = [
   'CC-BY-4.0', // caniuse-lite data (dev)
   'CC-BY-3.0', // spdx-exceptions data (dev)
 ];
-const DEV_ONLY = ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy', '@cloud-copilot/iam-utils'];
+const DEV_ONLY = [
+  '@cloud-copilot/iam-simulate', '@cloud-copilot/iam-policy', '@cloud-copilot/iam-utils',
+  // Through mermaid (the diagram check of docs/platform.md, tests only): khroma declares no licence in its package.json
+  // (its licence file is MIT), robust-predicates is under the Unlicense.
+  'khroma', 'robust-predicates',
+];
 project.addTask('scan:deps', {
   description: 'Supply chain: registry signatures and provenance, CycloneDX SBOM, licences, no dev-only package in a bundle (-- --signatures if-reachable)',
   // The SBOM goes into the synth's output, so each pipeline build keeps it with its artifact (CodePipeline's, GitHub's cdk.out).

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as cdk from 'aws-cdk-lib';
 import { CloudAssembly, DISABLE_CREATION_STACK_TRACES } from 'aws-cdk-lib/cx-api';
 import {
-  ConfigError, GOVERNANCE_STACK_PREFIX, LOCK_FILE, loadOrganization, Organization, OrganizationDeclarationInput, PLATFORM_PIPELINE_STACK_NAME,
-  requireDeclaration, runCommand,
+  ConfigError, DECLARATION_FILE, GOVERNANCE_STACK_PREFIX, LOCK_FILE, loadOrganization, Organization, OrganizationDeclarationInput,
+  PLATFORM_PIPELINE_STACK_NAME, requireDeclaration, runCommand,
 } from './accounts';
 import { GOVERNANCE_HANDLER_ENTRIES, GovernanceBundles, GovernanceStage, tagPlatformStacks } from './governance';
 import { bundleEntries, FunctionBundle, onCallResourceCount, SYNTH_PHASES, synthTimings } from './kit';
@@ -447,14 +447,43 @@ export function cliAppProps(env: NodeJS.ProcessEnv = process.env): cdk.AppProps 
   return debug ? {} : { stackTraces: false, context: { [DISABLE_CREATION_STACK_TRACES]: true } };
 }
 
+/**
+ * The organization of the repository at `root`: its declaration
+ * (accounts/organization.ts) and lock file, validated and resolved as synth
+ * uses them.
+ */
+export function loadRepositoryOrganization(root: string = __dirname): Organization {
+  // Loaded here, not imported: a syntax error in it is one line (file:line:column), not a stack trace.
+  const declaration = requireDeclaration(path.join(root, DECLARATION_FILE), DECLARATION_FILE) as OrganizationDeclarationInput;
+  return synthTimings.time(SYNTH_PHASES.models, () => loadOrganization({
+    declaration,
+    lockText: fs.readFileSync(path.join(root, LOCK_FILE), 'utf8'),
+  }));
+}
+
+/** The validated models of a repository, as a full synth loads them. */
+export interface RepositoryModels {
+  readonly organization: Organization;
+  /** Every service of services/, sorted by name. */
+  readonly services: readonly Service[];
+  /** The repository's folders (trigger paths). */
+  readonly layout: RepositoryLayout;
+}
+
+/**
+ * Loads the repository at `root` as a full synth does (the organization, then
+ * every service validated against it) without building anything: what
+ * `npx projen plan` documents.
+ */
+export function loadRepositoryModels(root: string = __dirname): RepositoryModels {
+  const organization = loadRepositoryOrganization(root);
+  const services = synthTimings.time(SYNTH_PHASES.models, () => loadServices({ servicesDir: path.join(root, 'services'), organization }));
+  return { organization, services, layout: repositoryLayout(root) };
+}
+
 /** Reads the repository's declaration files, builds and synthesizes the app. */
 function main(): void {
-  // Loaded here, not imported: a syntax error in it is one line (file:line:column), not a stack trace.
-  const declaration = requireDeclaration(path.join(__dirname, 'accounts', 'organization.ts'), 'accounts/organization.ts') as OrganizationDeclarationInput;
-  const organization = synthTimings.time(SYNTH_PHASES.models, () => loadOrganization({
-    declaration,
-    lockText: fs.readFileSync(path.join(__dirname, LOCK_FILE), 'utf8'),
-  }));
+  const organization = loadRepositoryOrganization();
   const app = new cdk.App(cliAppProps());
   const services = buildScope(app, organization, { policyValidation: { cacheDir: VALIDATION_CACHE_DIR } });
   const assembly = synthTimings.time(SYNTH_PHASES.synthesis, () => app.synth());

@@ -6,7 +6,7 @@
 
 /** What {@link serviceTriggerPaths} reads of the repository (main.ts reads it; tests pass literals). */
 export interface RepositoryLayout {
-  /** Top-level folders of the app's code: those with an `index.ts` (accounts, governance, kit, pipeline, services). */
+  /** Top-level folders of the app's code: those with an `index.ts` (accounts, governance, kit, pipeline, plan, services). */
   readonly codeFolders: readonly string[];
   /** The folder holding the framework files and one folder per service. */
   readonly servicesFolder: string;
@@ -32,6 +32,16 @@ export const POST_DEPLOY_SUITE_FOLDERS = ['test/integration', 'test/e2e'] as con
 export const DEVELOPER_TOOL_FOLDERS: readonly string[] = ['local', 'scaffold'];
 
 /**
+ * Top-level code folders (they have an `index.ts`) that no service
+ * pipeline's build, synth or post-deploy step reads: the renderer of the
+ * platform's plan (`npx projen plan`, docs/platform.md). A change to them
+ * starts only the platform pipeline, whose unit suite checks that
+ * docs/platform.md is current; outside the framework, they also take none of
+ * a service pipeline's trigger globs (CodePipeline allows 24).
+ */
+export const PLATFORM_ONLY_FOLDERS: readonly string[] = ['plan'];
+
+/**
  * The framework as a service pipeline sees it: everything its build, synth
  * and post-deploy steps read besides its own services' folders. A change to
  * any of it starts every service pipeline. The governance code is left out:
@@ -41,7 +51,7 @@ export const DEVELOPER_TOOL_FOLDERS: readonly string[] = ['local', 'scaffold'];
 export function frameworkPaths(layout: RepositoryLayout): string[] {
   const services = layout.servicesFolder;
   return [
-    ...layout.codeFolders.filter(f => f !== services && f !== layout.governanceFolder).sort().map(f => `${f}/**`),
+    ...layout.codeFolders.filter(f => f !== services && f !== layout.governanceFolder && !PLATFORM_ONLY_FOLDERS.includes(f)).sort().map(f => `${f}/**`),
     `${services}/*.ts`,
     ...[...layout.frameworkServiceFolders].filter(f => !DEVELOPER_TOOL_FOLDERS.includes(f)).sort().map(f => `${services}/${f}/**`),
     ...BUILD_FILES,
@@ -62,7 +72,8 @@ export function serviceTriggerPaths(layout: RepositoryLayout, services: readonly
 export function platformTriggerPaths(layout: RepositoryLayout): string[] {
   const framework = frameworkPaths(layout).filter(p => !POST_DEPLOY_SUITE_FOLDERS.some(f => p === `${f}/**`));
   const tools = layout.frameworkServiceFolders.filter(f => DEVELOPER_TOOL_FOLDERS.includes(f)).sort().map(f => `${layout.servicesFolder}/${f}/**`);
-  return [...framework, ...tools, `${layout.governanceFolder}/**`, 'test/**', `${layout.servicesFolder}/*/service.ts`];
+  const platformOnly = layout.codeFolders.filter(f => PLATFORM_ONLY_FOLDERS.includes(f)).sort().map(f => `${f}/**`);
+  return [...framework, ...tools, ...platformOnly, `${layout.governanceFolder}/**`, 'test/**', `${layout.servicesFolder}/*/service.ts`];
 }
 
 /** Whether `file` (a repository path with `/`) matches `glob` (`*` within a path segment, `**` across segments). */

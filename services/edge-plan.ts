@@ -112,7 +112,23 @@ export function edgeQuotaProblems(organization: Organization, services: readonly
   });
 }
 
-/** The migration's progress per environment, for the synth summary. */
+/** How far one environment's migration off the monolith has come. */
+export interface MigrationProgress {
+  /** Routes of the monolith's inventory (0 without a monolith). */
+  readonly total: number;
+  /** Of those, the routes a service serves here. */
+  readonly migrated: number;
+  /** migrated / total, rounded (100 with nothing to migrate). */
+  readonly percent: number;
+}
+
+/** The migration's progress on the edge of `plan`'s environment. */
+export function migrationProgress(plan: EnvironmentEdgePlan): MigrationProgress {
+  const total = plan.migratedRoutes.length + plan.monolithRoutes.length;
+  return { total, migrated: plan.migratedRoutes.length, percent: total === 0 ? 100 : Math.round((100 * plan.migratedRoutes.length) / total) };
+}
+
+/** The migration's progress per environment, for the synth summary (and the platform's plan, docs/platform.md). */
 export function describeMigration(plans: readonly EnvironmentEdgePlan[]): string[] {
   return plans.map(plan => {
     const byService = new Map<string, number>();
@@ -120,8 +136,7 @@ export function describeMigration(plans: readonly EnvironmentEdgePlan[]): string
     const services = [...byService].map(([name, n]) => `${name} ${n}`).join(', ');
     const onServices = `${plan.serviceRoutes.length} route(s) on services${services ? ` (${services})` : ''}`;
     if (!plan.edge.monolithUrl) return `  Edge ${plan.environment}: ${onServices}; no monolith`;
-    const total = plan.migratedRoutes.length + plan.monolithRoutes.length;
-    const percent = total === 0 ? 100 : Math.round((100 * plan.migratedRoutes.length) / total);
+    const { total, percent } = migrationProgress(plan);
     return `  Edge ${plan.environment}: ${onServices}; ${plan.monolithRoutes.length} of the monolith's ${total} route(s) left to it `
       + `(${plan.edge.monolithUrl}), ${percent}% migrated${plan.monolithRoutes.length > 0 ? `: ${plan.monolithRoutes.join(', ')}` : ''}`;
   });

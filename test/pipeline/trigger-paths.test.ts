@@ -14,7 +14,7 @@ const startsPlatform = (file: string) => platformTriggerPaths(layout).some(glob 
 describe('trigger paths', () => {
   test('are derived from the folder layout: code folders have an index.ts, framework folders of services/ have no manifest', () => {
     expect(layout).toEqual({
-      codeFolders: ['accounts', 'governance', 'kit', 'pipeline', 'services'],
+      codeFolders: ['accounts', 'governance', 'kit', 'pipeline', 'plan', 'services'],
       servicesFolder: 'services',
       frameworkServiceFolders: ['edge', 'hooks', 'local', 'runtime', 'scaffold'],
       governanceFolder: 'governance',
@@ -41,9 +41,9 @@ describe('trigger paths', () => {
     }
   });
 
-  test('governance code, unit tests, documentation and the developers\' tools (scaffolder, local stage) start no service pipeline', () => {
+  test('governance code, unit tests, documentation, the plan\'s renderer and the developers\' tools (scaffolder, local stage) start no service pipeline', () => {
     for (const file of [
-      'governance/guardrails.ts', 'test/pipeline/topology.test.ts', 'README.md', 'docs/runbooks/x.md',
+      'governance/guardrails.ts', 'test/pipeline/topology.test.ts', 'README.md', 'docs/runbooks/x.md', 'docs/platform.md', 'plan/platform-plan.ts',
       'services/local/gateway.ts', 'services/scaffold/new-service.ts',
     ]) {
       expect([file, started([file])]).toEqual([file, []]);
@@ -53,7 +53,7 @@ describe('trigger paths', () => {
   test('the platform pipeline starts on the framework, governance, any test and any manifest (a service added or removed), not on handler code', () => {
     for (const file of [
       'services/service-stack.ts', 'governance/guardrails.ts', 'test/pipeline/topology.test.ts', 'services/fx-rates/service.ts', 'package-lock.json',
-      'services/local/stage.ts', 'services/scaffold/new-service.ts',
+      'services/local/stage.ts', 'services/scaffold/new-service.ts', 'plan/platform-plan.ts',
     ]) {
       expect([file, startsPlatform(file)]).toEqual([file, true]);
     }
