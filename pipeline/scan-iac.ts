@@ -97,12 +97,20 @@ const FLAGS = {
   '--assembly': { value: true, help: 'the cloud assembly to scan', placeholder: '<dir>' },
   '--sarif': { value: true, help: 'where to write the SARIF report', placeholder: '<file>' },
   '--checkov': { value: true, help: 'the checkov executable', placeholder: '<path>' },
+  '--help': { value: false, help: 'show this help' },
 } as const;
 
 function main(): void {
   const read = readFlags(process.argv.slice(2), FLAGS, {}, 'npx projen scan:iac');
   const problems = [...read.problems, ...read.positionals.map(p => `npx projen scan:iac: unexpected argument ${JSON.stringify(p)}; allowed: ${Object.keys(FLAGS).join(', ')}`)];
   if (problems.length > 0) throw new ConfigError(problems);
+  if (read.values.has('--help')) {
+    console.log(`Usage: npx projen scan:iac [-- <options>]
+
+checkov over every template of a synthesized cloud assembly; fails on any unacknowledged finding.
+${Object.entries(FLAGS).map(([flag, spec]) => `  ${flag} ${'placeholder' in spec ? spec.placeholder : ''}  ${spec.help}`).join('\n')}`);
+    return;
+  }
   const value = (flag: keyof typeof FLAGS, fallback: string) => path.resolve(ROOT, read.values.get(flag)?.at(-1) ?? fallback);
   const assembly = value('--assembly', 'cdk.out');
   const sarif = value('--sarif', '.build/reports/checkov.sarif');

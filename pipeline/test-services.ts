@@ -51,6 +51,12 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): void
 function main(): void {
   // projen passes the `--` of `npx projen test:services -- payments` through.
   const args = process.argv.slice(2).filter(a => a !== '--');
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(`Usage: npx projen test:services -- <service>...
+
+The type check, unit tests, lint and contracts of the named services only (what a service pipeline's build runs).`);
+    return;
+  }
   const services = parseServices(args, path.join(root, 'services'));
   const tsconfig = path.join(root, '.build', 'tsconfig.services.json');
   fs.mkdirSync(path.dirname(tsconfig), { recursive: true });

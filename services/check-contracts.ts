@@ -45,6 +45,13 @@ export function report(checks: readonly ContractCheck[], names: readonly string[
 
 function main(): void {
   const args = process.argv.slice(2).filter(a => a !== '--');
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(`Usage: npx projen contracts [<service>...]
+
+Checks every consumer's expectations (services/<consumer>/contracts.ts) against its provider's api.yaml.
+  <service>  only the contracts these services take part in, as consumer or provider (default: all)`);
+    return;
+  }
   const names = args.length > 0 ? [...new Set(args)] : undefined;
   const organization = loadOrganization({ declaration, lockText: fs.readFileSync(path.join(ROOT, LOCK_FILE), 'utf8') });
   const services = loadServices({ servicesDir: path.join(ROOT, 'services'), organization });

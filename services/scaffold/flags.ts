@@ -43,6 +43,14 @@ function requireDefault(file: string): unknown {
 function main(): void {
   // `--dir <folder>`: the services of another folder (the test fixtures: test/fixtures/services).
   const args = process.argv.slice(2).filter(a => a !== '--');
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(`Usage: npx projen flags [<service>...] [--dir <folder>]
+
+Writes each service's src/flags.generated.ts (typed accessors of the flags its manifest declares).
+  <service>       services to write (default: every service)
+  --dir <folder>  the services of another folder (default: services)`);
+    return;
+  }
   const dirFlag = args.indexOf('--dir');
   const display = dirFlag >= 0 ? args[dirFlag + 1] : 'services';
   if (display === undefined || display.startsWith('--')) throw new ConfigError(['npx projen flags: --dir needs a folder, e.g. --dir test/fixtures/services']);

@@ -168,6 +168,8 @@ export function parseArguments(argv: readonly string[]): { name?: string; wave?:
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    // projen passes on the `--` of `npx projen new-service -- <name>`.
+    if (arg === '--') continue;
     if (arg === '--help' || arg === '-h') result.help = true;
     else if (arg === '--wave') result.wave = argv[++i];
     else if (arg.startsWith('--wave=')) result.wave = arg.slice('--wave='.length);

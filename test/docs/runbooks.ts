@@ -266,17 +266,19 @@ export const TASKS_WITH_HELP: Record<string, RegExp> = {
   'new-service': /Usage: npx projen new-service/,
   'local': /Usage: npx projen local/,
   'deploy': /cdk deploy/,
+  'flags': /Usage: npx projen flags/,
+  'contracts': /Usage: npx projen contracts/,
+  'test:services': /Usage: npx projen test:services/,
+  'scan:iac': /Usage: npx projen scan:iac/,
 };
 
-/** Tasks that only read the repository and need no AWS: run as written. */
-export const READ_ONLY_TASKS = new Set(['contracts']);
 
 /** How one distinct runbook command is exercised without changing anything or calling AWS. */
 export interface Probe {
   /** Arguments of `npx` (starting with `projen`). */
   readonly argv: readonly string[];
-  /** How it runs: its own --help, projen's help for the task, projen's --inspect, or the read-only command itself. */
-  readonly kind: 'help' | 'projen-help' | 'inspect' | 'run';
+  /** How it runs: its own --help, projen's help for the task, or projen's --inspect. */
+  readonly kind: 'help' | 'projen-help' | 'inspect';
   /** What the output must contain to prove the task ran as that task (not projen's general help). */
   readonly expect: RegExp;
 }
@@ -290,9 +292,9 @@ function literal(text: string): RegExp {
  * The safe way to run a command: with `--help` appended where the task's
  * command has a help that runs nothing; projen's own help for a task that
  * takes no arguments (it runs nothing: a bare `npx projen plan` would write
- * files); the read-only tasks as written; otherwise projen's `--inspect`,
+ * files); otherwise projen's `--inspect`,
  * which prints the task's steps and runs none (for tasks whose command has
- * no --help: flags, test, test:services, scan:*).
+ * no --help: test, scan:deps, ...).
  */
 export function probeFor(command: RunbookCommand, task: ProjenTask): Probe {
   const help = TASKS_WITH_HELP[command.task];
@@ -301,7 +303,6 @@ export function probeFor(command: RunbookCommand, task: ProjenTask): Probe {
     return { argv: ['projen', command.task, ...args], kind: 'help', expect: help };
   }
   if (!receivesArgs(task)) return { argv: ['projen', command.task, '--help'], kind: 'projen-help', expect: /show all steps in this task/ };
-  if (READ_ONLY_TASKS.has(command.task)) return { argv: ['projen', command.task, ...command.args], kind: 'run', expect: /./ };
   return {
     argv: ['projen', command.task, '--inspect'],
     kind: 'inspect',

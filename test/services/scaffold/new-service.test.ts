@@ -84,6 +84,8 @@ describe('parseArguments', () => {
   test('reads a name and a wave', () => {
     expect(parseArguments(['fx-rates', '--wave', 'core'])).toEqual({ name: 'fx-rates', wave: 'core', help: false });
     expect(parseArguments(['--wave=core', 'fx-rates'])).toEqual({ name: 'fx-rates', wave: 'core', help: false });
+    // As `npx projen new-service -- fx-rates --help` passes them on.
+    expect(parseArguments(['--', 'fx-rates', '--help'])).toEqual({ name: 'fx-rates', help: true });
   });
 
   test('refuses unknown options and extra names', () => {
