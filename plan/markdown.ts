@@ -37,7 +37,29 @@ export function plural(count: number, noun: string, pluralNoun = `${noun}s`): st
   return `${thousands(count)} ${count === 1 ? noun : pluralNoun}`;
 }
 
-/** A Markdown heading anchor as GitHub makes it: lowercase, spaces to `-`, punctuation dropped. */
-export function anchor(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
+/** A fenced code block: its language and its lines with their 1-based line numbers. */
+export interface FencedBlock {
+  readonly language: string;
+  readonly lines: ReadonlyArray<{ readonly text: string; readonly line: number }>;
+}
+
+/** The fenced code blocks of a Markdown text (``` or ~~~, indented or not, e.g. inside a list item). */
+export function fencedBlocks(markdown: string): FencedBlock[] {
+  const blocks: FencedBlock[] = [];
+  let open: { fence: string; language: string; lines: Array<{ text: string; line: number }> } | undefined;
+  markdown.split('\n').forEach((raw, index) => {
+    const text = raw.replace(/\r$/, '');
+    const fence = /^\s*(`{3,}|~{3,})\s*([\w+-]*)/.exec(text);
+    if (open === undefined) {
+      if (fence) open = { fence: fence[1], language: fence[2], lines: [] };
+      return;
+    }
+    if (fence && fence[1].startsWith(open.fence) && text.trim() === fence[1]) {
+      blocks.push({ language: open.language, lines: open.lines });
+      open = undefined;
+      return;
+    }
+    open.lines.push({ text, line: index + 1 });
+  });
+  return blocks;
 }

@@ -1,3 +1,5 @@
+import { fencedBlocks } from './markdown';
+
 /**
  * Mermaid flowcharts as data: nodes, subgraphs and edges written with safe
  * ids and escaped labels, and the edges counted as they are added, so a
@@ -113,19 +115,7 @@ export class Flowchart {
 
 /** The ```mermaid blocks of a Markdown document, in order. */
 export function mermaidBlocks(markdown: string): string[] {
-  const blocks: string[] = [];
-  let current: string[] | undefined;
-  for (const line of markdown.split('\n')) {
-    if (current === undefined) {
-      if (line.trim() === '```mermaid') current = [];
-    } else if (line.trim() === '```') {
-      blocks.push(current.join('\n'));
-      current = undefined;
-    } else {
-      current.push(line);
-    }
-  }
-  return blocks;
+  return fencedBlocks(markdown).filter(b => b.language === 'mermaid').map(b => b.lines.map(l => l.text).join('\n'));
 }
 
 /** What exceeds Mermaid's limits in `diagram`, one line each (empty when it fits). */

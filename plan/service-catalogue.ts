@@ -1,6 +1,7 @@
 import { describeOnCallEndpoint, Environment, onCallFor, Organization } from '../accounts';
 import {
   defaultDeploymentStrategy,
+  deploysTo,
   flagRolloutStrategy,
   FlagDeclaration,
   resolveSetting,
@@ -11,8 +12,7 @@ import { code, plural, prose, table, thousands } from './markdown';
 
 /** The environments `service` deploys to, in promotion order. */
 export function environmentsOf(organization: Organization, service: Service): Environment[] {
-  const only = service.manifest.environments;
-  return organization.environments.filter(e => !only || only.includes(e.name));
+  return organization.environments.filter(e => deploysTo(service.manifest, e.name));
 }
 
 /** The traffic shifting of `service` in `env`: the manifest's, else the platform's default for the environment's place. */

@@ -4,7 +4,7 @@ import Ajv from 'ajv';
 import { FLAG_JSON_TYPES, FlagDeclaration, FlagJsonType, FLAGS_FILE, FlagSetting, ResolvedFlagSetting } from './flag-schema';
 import { problem } from '../accounts/config-error';
 import { ID_PATTERN } from './runtime/ids';
-import type { ServiceManifest } from './service-model';
+import { deploysTo, type ServiceManifest } from './service-model';
 
 export * from './flag-schema';
 
@@ -303,7 +303,7 @@ export function accessorProblems(m: ServiceManifest, dir: string, folder: string
 export function flagQuotaProblems(environments: readonly { readonly name: string; readonly quotas: { readonly appConfigApplications: number } }[],
   manifests: readonly ServiceManifest[]): string[] {
   return environments.flatMap((env, i) => {
-    const withFlags = manifests.filter(m => Object.keys(m.flags).length > 0 && (!m.environments || m.environments.includes(env.name)));
+    const withFlags = manifests.filter(m => Object.keys(m.flags).length > 0 && deploysTo(m, env.name));
     const quota = env.quotas.appConfigApplications;
     if (withFlags.length <= quota) return [];
     return [`accounts/organization.ts: environments[${i}]: ${withFlags.length} services with feature flags would need ${withFlags.length} AWS AppConfig `

@@ -5,7 +5,7 @@ import { readApiContract } from './api-contract';
 import { edgePlanProblems, edgeQuotaProblems } from './edge-plan';
 import { accessorProblems, checkFlags, flagQuotaProblems } from './feature-flags';
 import { findCycles } from '../kit';
-import { EDGE_SERVICE_NAME, Service, ServiceManifest, ServiceManifestSchema } from './service-model';
+import { deploysTo, EDGE_SERVICE_NAME, Service, ServiceManifest, ServiceManifestSchema } from './service-model';
 
 /** The file that makes a folder under services/ a service. */
 export const MANIFEST_FILE = 'service.ts';
@@ -65,7 +65,7 @@ export function loadServices(options: LoadServicesOptions): Service[] {
         dir,
         folder,
         environments: options.organization.environments
-          .filter(e => !manifest.environments || manifest.environments.includes(e.name)).map(e => e.name),
+          .filter(e => deploysTo(manifest, e.name)).map(e => e.name),
         allEnvironments: options.organization.environments.map(e => e.name),
       });
       problems.push(...flags.problems, ...accessorProblems(manifest, dir, folder));
@@ -153,7 +153,7 @@ function checkService(m: ServiceManifest, ctx: CheckContext): string[] {
       if (!scope.startsWith(`${m.name}/`)) report(at('route', 'scopes', i), scope, `is not a scope of this service; allowed: ${m.name}/<name>, e.g. ${m.name}/read`);
     });
     if (fn.route?.scopes) {
-      const deployedTo = ctx.organization.environments.filter(e => !m.environments || m.environments.includes(e.name));
+      const deployedTo = ctx.organization.environments.filter(e => deploysTo(m, e.name));
       const withoutEdge = deployedTo.filter(e => !e.edge).map(e => e.name);
       if (withoutEdge.length > 0) {
         report(at('route', 'scopes'), undefined, `make the route public, but environment(s) ${withoutEdge.join(', ')} declare no edge `
@@ -220,7 +220,7 @@ function checkOnCall(m: ServiceManifest, ctx: CheckContext, report: (path: reado
       report(['onCall', i, 'environments', j], env, `is not an environment of accounts/organization.ts; allowed: ${envNames.join(', ')}`);
     }
   }));
-  const deployedTo = envNames.filter(env => !m.environments || m.environments.includes(env));
+  const deployedTo = envNames.filter(env => deploysTo(m, env));
   const uncovered = deployedTo.filter(env => onCallFor(m.onCall, env).length === 0);
   if (uncovered.length > 0) {
     report(['onCall'], undefined, `reaches nobody for the alarms of ${uncovered.join(', ')}; allowed: at least one endpoint for every environment `

@@ -216,6 +216,11 @@ export interface Service {
   readonly warnings?: readonly string[];
 }
 
+/** Whether a service with `manifest` deploys to the environment named `environment` (every one, unless it lists some). */
+export function deploysTo(manifest: Pick<ServiceManifest, 'environments'>, environment: string): boolean {
+  return !manifest.environments || manifest.environments.includes(environment);
+}
+
 /**
  * The traffic-shifting default: all at once in the first environment,
  * canary 10% for 5 minutes in the last (production), linear 10% a minute

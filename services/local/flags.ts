@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FieldPath, formatValue, predicateMessages, problem, valueAt } from '../../accounts';
 import { checkFlags, FlagCheckContext, FlagData, flagData, FlagDeclaration, FlagSchema, flagSettings } from '../feature-flags';
-import { Service, ServiceManifest } from '../service-model';
+import { deploysTo, Service, ServiceManifest } from '../service-model';
 
 /** The path of the flags endpoints on the stage's control endpoint. */
 export const FLAGS_PATH = '/_local/flags';
@@ -62,7 +62,7 @@ export class LocalFlags {
       const m = service.manifest;
       if (Object.keys(m.flags).length === 0) continue;
       // The first environment the service deploys to: the stage mirrors the organization's first.
-      const environments = options.environments.filter(e => !m.environments || m.environments.includes(e));
+      const environments = options.environments.filter(e => deploysTo(m, e));
       const firstEnvironment = environments[0] ?? options.environments[0];
       const declared = Object.fromEntries(Object.entries(m.flags).map(([name, flag]) =>
         [name, flag.local ?? flag.environments[firstEnvironment]]));

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fencedBlocks } from '../../plan';
 
 /** The repository's root. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -60,33 +61,6 @@ export interface RunbookCommand {
   readonly task: string;
   /** The words after the task name. */
   readonly args: readonly string[];
-}
-
-/** A fenced code block: its language and its lines with their 1-based line numbers. */
-interface FencedBlock {
-  readonly language: string;
-  readonly lines: ReadonlyArray<{ readonly text: string; readonly line: number }>;
-}
-
-/** The fenced code blocks of a Markdown text (``` or ~~~, indented or not, e.g. inside a list item). */
-export function fencedBlocks(markdown: string): FencedBlock[] {
-  const blocks: FencedBlock[] = [];
-  let open: { fence: string; language: string; lines: Array<{ text: string; line: number }> } | undefined;
-  markdown.split('\n').forEach((raw, index) => {
-    const text = raw.replace(/\r$/, '');
-    const fence = /^\s*(`{3,}|~{3,})\s*([\w+-]*)/.exec(text);
-    if (open === undefined) {
-      if (fence) open = { fence: fence[1], language: fence[2], lines: [] };
-      return;
-    }
-    if (fence && fence[1].startsWith(open.fence) && text.trim() === fence[1]) {
-      blocks.push({ language: open.language, lines: open.lines });
-      open = undefined;
-      return;
-    }
-    open.lines.push({ text, line: index + 1 });
-  });
-  return blocks;
 }
 
 /** Splits a shell line into words, outside quotes; `#` starts a comment where a word could start. */
